@@ -1,0 +1,1 @@
+"""The event store: envelope, catalogue, deciders, store and integrity. Imports no other package."""

@@ -1,0 +1,1 @@
+"""Domain rules: event types, state and pure deciders, one module per aggregate."""

@@ -1,0 +1,125 @@
+"""The stored shape of an event and the bytes its hash covers."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+from pydantic import BaseModel, ConfigDict, Field
+
+GENESIS_HASH = bytes(32)
+"""prev_hash of a stream's first event: the chain starts from a known value, never NULL."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """One text form for a timestamp, so the hash does not depend on how a driver renders it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class NewEvent(BaseModel):
+    """An event a decider produced, before the store gives it a place in a stream."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    schema_version: int = 1
+    data: dict[str, Any]
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    occurred_at: datetime = Field(default_factory=utc_now)
+
+
+class StoredEvent(BaseModel):
+    """A row of the events table."""
+
+    model_config = ConfigDict(frozen=True)
+
+    position: int
+    transaction_id: int
+    event_id: uuid.UUID
+    stream_id: str
+    stream_type: str
+    stream_version: int
+    site_id: str | None
+    agency_id: str | None
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    occurred_at: datetime
+    recorded_at: datetime
+    prev_hash: bytes
+    hash: bytes
+
+    def envelope(self) -> dict[str, Any]:
+        return envelope_fields(
+            event_id=self.event_id,
+            stream_id=self.stream_id,
+            stream_type=self.stream_type,
+            stream_version=self.stream_version,
+            site_id=self.site_id,
+            agency_id=self.agency_id,
+            type=self.type,
+            schema_version=self.schema_version,
+            data=self.data,
+            metadata=self.metadata,
+            occurred_at=self.occurred_at,
+            recorded_at=self.recorded_at,
+        )
+
+    def export_record(self) -> dict[str, Any]:
+        """Everything an auditor needs to recompute the hash chain, as plain JSON."""
+        return {
+            **self.envelope(),
+            "position": self.position,
+            "transaction_id": self.transaction_id,
+            "prev_hash": self.prev_hash.hex(),
+            "hash": self.hash.hex(),
+        }
+
+
+def envelope_fields(
+    *,
+    event_id: uuid.UUID,
+    stream_id: str,
+    stream_type: str,
+    stream_version: int,
+    site_id: str | None,
+    agency_id: str | None,
+    type: str,
+    schema_version: int,
+    data: dict[str, Any],
+    metadata: dict[str, Any],
+    occurred_at: datetime,
+    recorded_at: datetime,
+) -> dict[str, Any]:
+    """The hashed envelope: every column but position and transaction_id, which Postgres assigns."""
+    return {
+        "event_id": str(event_id),
+        "stream_id": stream_id,
+        "stream_type": stream_type,
+        "stream_version": stream_version,
+        "site_id": site_id,
+        "agency_id": agency_id,
+        "type": type,
+        "schema_version": schema_version,
+        "data": data,
+        "metadata": metadata,
+        "occurred_at": format_timestamp(occurred_at),
+        "recorded_at": format_timestamp(recorded_at),
+    }
+
+
+def canonical_json(value: Any) -> bytes:
+    return bytes(rfc8785.dumps(value))
+
+
+def chain_hash(prev_hash: bytes, envelope: dict[str, Any]) -> bytes:
+    return hashlib.sha256(prev_hash + canonical_json(envelope)).digest()

@@ -1,0 +1,294 @@
+"""The Postgres event store: atomic, optimistic appends with a per-stream hash chain.
+
+Reads of the whole log use commit-safe order: `position` comes from a sequence and sequences
+commit out of order, so a reader that only remembers "last position seen" would skip events of a
+transaction that commits late. Reading below the oldest running transaction's id, in
+(transaction_id, position) order, sees each committed event exactly once in one stable order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from events.envelope import (
+    GENESIS_HASH,
+    NewEvent,
+    StoredEvent,
+    chain_hash,
+    envelope_fields,
+    utc_now,
+)
+from events.errors import IdempotencyKeyReused, VersionConflict
+
+NOTIFY_CHANNEL = "ledger_events"
+
+_COLUMNS = """position, transaction_id::text::bigint AS transaction_id, event_id, stream_id,
+    stream_type, stream_version, site_id, agency_id, type, schema_version, data::text AS data,
+    metadata::text AS metadata, occurred_at, recorded_at, prev_hash, hash"""
+
+_INSERT = """
+WITH inserted AS (
+    INSERT INTO events (event_id, stream_id, stream_type, stream_version, site_id, agency_id,
+                        type, schema_version, data, metadata, occurred_at, recorded_at,
+                        prev_hash, hash)
+    SELECT e.event_id, $2, $3, e.stream_version, $4, $5, e.type, e.schema_version,
+           e.data::jsonb, e.metadata::jsonb, e.occurred_at, $1, e.prev_hash, e.hash
+    FROM unnest($6::uuid[], $7::int[], $8::text[], $9::int[], $10::text[], $11::text[],
+                $12::timestamptz[], $13::bytea[], $14::bytea[])
+         AS e(event_id, stream_version, type, schema_version, data, metadata, occurred_at,
+              prev_hash, hash)
+    RETURNING position, stream_version, transaction_id::text::bigint AS transaction_id
+), woken AS (SELECT pg_notify($15, '') AS sent)
+SELECT inserted.* FROM inserted, woken ORDER BY stream_version
+"""
+
+
+@dataclass(frozen=True, order=True)
+class GlobalPosition:
+    """A place in the commit-safe order of the whole log."""
+
+    transaction_id: int
+    position: int
+
+    def __str__(self) -> str:
+        return f"{self.transaction_id}.{self.position}"
+
+    @classmethod
+    def parse(cls, text: str) -> GlobalPosition:
+        tx, _, pos = text.partition(".")
+        return cls(int(tx), int(pos))
+
+
+START = GlobalPosition(0, 0)
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    stream_id: str
+    stream_type: str
+    expected_version: int | None
+    """The version the caller read; 0 means "the stream must not exist"; None skips the check."""
+    events: Sequence[NewEvent]
+    site_id: str | None = None
+    agency_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    stream_id: str
+    stream_version: int
+    event_ids: list[UUID]
+    positions: list[int]
+    transaction_id: int
+
+    @property
+    def position(self) -> int:
+        return self.positions[-1] if self.positions else 0
+
+    @property
+    def global_position(self) -> GlobalPosition:
+        return GlobalPosition(self.transaction_id, self.position)
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """Stored with the events in one transaction: a retried request gets the same answer."""
+
+    scope: str
+    key: str
+    request_hash: bytes
+    status_code: int
+    respond: Callable[[list[AppendResult]], dict[str, Any]] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    body: dict[str, Any]
+
+
+class IdempotencyRace(Exception):
+    """Another request with the same key committed first; look its response up."""
+
+
+def _row_to_event(row: asyncpg.Record) -> StoredEvent:
+    values = dict(row)
+    values["data"] = json.loads(values["data"])
+    values["metadata"] = json.loads(values["metadata"])
+    return StoredEvent.model_validate(values)
+
+
+class EventStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int | None,
+        events: Sequence[NewEvent],
+        *,
+        stream_type: str,
+        site_id: str | None = None,
+        agency_id: str | None = None,
+        idempotency: IdempotencyClaim | None = None,
+    ) -> AppendResult:
+        request = StreamAppend(stream_id, stream_type, expected_version, events, site_id, agency_id)
+        (result,) = await self.append_streams([request], idempotency=idempotency)
+        return result
+
+    async def append_streams(
+        self, appends: Sequence[StreamAppend], *, idempotency: IdempotencyClaim | None = None
+    ) -> list[AppendResult]:
+        """Append to several streams in one transaction: all of them land, or none."""
+        recorded_at = utc_now()
+        async with self.pool.acquire() as conn, conn.transaction():
+            results = [await self._append_one(conn, item, recorded_at) for item in appends]
+            if idempotency is not None:
+                await self._store_response(conn, idempotency, results)
+        return results
+
+    async def _append_one(
+        self, conn: asyncpg.Connection, item: StreamAppend, recorded_at: datetime
+    ) -> AppendResult:
+        head = await conn.fetchrow(
+            "SELECT stream_version, hash FROM events WHERE stream_id = $1 "
+            "ORDER BY stream_version DESC LIMIT 1",
+            item.stream_id,
+        )
+        version, prev = (head["stream_version"], head["hash"]) if head else (0, GENESIS_HASH)
+        if item.expected_version is not None and item.expected_version != version:
+            raise VersionConflict(item.stream_id, item.expected_version, version)
+        columns: list[list[Any]] = [[] for _ in range(9)]
+        for offset, event in enumerate(item.events, start=1):
+            envelope = envelope_fields(
+                event_id=event.event_id,
+                stream_id=item.stream_id,
+                stream_type=item.stream_type,
+                stream_version=version + offset,
+                site_id=item.site_id,
+                agency_id=item.agency_id,
+                type=event.type,
+                schema_version=event.schema_version,
+                data=event.data,
+                metadata=event.metadata,
+                occurred_at=event.occurred_at,
+                recorded_at=recorded_at,
+            )
+            digest = chain_hash(prev, envelope)
+            row = (
+                event.event_id,
+                version + offset,
+                event.type,
+                event.schema_version,
+                json.dumps(event.data),
+                json.dumps(event.metadata),
+                event.occurred_at,
+                prev,
+                digest,
+            )
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+            prev = digest
+        try:
+            rows = await conn.fetch(
+                _INSERT,
+                recorded_at,
+                item.stream_id,
+                item.stream_type,
+                item.site_id,
+                item.agency_id,
+                *columns,
+                NOTIFY_CHANNEL,
+            )
+        except asyncpg.UniqueViolationError as clash:
+            if clash.constraint_name != "events_stream_version_key":
+                raise
+            # A concurrent writer took this version first; report where the stream is now.
+            current = await self.stream_version(item.stream_id)
+            raise VersionConflict(item.stream_id, item.expected_version, current) from None
+        return AppendResult(
+            stream_id=item.stream_id,
+            stream_version=version + len(item.events),
+            event_ids=[event.event_id for event in item.events],
+            positions=[row["position"] for row in rows],
+            transaction_id=rows[0]["transaction_id"] if rows else 0,
+        )
+
+    async def _store_response(
+        self, conn: asyncpg.Connection, claim: IdempotencyClaim, results: list[AppendResult]
+    ) -> None:
+        try:
+            await conn.execute(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response) "
+                "VALUES ($1, $2, $3, $4, $5::jsonb)",
+                claim.scope,
+                claim.key,
+                claim.request_hash,
+                claim.status_code,
+                json.dumps(claim.respond(results)),
+            )
+        except asyncpg.UniqueViolationError:
+            raise IdempotencyRace(claim.key) from None
+
+    async def stored_response(
+        self, scope: str, key: str, request_hash: bytes
+    ) -> StoredResponse | None:
+        """The answer already given to this key, or None; a different request raises."""
+        row = await self.pool.fetchrow(
+            "SELECT request_hash, status_code, response::text AS response "
+            "FROM idempotency_keys WHERE scope = $1 AND key = $2",
+            scope,
+            key,
+        )
+        if row is None:
+            return None
+        if row["request_hash"] != request_hash:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used with a different request; use a new key"
+            )
+        return StoredResponse(row["status_code"], json.loads(row["response"]))
+
+    async def stream_version(self, stream_id: str) -> int:
+        version = await self.pool.fetchval(
+            "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id
+        )
+        return int(version)
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        *,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> list[StoredEvent]:
+        """A stream's events in version order, optionally only up to a version or a moment."""
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 "  # noqa: S608 (constant)
+            "AND ($2::int IS NULL OR stream_version <= $2) "
+            "AND ($3::timestamptz IS NULL OR recorded_at <= $3) ORDER BY stream_version",
+            stream_id,
+            to_version,
+            as_of,
+        )
+        return [_row_to_event(row) for row in rows]
+
+    async def read_all(self, after: GlobalPosition = START, limit: int = 500) -> list[StoredEvent]:
+        """The next committed events after `after`, in commit-safe order."""
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM events "  # noqa: S608 (constant)
+            "WHERE (transaction_id, position) > ($1::text::xid8, $2) "
+            "AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) "
+            "ORDER BY transaction_id, position LIMIT $3",
+            str(after.transaction_id),
+            after.position,
+            limit,
+        )
+        return [_row_to_event(row) for row in rows]

@@ -1,0 +1,55 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from events.store import EventStore
+from service.auth.tokens import TokenVerifier
+from service.database import check_schema, create_pool
+from service.edge import EdgeMiddleware
+from service.health import routes as health
+from service.ledger import Ledger
+from service.problems import install_problem_handlers
+from service.settings import Settings, get_settings
+from service.sites import routes as sites
+
+DESCRIPTION = """The audit-and-approval ledger behind SophMate's AI automation on WordPress.
+
+Every command appends immutable events; errors are RFC 9457 problem+json. Send a Bearer JWT on
+every call but the health checks. Commands honour `Idempotency-Key` and `If-Match`, and answer
+with the stream version as `ETag`."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.database_url is None:
+            raise RuntimeError("LEDGER_DATABASE_URL is not set; `sophmate-ledger serve` sets it")
+        pool = await create_pool(settings.database_url, settings)
+        try:
+            await check_schema(pool)
+            app.state.pool = pool
+            app.state.ledger = Ledger(EventStore(pool))
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="SophMate Ops Ledger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.verifier = TokenVerifier(settings)
+    install_problem_handlers(app)
+    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(sites.router)
+    return app

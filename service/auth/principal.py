@@ -1,0 +1,46 @@
+"""The one Principal type every route and command receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+ALL_SITES = "*"
+
+
+class Role(StrEnum):
+    ADMINISTRATOR = "administrator"
+    OPERATIONS_LEAD = "operations_lead"
+    SUPPORT_LEAD = "support_lead"
+    EDITOR = "editor"
+    SUPPORT_AGENT = "support_agent"
+    STORE_MANAGER = "store_manager"
+    MARKETER = "marketer"
+    DEVELOPER = "developer"
+    AGENCY_LEAD = "agency_lead"
+    AUDITOR = "auditor"
+
+
+AGENCY_WIDE_ROLES = frozenset({Role.AGENCY_LEAD, Role.AUDITOR})
+"""Roles that see every site of their agency, not only the sites their token lists."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    roles: frozenset[Role]
+    sites: frozenset[str]
+    agency: str | None
+    key_id: str
+    """Which key verified the token: recorded in every event the principal causes."""
+
+    @property
+    def all_sites(self) -> bool:
+        return ALL_SITES in self.sites and Role.ADMINISTRATOR in self.roles
+
+    @property
+    def agency_wide(self) -> bool:
+        return self.agency is not None and bool(self.roles & AGENCY_WIDE_ROLES)
+
+    def has_any(self, roles: frozenset[Role]) -> bool:
+        return bool(self.roles & roles)

@@ -1,0 +1,161 @@
+"""`sophmate-ledger`: serve, migrate, openapi, token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from service.settings import Settings, get_settings
+
+
+@contextmanager
+def database_urls(settings: Settings) -> Iterator[tuple[str, str]]:
+    """(owner URL for migrations, runtime URL) for the configured or the embedded server."""
+    if settings.database_url is not None:
+        yield settings.migration_database_url or settings.database_url, settings.database_url
+        return
+    from service.embedded import start_embedded
+
+    embedded = start_embedded(settings.data_dir / "pgdata", settings.app_role)
+    try:
+        yield embedded.owner_url, embedded.app_url
+    finally:
+        embedded.server.cleanup()
+
+
+def _check_schema(url: str, settings: Settings) -> None:
+    from service.database import check_schema, create_pool
+
+    async def check() -> None:
+        pool = await create_pool(url, settings.model_copy(update={"pool_min_size": 1}))
+        try:
+            await check_schema(pool)
+        finally:
+            await pool.close()
+
+    asyncio.run(check())
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from service.app import create_app
+    from service.database import SchemaBehind, migrate
+    from service.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    with database_urls(settings) as (owner_url, app_url):
+        if args.migrate:
+            migrate(owner_url, settings.app_role)
+        try:
+            _check_schema(app_url, settings)
+        except SchemaBehind as behind:
+            print(f"refusing to serve: {behind}", file=sys.stderr)
+            return 2
+        app = create_app(settings.model_copy(update={"database_url": app_url}))
+        base = f"http://{settings.host}:{settings.port}"
+        embedded = settings.database_url is None
+        where = f"embedded Postgres in {settings.data_dir}" if embedded else "LEDGER_DATABASE_URL"
+        print(
+            f"\nSophMate Ops Ledger on {base}  (API docs: {base}/docs)\n"
+            f"Database: {where}\n"
+            "A development token:\n"
+            "  .venv/bin/sophmate-ledger token --sub alice --role administrator --site acme-shop\n"
+            f"Ctrl-C stops the service{' and the embedded Postgres' if embedded else ''}.\n",
+            file=sys.stderr,
+            flush=True,
+        )
+        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from service.database import head_revision, migrate
+
+    with database_urls(settings) as (owner_url, _):
+        migrate(owner_url, settings.app_role)
+    print(f"schema at {head_revision()}")
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace, settings: Settings) -> int:
+    from service.openapi import openapi_document
+
+    text = json.dumps(openapi_document(), indent=2) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def parse_ttl(text: str) -> int:
+    match = re.fullmatch(r"(\d+)([smhd]?)", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError("ttl is a number with an optional s, m, h or d")
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    from service.auth.tokens import mint_token
+
+    if settings.env == "production":
+        print(
+            "refusing: development tokens are not issued when LEDGER_ENV=production",
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        mint_token(
+            settings.jwt_secret,
+            sub=args.sub,
+            roles=args.role,
+            sites=args.site,
+            agency=args.agency,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl_seconds=args.ttl,
+        )
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sophmate-ledger", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--migrate", action="store_true", help="apply migrations first")
+    serve.set_defaults(run=cmd_serve)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+    openapi = sub.add_parser("openapi", help="print the OpenAPI document")
+    openapi.add_argument("--output", "-o", help="write to this file instead of stdout")
+    openapi.set_defaults(run=cmd_openapi)
+    token = sub.add_parser("token", help="print a development token signed with LEDGER_JWT_SECRET")
+    token.add_argument("--sub", required=True)
+    token.add_argument("--role", action="append", required=True, help="repeat for several roles")
+    token.add_argument("--site", action="append", default=[], help="repeat for several sites")
+    token.add_argument("--agency")
+    token.add_argument("--ttl", type=parse_ttl, default=3600, help="e.g. 900, 30m, 1h (default 1h)")
+    token.set_defaults(run=cmd_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValueError as error:
+        print(f"configuration refused: {error}", file=sys.stderr)
+        return 2
+    code: int = args.run(args, settings)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

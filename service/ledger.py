@@ -1,0 +1,195 @@
+"""The command pipeline: load the stream, decide on its state, append at the version loaded.
+
+Idempotency: a retried request with the same Idempotency-Key gets the stored answer; the answer
+is written in the same transaction as the events, so a key is never bound to a lost append.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+from events.catalogue import CATALOGUE, Event
+from events.deciders import Aggregate
+from events.envelope import StoredEvent
+from events.errors import LedgerError, VersionConflict
+from events.store import AppendResult, EventStore, IdempotencyClaim, IdempotencyRace
+from service.auth.principal import Principal
+from service.tenancy import Tenant, require_access, stream_tenant
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    principal: Principal
+    operation_id: str
+    request_id: str
+    client_ip: str | None
+    idempotency_key: str | None
+    request_hash: bytes
+    if_match: int | None
+
+    def metadata(self) -> dict[str, Any]:
+        """Who and how, recorded with every event the command appends."""
+        return {
+            "actor": self.principal.sub,
+            "roles": sorted(self.principal.roles),
+            "key_id": self.principal.key_id,
+            "operation_id": self.operation_id,
+            "request_id": self.request_id,
+            "client_ip": self.client_ip,
+        }
+
+
+class CommandResult(BaseModel):
+    """What every command answers: the events it appended and where they stand."""
+
+    event_ids: list[str] = Field(examples=[["0b6f3c9e-8d0a-4b7e-9a55-1f2d3c4b5a69"]])
+    stream_id: str = Field(examples=["site-acme-shop"])
+    stream_version: int = Field(examples=[1])
+    position: int = Field(examples=[42], description="Global position of the last event.")
+
+
+@dataclass(frozen=True)
+class CommandReply:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool
+
+    @property
+    def stream_version(self) -> int:
+        return int(self.body["stream_version"])
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[S]):
+    state: S
+    version: int
+    tenant: Tenant | None
+    events: list[StoredEvent]
+
+
+def _result_body(results: list[AppendResult]) -> dict[str, Any]:
+    last = results[0]
+    return CommandResult(
+        event_ids=[str(event_id) for result in results for event_id in result.event_ids],
+        stream_id=last.stream_id,
+        stream_version=last.stream_version,
+        position=max(result.position for result in results),
+    ).model_dump()
+
+
+class Ledger:
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    async def load(
+        self,
+        aggregate: Aggregate[S],
+        stream_id: str,
+        *,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> Loaded[S]:
+        events = await self.store.read_stream(stream_id, to_version=to_version, as_of=as_of)
+        state = aggregate.fold(CATALOGUE.decode(event) for event in events)
+        version = events[-1].stream_version if events else 0
+        return Loaded(state, version, stream_tenant(events), events)
+
+    async def load_visible(
+        self, principal: Principal, aggregate: Aggregate[S], stream_id: str, what: str, **kw: Any
+    ) -> Loaded[S]:
+        """Load a stream the principal may see; unknown and foreign streams are both 404."""
+        loaded = await self.load(aggregate, stream_id, **kw)
+        require_access(principal, loaded.tenant, what)
+        return loaded
+
+    async def execute(
+        self,
+        ctx: CommandContext,
+        aggregate: Aggregate[S],
+        stream_id: str,
+        decide: Callable[[S], list[Event]],
+        *,
+        new_tenant: Tenant | None = None,
+        what: str = "stream",
+        status_code: int = 200,
+    ) -> CommandReply:
+        claim = self._claim(ctx, status_code)
+        try:
+            return await self._replay(claim) or await self._decide_and_append(
+                ctx, aggregate, stream_id, decide, new_tenant, what, status_code, claim
+            )
+        except (LedgerError, IdempotencyRace):
+            # A request with the same key may have committed between our look-up and our load
+            # (its effects are what refused us, or its key row made us wait): give its answer.
+            replay = await self._replay(claim)
+            if replay is None:
+                raise
+            return replay
+
+    async def _replay(self, claim: IdempotencyClaim | None) -> CommandReply | None:
+        if claim is None:
+            return None
+        stored = await self.store.stored_response(claim.scope, claim.key, claim.request_hash)
+        if stored is None:
+            return None
+        return CommandReply(stored.status_code, stored.body, replayed=True)
+
+    async def _decide_and_append(
+        self,
+        ctx: CommandContext,
+        aggregate: Aggregate[S],
+        stream_id: str,
+        decide: Callable[[S], list[Event]],
+        new_tenant: Tenant | None,
+        what: str,
+        status_code: int,
+        claim: IdempotencyClaim | None,
+    ) -> CommandReply:
+        for attempt in range(2):
+            loaded = await self.load(aggregate, stream_id)
+            tenant = loaded.tenant or new_tenant
+            require_access(ctx.principal, tenant, what)
+            assert tenant is not None
+            if ctx.if_match is not None and ctx.if_match != loaded.version:
+                raise VersionConflict(stream_id, ctx.if_match, loaded.version)
+            metadata = ctx.metadata()
+            events = [CATALOGUE.to_new_event(event, metadata) for event in decide(loaded.state)]
+            try:
+                result = await self.store.append(
+                    stream_id,
+                    loaded.version,
+                    events,
+                    stream_type=aggregate.stream_type,
+                    site_id=tenant.site_id,
+                    agency_id=tenant.agency_id,
+                    idempotency=claim,
+                )
+            except VersionConflict:
+                # Retry once on a fresh load, unless the caller pinned the version with If-Match.
+                if ctx.if_match is not None or attempt == 1:
+                    raise
+                replay = await self._replay(claim)
+                if replay is not None:
+                    return replay
+                continue
+            return CommandReply(status_code, _result_body([result]), replayed=False)
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    @staticmethod
+    def _claim(ctx: CommandContext, status_code: int) -> IdempotencyClaim | None:
+        if ctx.idempotency_key is None:
+            return None
+        return IdempotencyClaim(
+            scope=f"{ctx.principal.key_id}:{ctx.principal.sub}",
+            key=ctx.idempotency_key,
+            request_hash=ctx.request_hash,
+            status_code=status_code,
+            respond=_result_body,
+        )

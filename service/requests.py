@@ -1,0 +1,72 @@
+"""What a command route takes from the HTTP request (context, If-Match, Idempotency-Key) and
+what it gives back (the result, with the stream version as ETag)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
+
+from events.errors import InvalidCommand
+from service.auth.dependencies import Caller
+from service.ledger import CommandContext, CommandReply, Ledger
+
+_IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def get_ledger(request: Request) -> Ledger:
+    ledger: Ledger = request.app.state.ledger
+    return ledger
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+
+
+async def command_context(
+    request: Request,
+    principal: Caller,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="Repeat a request safely: the same key and body get the same answer."),
+    ] = None,
+    if_match: Annotated[
+        str | None,
+        Header(description="The stream version you read (the ETag); a different one gives 409."),
+    ] = None,
+) -> CommandContext:
+    expected: int | None = None
+    if if_match is not None:
+        match = _IF_MATCH.match(if_match.strip())
+        if match is None:
+            raise InvalidCommand("If-Match must be a stream version, as the ETag gives it")
+        expected = int(match.group(1))
+    if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
+        raise InvalidCommand("Idempotency-Key must be 1 to 255 visible ASCII characters")
+    body = await request.body()
+    request_hash = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).digest()
+    return CommandContext(
+        principal=principal,
+        operation_id=request.scope["route"].operation_id,
+        request_id=request.state.request_id,
+        client_ip=request.client.host if request.client else None,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        if_match=expected,
+    )
+
+
+Command = Annotated[CommandContext, Depends(command_context)]
+
+
+def reply(outcome: CommandReply) -> Response:
+    headers = {"ETag": f'"{outcome.stream_version}"'}
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    # Sorted keys: a replayed answer (read back from jsonb) is byte-identical to the first one.
+    content = json.dumps(outcome.body, sort_keys=True, separators=(",", ":"))
+    return Response(content, outcome.status_code, headers, media_type="application/json")

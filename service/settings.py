@@ -1,0 +1,58 @@
+"""Configuration from the environment (prefix LEDGER_). Production refuses development defaults."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-secret-do-not-use-in-production-0123456789"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    database_url: str | None = None
+    """Unset: an embedded Postgres server is started with its data in `data_dir`."""
+    migration_database_url: str | None = None
+    """The owner role that runs migrations; defaults to database_url."""
+    app_role: str = Field("ledger_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    data_dir: Path = Path(".ledger")
+    pool_min_size: int = 2
+    pool_max_size: int = 20
+    idle_in_transaction_timeout_ms: int = 10_000
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_issuer: str = "sophmate-ledger"
+    jwt_audience: str = "sophmate-ledger"
+    jwt_leeway_seconds: int = Field(10, ge=0, le=30)
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+    jwks_ttl_seconds: int = 300
+
+    max_body_bytes: int = 1_048_576
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_defaults_in_production(self) -> Settings:
+        if self.env == "production":
+            if self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32:
+                raise ValueError(
+                    "LEDGER_JWT_SECRET must be set to a secret of at least 32 characters "
+                    "in production"
+                )
+            if self.database_url is None:
+                raise ValueError("LEDGER_DATABASE_URL must be set in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

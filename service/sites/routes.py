@@ -1,0 +1,48 @@
+"""Sites: the facts SophMate's rollout SOP requires before automation touches a site."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse, Response
+
+from events.domain.sites import SITES
+from events.errors import NotFound
+from service.auth.dependencies import Caller
+from service.ledger import CommandResult
+from service.requests import Command, LedgerDep, reply
+from service.sites import commands
+from service.sites.schemas import RegisterSiteBody, SiteView
+
+router = APIRouter(prefix="/v1/sites", tags=["sites"])
+SiteId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
+
+
+@router.post("", operation_id="register-site", status_code=201, response_model=CommandResult)
+async def register_site(body: RegisterSiteBody, ctx: Command, ledger: LedgerDep) -> Response:
+    """Register a WordPress site with its rollout facts: setup owner, production and staging URLs,
+    SophMate, WordPress and PHP versions and active theme. Missing facts are listed in `missing`."""
+    return reply(await commands.register_site(ledger, ctx, body))
+
+
+@router.get("/{site_id}", operation_id="get-site", response_model=SiteView)
+async def get_site(
+    site_id: SiteId,
+    who: Caller,
+    ledger: LedgerDep,
+    as_of: Annotated[datetime | None, Query(description="State as it was at this time.")] = None,
+    at_version: Annotated[int | None, Query(ge=1, description="State at this version.")] = None,
+) -> JSONResponse:
+    """A site's recorded facts, now or as they were at a time or version."""
+    loaded = await ledger.load_visible(
+        who, SITES, SITES.stream_id(site_id), "site", to_version=at_version, as_of=as_of
+    )
+    site = loaded.state
+    if site.site_id is None:
+        raise NotFound("site not found")
+    view = SiteView(
+        site_id=site.site_id, agency_id=site.agency_id, facts=site.facts, version=loaded.version
+    )
+    return JSONResponse(view.model_dump(mode="json"), headers={"ETag": f'"{loaded.version}"'})

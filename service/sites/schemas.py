@@ -1,0 +1,39 @@
+"""HTTP models of the sites API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.domain.sites import SiteFacts
+
+SITE_ID = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", examples=["acme-shop"])
+
+REGISTER_EXAMPLE: dict[str, Any] = {
+    "site_id": "acme-shop",
+    "agency_id": "northwind-agency",
+    "setup_owner": "dana@acme.example",
+    "production_url": "https://shop.acme.example",
+    "staging_url": "https://staging.shop.acme.example",
+    "sophmate_version": "2.4.1",
+    "wordpress_version": "6.6.2",
+    "php_version": "8.2",
+    "active_theme": "storefront",
+    "rollback_path": "Restore the nightly UpdraftPlus backup from the hosting panel",
+    "support_path": "support@northwind.example, then CodeCanyon support",
+}
+
+
+class RegisterSiteBody(SiteFacts):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [REGISTER_EXAMPLE]})
+
+    site_id: str = SITE_ID
+    agency_id: str | None = Field(None, max_length=64, examples=["northwind-agency"])
+
+
+class SiteView(BaseModel):
+    site_id: str
+    agency_id: str | None
+    facts: SiteFacts
+    version: int = Field(description="The site stream's version this view was folded at.")

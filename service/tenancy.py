@@ -1,0 +1,36 @@
+"""Tenant scoping, in one place. Another tenant's ids answer exactly as unknown ones do (404)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from events.envelope import StoredEvent
+from events.errors import NotFound
+from service.auth.principal import Principal
+
+
+@dataclass(frozen=True)
+class Tenant:
+    site_id: str | None
+    agency_id: str | None
+
+
+def can_access(principal: Principal, tenant: Tenant) -> bool:
+    if principal.all_sites:
+        return True
+    if tenant.site_id is not None and tenant.site_id in principal.sites:
+        return True
+    return principal.agency_wide and tenant.agency_id == principal.agency
+
+
+def require_access(principal: Principal, tenant: Tenant | None, what: str) -> None:
+    if tenant is None or not can_access(principal, tenant):
+        raise NotFound(f"{what} not found")
+
+
+def stream_tenant(events: Sequence[StoredEvent]) -> Tenant | None:
+    """The tenant a stream belongs to is fixed by its first event."""
+    if not events:
+        return None
+    return Tenant(events[0].site_id, events[0].agency_id)

