@@ -9,7 +9,7 @@ transaction that commits late. Reading below the oldest running transaction's id
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -114,6 +114,10 @@ class StoredResponse:
     body: dict[str, Any]
 
 
+TransactionHook = Callable[[asyncpg.Connection, list["AppendResult"]], Awaitable[None]]
+"""Work that must commit or roll back with the events (a side table, an inline read model)."""
+
+
 class IdempotencyRace(Exception):
     """Another request with the same key committed first; look its response up."""
 
@@ -139,18 +143,25 @@ class EventStore:
         site_id: str | None = None,
         agency_id: str | None = None,
         idempotency: IdempotencyClaim | None = None,
+        within: TransactionHook | None = None,
     ) -> AppendResult:
         request = StreamAppend(stream_id, stream_type, expected_version, events, site_id, agency_id)
-        (result,) = await self.append_streams([request], idempotency=idempotency)
+        (result,) = await self.append_streams([request], idempotency=idempotency, within=within)
         return result
 
     async def append_streams(
-        self, appends: Sequence[StreamAppend], *, idempotency: IdempotencyClaim | None = None
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        idempotency: IdempotencyClaim | None = None,
+        within: TransactionHook | None = None,
     ) -> list[AppendResult]:
         """Append to several streams in one transaction: all of them land, or none."""
         recorded_at = utc_now()
         async with self.pool.acquire() as conn, conn.transaction():
             results = [await self._append_one(conn, item, recorded_at) for item in appends]
+            if within is not None:
+                await within(conn, results)
             if idempotency is not None:
                 await self._store_response(conn, idempotency, results)
         return results

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+import asyncpg
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from events.store import EventStore
-from service.auth.tokens import TokenVerifier
+from service.auth.keyring import JwksSource, SiteKeySource
+from service.auth.tokens import KeySource, TokenVerifier
 from service.database import check_schema, create_pool
 from service.edge import EdgeMiddleware
 from service.health import routes as health
@@ -24,6 +27,16 @@ every call but the health checks. Commands honour `Idempotency-Key` and `If-Matc
 with the stream version as `ETag`."""
 
 
+ROUTERS: list[APIRouter] = [health.router, sites.router]
+
+
+def key_sources(settings: Settings, pool: asyncpg.Pool) -> list[KeySource]:
+    sources: list[KeySource] = [SiteKeySource(pool)]
+    if settings.jwks_file is not None or settings.jwks_url is not None:
+        sources.append(JwksSource(settings.jwks_file, settings.jwks_url, settings.jwks_ttl_seconds))
+    return sources
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -36,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await check_schema(pool)
             app.state.pool = pool
             app.state.ledger = Ledger(EventStore(pool))
+            app.state.verifier = TokenVerifier(settings, key_sources(settings, pool))
             yield
         finally:
             await pool.close()
@@ -47,9 +61,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.verifier = TokenVerifier(settings)
     install_problem_handlers(app)
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.include_router(health.router)
-    app.include_router(sites.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
+
+
+def api_routes() -> list[APIRoute]:
+    """The route table: what the role matrix, the README and the contract tests are checked by."""
+    return [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]

@@ -7,7 +7,7 @@ is written in the same transaction as the events, so a key is never bound to a l
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -17,9 +17,15 @@ from events.catalogue import CATALOGUE, Event
 from events.deciders import Aggregate
 from events.envelope import StoredEvent
 from events.errors import LedgerError, VersionConflict
-from events.store import AppendResult, EventStore, IdempotencyClaim, IdempotencyRace
+from events.store import (
+    AppendResult,
+    EventStore,
+    IdempotencyClaim,
+    IdempotencyRace,
+    TransactionHook,
+)
 from service.auth.principal import Principal
-from service.tenancy import Tenant, require_access, stream_tenant
+from service.tenancy import Tenant, require_access, require_create, stream_tenant
 
 S = TypeVar("S")
 
@@ -84,6 +90,26 @@ def _result_body(results: list[AppendResult]) -> dict[str, Any]:
     ).model_dump()
 
 
+@dataclass(frozen=True)
+class CommandPlan(Generic[S]):
+    """One command: which stream, how to decide on its state, and what to answer."""
+
+    aggregate: Aggregate[S]
+    stream_id: str
+    decide: Callable[[S], list[Event]]
+    what: str
+    """Names the thing in a 404, e.g. "site"."""
+    new_tenant: Tenant | None = None
+    """The tenant of a stream this command creates; an existing stream keeps its own."""
+    status_code: int = 200
+    within: TransactionHook | None = None
+    answer: dict[str, Any] = field(default_factory=dict)
+    """Extra fields for the answer; stored for replays, so never a secret."""
+
+    def respond(self, results: list[AppendResult]) -> dict[str, Any]:
+        return {**_result_body(results), **self.answer}
+
+
 class Ledger:
     def __init__(self, store: EventStore) -> None:
         self.store = store
@@ -109,22 +135,10 @@ class Ledger:
         require_access(principal, loaded.tenant, what)
         return loaded
 
-    async def execute(
-        self,
-        ctx: CommandContext,
-        aggregate: Aggregate[S],
-        stream_id: str,
-        decide: Callable[[S], list[Event]],
-        *,
-        new_tenant: Tenant | None = None,
-        what: str = "stream",
-        status_code: int = 200,
-    ) -> CommandReply:
-        claim = self._claim(ctx, status_code)
+    async def execute(self, ctx: CommandContext, plan: CommandPlan[S]) -> CommandReply:
+        claim = self._claim(ctx, plan)
         try:
-            return await self._replay(claim) or await self._decide_and_append(
-                ctx, aggregate, stream_id, decide, new_tenant, what, status_code, claim
-            )
+            return await self._replay(claim) or await self._decide_and_append(ctx, plan, claim)
         except (LedgerError, IdempotencyRace):
             # A request with the same key may have committed between our look-up and our load
             # (its effects are what refused us, or its key row made us wait): give its answer.
@@ -142,34 +156,32 @@ class Ledger:
         return CommandReply(stored.status_code, stored.body, replayed=True)
 
     async def _decide_and_append(
-        self,
-        ctx: CommandContext,
-        aggregate: Aggregate[S],
-        stream_id: str,
-        decide: Callable[[S], list[Event]],
-        new_tenant: Tenant | None,
-        what: str,
-        status_code: int,
-        claim: IdempotencyClaim | None,
+        self, ctx: CommandContext, plan: CommandPlan[S], claim: IdempotencyClaim | None
     ) -> CommandReply:
         for attempt in range(2):
-            loaded = await self.load(aggregate, stream_id)
-            tenant = loaded.tenant or new_tenant
-            require_access(ctx.principal, tenant, what)
-            assert tenant is not None
+            loaded = await self.load(plan.aggregate, plan.stream_id)
+            if loaded.tenant is not None:
+                tenant = loaded.tenant
+                require_access(ctx.principal, tenant, plan.what)
+            else:
+                require_create(ctx.principal, plan.new_tenant, plan.what)
+                assert plan.new_tenant is not None
+                tenant = plan.new_tenant
             if ctx.if_match is not None and ctx.if_match != loaded.version:
-                raise VersionConflict(stream_id, ctx.if_match, loaded.version)
+                raise VersionConflict(plan.stream_id, ctx.if_match, loaded.version)
             metadata = ctx.metadata()
-            events = [CATALOGUE.to_new_event(event, metadata) for event in decide(loaded.state)]
+            decided = plan.decide(loaded.state)
+            events = [CATALOGUE.to_new_event(event, metadata) for event in decided]
             try:
                 result = await self.store.append(
-                    stream_id,
+                    plan.stream_id,
                     loaded.version,
                     events,
-                    stream_type=aggregate.stream_type,
+                    stream_type=plan.aggregate.stream_type,
                     site_id=tenant.site_id,
                     agency_id=tenant.agency_id,
                     idempotency=claim,
+                    within=plan.within,
                 )
             except VersionConflict:
                 # Retry once on a fresh load, unless the caller pinned the version with If-Match.
@@ -179,17 +191,17 @@ class Ledger:
                 if replay is not None:
                     return replay
                 continue
-            return CommandReply(status_code, _result_body([result]), replayed=False)
+            return CommandReply(plan.status_code, plan.respond([result]), replayed=False)
         raise AssertionError("unreachable: the second attempt returns or raises")
 
     @staticmethod
-    def _claim(ctx: CommandContext, status_code: int) -> IdempotencyClaim | None:
+    def _claim(ctx: CommandContext, plan: CommandPlan[S]) -> IdempotencyClaim | None:
         if ctx.idempotency_key is None:
             return None
         return IdempotencyClaim(
             scope=f"{ctx.principal.key_id}:{ctx.principal.sub}",
             key=ctx.idempotency_key,
             request_hash=ctx.request_hash,
-            status_code=status_code,
-            respond=_result_body,
+            status_code=plan.status_code,
+            respond=plan.respond,
         )

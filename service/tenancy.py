@@ -24,8 +24,22 @@ def can_access(principal: Principal, tenant: Tenant) -> bool:
     return principal.agency_wide and tenant.agency_id == principal.agency
 
 
+def can_create(principal: Principal, tenant: Tenant) -> bool:
+    """A new stream's tenant must be the principal's own: its site, within its agency."""
+    if principal.all_sites:
+        return True
+    if principal.agency is not None and tenant.agency_id != principal.agency:
+        return False
+    return can_access(principal, tenant)
+
+
 def require_access(principal: Principal, tenant: Tenant | None, what: str) -> None:
     if tenant is None or not can_access(principal, tenant):
+        raise NotFound(f"{what} not found")
+
+
+def require_create(principal: Principal, tenant: Tenant | None, what: str) -> None:
+    if tenant is None or not can_create(principal, tenant):
         raise NotFound(f"{what} not found")
 
 

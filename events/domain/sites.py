@@ -6,7 +6,10 @@ from pydantic import BaseModel, ConfigDict
 
 from events.catalogue import CATALOGUE, Event, Severity
 from events.deciders import Aggregate, require
-from events.errors import InvalidCommand, StateConflict
+from events.errors import InvalidCommand, NotFound, StateConflict
+
+MAX_ACTIVE_KEYS = 2
+"""Two keys may be active at once, so a site can rotate without a moment of refused tokens."""
 
 
 class SiteFacts(BaseModel):
@@ -45,6 +48,26 @@ class SiteRegistered(Event):
     facts: SiteFacts
 
 
+@CATALOGUE.event
+class SiteKeyRegistered(Event):
+    """A per-site HS256 key. The secret is never in the log: only its fingerprint."""
+
+    severity = Severity.WARNING
+
+    site_id: str
+    kid: str
+    fingerprint: str
+
+
+@CATALOGUE.event
+class SiteKeyRetired(Event):
+    severity = Severity.WARNING
+
+    site_id: str
+    kid: str
+    reason: str
+
+
 class RegisterSite(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -59,6 +82,9 @@ class Site(BaseModel):
     site_id: str | None = None
     agency_id: str | None = None
     facts: SiteFacts = SiteFacts()
+    active_keys: tuple[str, ...] = ()
+    retired_keys: tuple[str, ...] = ()
+    fingerprints: dict[str, str] = {}
 
     @property
     def registered(self) -> bool:
@@ -68,6 +94,20 @@ class Site(BaseModel):
 def evolve(site: Site, event: Event) -> Site:
     if isinstance(event, SiteRegistered):
         return Site(site_id=event.site_id, agency_id=event.agency_id, facts=event.facts)
+    if isinstance(event, SiteKeyRegistered):
+        return site.model_copy(
+            update={
+                "active_keys": (*site.active_keys, event.kid),
+                "fingerprints": {**site.fingerprints, event.kid: event.fingerprint},
+            }
+        )
+    if isinstance(event, SiteKeyRetired):
+        return site.model_copy(
+            update={
+                "active_keys": tuple(k for k in site.active_keys if k != event.kid),
+                "retired_keys": (*site.retired_keys, event.kid),
+            }
+        )
     return site
 
 
@@ -81,3 +121,21 @@ def decide_register(site: Site, cmd: RegisterSite) -> list[Event]:
     if missing:
         raise InvalidCommand("a site needs its rollout facts before registration", missing=missing)
     return [SiteRegistered(site_id=cmd.site_id, agency_id=cmd.agency_id, facts=cmd.facts)]
+
+
+def decide_register_key(site: Site, kid: str, fingerprint: str) -> list[Event]:
+    assert site.site_id is not None
+    if len(site.active_keys) >= MAX_ACTIVE_KEYS:
+        raise StateConflict(
+            f"site {site.site_id} already has {MAX_ACTIVE_KEYS} active keys: retire one first"
+        )
+    return [SiteKeyRegistered(site_id=site.site_id, kid=kid, fingerprint=fingerprint)]
+
+
+def decide_retire_key(site: Site, kid: str, reason: str) -> list[Event]:
+    assert site.site_id is not None
+    if kid not in site.active_keys:
+        raise NotFound(f"no active key {kid} on this site")
+    if not reason.strip():
+        raise InvalidCommand("retiring a key needs a reason", missing=["reason"])
+    return [SiteKeyRetired(site_id=site.site_id, kid=kid, reason=reason)]

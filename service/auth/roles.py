@@ -16,6 +16,10 @@ MATRIX: dict[str, frozenset[Role]] = {
     # sites: set up by the site administrator or the agency implementation lead (SOP rollout)
     "register-site": frozenset({R.ADMINISTRATOR, R.AGENCY_LEAD}),
     "get-site": EVERYONE,
+    # site keys and webhook subscriptions: administrators only
+    "register-site-key": frozenset({R.ADMINISTRATOR}),
+    "retire-site-key": frozenset({R.ADMINISTRATOR}),
+    "list-site-keys": frozenset({R.ADMINISTRATOR}),
 }
 
 PUBLIC_OPERATIONS = frozenset({"healthz", "readyz", "metrics"})
@@ -24,3 +28,19 @@ PUBLIC_OPERATIONS = frozenset({"healthz", "readyz", "metrics"})
 
 def allowed_roles(operation_id: str) -> frozenset[Role]:
     return MATRIX[operation_id]
+
+
+def matrix_markdown() -> str:
+    """The matrix as the README shows it (a test keeps the two equal)."""
+    roles = list(Role)
+    head = "| operation | " + " | ".join(role.value for role in roles) + " |"
+    rule = "|---|" + "---|" * len(roles)
+    rows = [
+        f"| `{op}` | " + " | ".join("x" if role in allowed else "" for role in roles) + " |"
+        for op, allowed in MATRIX.items()
+    ]
+    return "\n".join([head, rule, *rows])
+
+
+if __name__ == "__main__":
+    print(matrix_markdown())

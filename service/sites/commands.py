@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from events.domain.sites import SITES, RegisterSite, SiteFacts, decide_register
-from service.ledger import CommandContext, CommandReply, Ledger
+import hashlib
+import secrets
+
+import asyncpg
+
+from events.domain.sites import (
+    SITES,
+    RegisterSite,
+    SiteFacts,
+    decide_register,
+    decide_register_key,
+    decide_retire_key,
+)
+from events.store import AppendResult
+from service.ledger import CommandContext, CommandPlan, CommandReply, Ledger
 from service.sites.schemas import RegisterSiteBody
 from service.tenancy import Tenant
 
@@ -13,12 +26,47 @@ async def register_site(
 ) -> CommandReply:
     facts = SiteFacts.model_validate(body.model_dump(include=set(SiteFacts.model_fields)))
     cmd = RegisterSite(site_id=body.site_id, agency_id=body.agency_id, facts=facts)
-    return await ledger.execute(
-        ctx,
+    plan = CommandPlan(
         SITES,
         SITES.stream_id(body.site_id),
         lambda site: decide_register(site, cmd),
-        new_tenant=Tenant(body.site_id, body.agency_id),
         what="site",
+        new_tenant=Tenant(body.site_id, body.agency_id),
         status_code=201,
     )
+    return await ledger.execute(ctx, plan)
+
+
+async def register_site_key(ledger: Ledger, ctx: CommandContext, site_id: str) -> CommandReply:
+    """A new HS256 key for the site. The secret is in this answer only, never in the log."""
+    kid = f"{site_id}.{secrets.token_hex(4)}"
+    secret = secrets.token_urlsafe(32)
+    fingerprint = hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+    async def store_secret(conn: asyncpg.Connection, _: list[AppendResult]) -> None:
+        await conn.execute(
+            "INSERT INTO site_keys (kid, site_id, secret) VALUES ($1, $2, $3)", kid, site_id, secret
+        )
+
+    plan = CommandPlan(
+        SITES,
+        SITES.stream_id(site_id),
+        lambda site: decide_register_key(site, kid, fingerprint),
+        what="site",
+        status_code=201,
+        within=store_secret,
+        answer={"kid": kid, "algorithm": "HS256", "secret": None},
+    )
+    outcome = await ledger.execute(ctx, plan)
+    if not outcome.replayed:
+        outcome = CommandReply(outcome.status_code, {**outcome.body, "secret": secret}, False)
+    return outcome
+
+
+async def retire_site_key(
+    ledger: Ledger, ctx: CommandContext, site_id: str, kid: str, reason: str
+) -> CommandReply:
+    plan = CommandPlan(
+        SITES, SITES.stream_id(site_id), lambda site: decide_retire_key(site, kid, reason), "site"
+    )
+    return await ledger.execute(ctx, plan)

@@ -14,7 +14,14 @@ from service.auth.dependencies import Caller
 from service.ledger import CommandResult
 from service.requests import Command, LedgerDep, reply
 from service.sites import commands
-from service.sites.schemas import RegisterSiteBody, SiteView
+from service.sites.schemas import (
+    RegisterSiteBody,
+    RetireSiteKeyBody,
+    SiteKeyCreated,
+    SiteKeyList,
+    SiteKeyView,
+    SiteView,
+)
 
 router = APIRouter(prefix="/v1/sites", tags=["sites"])
 SiteId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
@@ -46,3 +53,38 @@ async def get_site(
         site_id=site.site_id, agency_id=site.agency_id, facts=site.facts, version=loaded.version
     )
     return JSONResponse(view.model_dump(mode="json"), headers={"ETag": f'"{loaded.version}"'})
+
+
+@router.post(
+    "/{site_id}/keys",
+    operation_id="register-site-key",
+    status_code=201,
+    response_model=SiteKeyCreated,
+)
+async def register_site_key(site_id: SiteId, ctx: Command, ledger: LedgerDep) -> Response:
+    """Create an HS256 key for the site's WordPress plugin. The secret is shown in this answer
+    only. Two keys may be active at once, so a site can rotate: add the new key, switch the
+    plugin over, retire the old one."""
+    return reply(await commands.register_site_key(ledger, ctx, site_id))
+
+
+@router.post(
+    "/{site_id}/keys/{kid}/retire", operation_id="retire-site-key", response_model=CommandResult
+)
+async def retire_site_key(
+    site_id: SiteId, kid: str, body: RetireSiteKeyBody, ctx: Command, ledger: LedgerDep
+) -> Response:
+    """Retire a site key: tokens it signed are refused from now on."""
+    return reply(await commands.retire_site_key(ledger, ctx, site_id, kid, body.reason))
+
+
+@router.get("/{site_id}/keys", operation_id="list-site-keys", response_model=SiteKeyList)
+async def list_site_keys(site_id: SiteId, who: Caller, ledger: LedgerDep) -> SiteKeyList:
+    """The site's keys with their fingerprints; secrets are never returned."""
+    loaded = await ledger.load_visible(who, SITES, SITES.stream_id(site_id), "site")
+    site = loaded.state
+    keys = [
+        SiteKeyView(kid=kid, fingerprint=site.fingerprints[kid], active=kid in site.active_keys)
+        for kid in (*site.active_keys, *site.retired_keys)
+    ]
+    return SiteKeyList(site_id=site_id, keys=keys)

@@ -37,3 +37,37 @@ class SiteView(BaseModel):
     agency_id: str | None
     facts: SiteFacts
     version: int = Field(description="The site stream's version this view was folded at.")
+
+
+class SiteKeyCreated(BaseModel):
+    """Shown once: the secret is never returned again, not even to a retried request."""
+
+    kid: str = Field(examples=["acme-shop.3f9a1c2e"])
+    secret: str | None = Field(
+        description="HS256 secret for the WordPress plugin; null when this is a replayed answer."
+    )
+    algorithm: str = "HS256"
+    event_ids: list[str]
+    stream_id: str
+    stream_version: int
+    position: int
+
+
+class RetireSiteKeyBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "rotated after the plugin update"}]},
+    )
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class SiteKeyView(BaseModel):
+    kid: str
+    fingerprint: str
+    active: bool
+
+
+class SiteKeyList(BaseModel):
+    site_id: str
+    keys: list[SiteKeyView]

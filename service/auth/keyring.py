@@ -1,0 +1,109 @@
+"""Where verification keys come from, besides LEDGER_JWT_SECRET.
+
+- Site keys: HS256 secrets an administrator registers per site; a key's tokens may claim only
+  its own site. Retiring a key (an event in the site's stream) stops it at once.
+- JWKS: RS256 and ES256 keys of agency identity providers, from a file or a URL, cached for a
+  TTL. An unknown kid triggers at most one early refetch, so a new key works without a restart
+  but a stream of made-up kids cannot make us hammer the provider.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from service.auth.tokens import VerificationKey
+
+log = logging.getLogger("sophmate.ledger.auth")
+
+ALGORITHM_OF_KTY = {"RSA": "RS256", "EC": "ES256"}
+
+
+class SiteKeySource:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def find(self, kid: str) -> VerificationKey | None:
+        row = await self.pool.fetchrow(
+            """SELECT k.site_id, k.secret FROM site_keys k WHERE k.kid = $1
+               AND NOT EXISTS (SELECT 1 FROM events e
+                               WHERE e.stream_id = 'site-' || k.site_id
+                                 AND e.type = 'SiteKeyRetired' AND e.data->>'kid' = k.kid)""",
+            kid,
+        )
+        if row is None:
+            return None
+        return VerificationKey(kid, row["secret"], ("HS256",), site_id=row["site_id"])
+
+
+def _verification_key(jwk: dict[str, Any]) -> VerificationKey | None:
+    kid, kty = jwk.get("kid"), jwk.get("kty")
+    algorithm = ALGORITHM_OF_KTY.get(str(kty))
+    if not isinstance(kid, str) or algorithm is None:
+        return None
+    if jwk.get("use", "sig") != "sig" or jwk.get("alg", algorithm) != algorithm:
+        return None
+    if kty == "EC" and jwk.get("crv") != "P-256":
+        return None
+    if any(private in jwk for private in ("d", "p", "q")):
+        log.warning("ignoring JWKS key %s: it carries private material", kid)
+        return None
+    return VerificationKey(kid, jwk, (algorithm,))
+
+
+class JwksSource:
+    def __init__(self, file: Path | None, url: str | None, ttl_seconds: int) -> None:
+        self.file = file
+        self.url = url
+        self.ttl = ttl_seconds
+        self._keys: dict[str, VerificationKey] = {}
+        self._loaded_at: float | None = None
+        self._refetched_for: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    async def find(self, kid: str) -> VerificationKey | None:
+        if self._loaded_at is None or time.monotonic() - self._loaded_at > self.ttl:
+            await self._refresh(scheduled=True)
+        if kid not in self._keys and kid not in self._refetched_for:
+            self._refetched_for.add(kid)
+            await self._refresh(scheduled=False)
+        return self._keys.get(kid)
+
+    async def _refresh(self, *, scheduled: bool) -> None:
+        async with self._lock:
+            try:
+                document = await self._fetch()
+            except (OSError, ValueError, httpx.HTTPError) as error:
+                log.warning(
+                    "JWKS refresh failed, keeping the keys we had: %s", type(error).__name__
+                )
+                self._loaded_at = time.monotonic()
+                return
+            keys = (
+                _verification_key(jwk) for jwk in document.get("keys", []) if isinstance(jwk, dict)
+            )
+            self._keys = {key.kid: key for key in keys if key is not None}
+            self._loaded_at = time.monotonic()
+            if scheduled:
+                self._refetched_for.clear()
+
+    async def _fetch(self) -> dict[str, Any]:
+        if self.file is not None:
+            text = await asyncio.to_thread(self.file.read_text, encoding="utf-8")
+        else:
+            assert self.url is not None
+            async with httpx.AsyncClient(timeout=5, follow_redirects=False) as http:
+                response = await http.get(self.url)
+                response.raise_for_status()
+                text = response.text
+        document = json.loads(text)
+        if not isinstance(document, dict):
+            raise ValueError("a JWKS document is a JSON object")
+        return document
