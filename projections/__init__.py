@@ -1,1 +1,16 @@
-"""Read models built from the event log (projections)."""
+"""Read models built from the event log (projections), their runner and rebuilds."""
+
+from __future__ import annotations
+
+from projections.base import Projection
+from projections.site_activity import SiteActivity
+
+ALL: tuple[Projection, ...] = (SiteActivity(),)
+"""Every projection of the service, by which the runners, rebuilds and /readyz are driven."""
+
+
+def by_name(name: str) -> Projection:
+    for projection in ALL:
+        if projection.name == name:
+            return projection
+    raise KeyError(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,13 +11,18 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from events.store import EventStore
+from service import metrics
 from service.auth.keyring import JwksSource, SiteKeySource
 from service.auth.tokens import KeySource, TokenVerifier
 from service.database import check_schema, create_pool
 from service.edge import EdgeMiddleware
 from service.health import routes as health
+from service.history import routes as history
 from service.ledger import Ledger
+from service.metrics import Metrics
 from service.problems import install_problem_handlers
+from service.read_models import routes as read_models
+from service.read_models.supervisor import Supervisor
 from service.settings import Settings, get_settings
 from service.sites import routes as sites
 
@@ -27,7 +33,13 @@ every call but the health checks. Commands honour `Idempotency-Key` and `If-Matc
 with the stream version as `ETag`."""
 
 
-ROUTERS: list[APIRouter] = [health.router, sites.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    metrics.router,
+    sites.router,
+    read_models.router,
+    history.router,
+]
 
 
 def key_sources(settings: Settings, pool: asyncpg.Pool) -> list[KeySource]:
@@ -48,11 +60,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await check_schema(pool)
             app.state.pool = pool
-            app.state.ledger = Ledger(EventStore(pool))
+            app.state.ledger = Ledger(EventStore(pool), app.state.metrics.observe_command)
             app.state.verifier = TokenVerifier(settings, key_sources(settings, pool))
-            yield
+            supervisor = Supervisor(pool, settings.projection_poll_seconds)
+            if settings.run_projections:
+                supervisor.start()
+            try:
+                yield
+            finally:
+                await supervisor.stop()
+                for task in list(app.state.background):
+                    task.cancel()
         finally:
-            await pool.close()
+            try:
+                await asyncio.wait_for(pool.close(), timeout=10)
+            except TimeoutError:
+                pool.terminate()
 
     app = FastAPI(
         title="SophMate Ops Ledger",
@@ -61,8 +84,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.state.background = set()
     install_problem_handlers(app)
-    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        EdgeMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        on_response=app.state.metrics.observe_response,
+    )
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -7,6 +7,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -26,9 +27,12 @@ class _BodyTooLarge(HTTPException):
 
 
 class EdgeMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, on_response: Callable[[int], None] | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.on_response = on_response
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,6 +81,8 @@ class EdgeMiddleware:
                 raise
             await _send_too_large(send_with_id, self.max_body_bytes)
         finally:
+            if self.on_response is not None:
+                self.on_response(status)
             log.info(
                 "request",
                 extra={

@@ -6,6 +6,7 @@ is written in the same transaction as the events, so a key is never bound to a l
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,6 +67,7 @@ class CommandReply:
     status_code: int
     body: dict[str, Any]
     replayed: bool
+    event_types: tuple[str, ...] = ()
 
     @property
     def stream_version(self) -> int:
@@ -110,9 +112,14 @@ class CommandPlan(Generic[S]):
         return {**_result_body(results), **self.answer}
 
 
+CommandObserver = Callable[[str, list[str], float], None]
+"""Told (operationId, event types appended, seconds) after each command: metrics."""
+
+
 class Ledger:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, observe: CommandObserver | None = None) -> None:
         self.store = store
+        self.observe = observe
 
     async def load(
         self,
@@ -136,6 +143,13 @@ class Ledger:
         return loaded
 
     async def execute(self, ctx: CommandContext, plan: CommandPlan[S]) -> CommandReply:
+        started = time.perf_counter()
+        reply = await self._execute(ctx, plan)
+        if self.observe is not None:
+            self.observe(ctx.operation_id, list(reply.event_types), time.perf_counter() - started)
+        return reply
+
+    async def _execute(self, ctx: CommandContext, plan: CommandPlan[S]) -> CommandReply:
         claim = self._claim(ctx, plan)
         try:
             return await self._replay(claim) or await self._decide_and_append(ctx, plan, claim)
@@ -182,6 +196,7 @@ class Ledger:
                     agency_id=tenant.agency_id,
                     idempotency=claim,
                     within=plan.within,
+                    head_hash=loaded.events[-1].hash if loaded.events else None,
                 )
             except VersionConflict:
                 # Retry once on a fresh load, unless the caller pinned the version with If-Match.
@@ -191,7 +206,8 @@ class Ledger:
                 if replay is not None:
                     return replay
                 continue
-            return CommandReply(plan.status_code, plan.respond([result]), replayed=False)
+            types = tuple(event.type for event in events)
+            return CommandReply(plan.status_code, plan.respond([result]), False, types)
         raise AssertionError("unreachable: the second attempt returns or raises")
 
     @staticmethod

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     jwks_url: str | None = None
     jwks_ttl_seconds: int = 300
 
+    run_projections: bool = True
+    """Run the projection runners in this process; false when `sophmate-ledger worker` does."""
+    projection_poll_seconds: float = 1.0
+    min_position_wait_seconds: float = 2.0
+
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"
 

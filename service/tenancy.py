@@ -48,3 +48,17 @@ def stream_tenant(events: Sequence[StoredEvent]) -> Tenant | None:
     if not events:
         return None
     return Tenant(events[0].site_id, events[0].agency_id)
+
+
+def scope_condition(principal: Principal, first_param: int) -> tuple[str, list[object]]:
+    """A SQL condition (over columns site_id and agency_id) that keeps only the principal's rows,
+    and its parameters, numbered from `first_param`. Every tenant-scoped query uses this."""
+    if principal.all_sites:
+        return "TRUE", []
+    sites = sorted(principal.sites)
+    if principal.agency_wide:
+        return (
+            f"(site_id = ANY(${first_param}::text[]) OR agency_id = ${first_param + 1})",
+            [sites, principal.agency],
+        )
+    return f"site_id = ANY(${first_param}::text[])", [sites]

@@ -121,7 +121,11 @@ async def pool(database: ScratchDatabase) -> AsyncIterator[asyncpg.Pool]:
     """Connected as the runtime role, as the service is."""
     pool = await asyncpg.create_pool(database.app_url, min_size=1, max_size=40)
     yield pool
-    await pool.close()
+    try:
+        await asyncio.wait_for(pool.close(), timeout=10)
+    except TimeoutError:
+        pool.terminate()
+        raise AssertionError("a test left a pool connection acquired") from None
 
 
 @pytest.fixture

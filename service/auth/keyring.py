@@ -18,6 +18,8 @@ from typing import Any
 
 import asyncpg
 import httpx
+from jose import jwk as jose_jwk
+from jose.exceptions import JOSEError
 
 from service.auth.tokens import VerificationKey
 
@@ -55,7 +57,12 @@ def _verification_key(jwk: dict[str, Any]) -> VerificationKey | None:
     if any(private in jwk for private in ("d", "p", "q")):
         log.warning("ignoring JWKS key %s: it carries private material", kid)
         return None
-    return VerificationKey(kid, jwk, (algorithm,))
+    try:
+        key = jose_jwk.construct(jwk, algorithm)
+    except (JOSEError, ValueError, TypeError):
+        log.warning("ignoring JWKS key %s: its key material does not parse", kid)
+        return None
+    return VerificationKey(kid, key, (algorithm,))
 
 
 class JwksSource:
@@ -65,34 +72,44 @@ class JwksSource:
         self.ttl = ttl_seconds
         self._keys: dict[str, VerificationKey] = {}
         self._loaded_at: float | None = None
-        self._refetched_for: set[str] = set()
+        self._refetched_at: float | None = None
         self._lock = asyncio.Lock()
 
     async def find(self, kid: str) -> VerificationKey | None:
-        if self._loaded_at is None or time.monotonic() - self._loaded_at > self.ttl:
-            await self._refresh(scheduled=True)
-        if kid not in self._keys and kid not in self._refetched_for:
-            self._refetched_for.add(kid)
-            await self._refresh(scheduled=False)
+        if self._stale():
+            await self._refresh(early=False)
+        if kid not in self._keys and self._may_refetch_early():
+            await self._refresh(early=True)
         return self._keys.get(kid)
 
-    async def _refresh(self, *, scheduled: bool) -> None:
+    def _stale(self) -> bool:
+        return self._loaded_at is None or time.monotonic() - self._loaded_at > self.ttl
+
+    def _may_refetch_early(self) -> bool:
+        interval = min(30.0, self.ttl / 10)
+        return self._refetched_at is None or time.monotonic() - self._refetched_at > interval
+
+    async def _refresh(self, *, early: bool) -> None:
         async with self._lock:
+            # Another request may have refreshed while this one waited for the lock.
+            if not (self._may_refetch_early() if early else self._stale()):
+                return
+            if early:
+                self._refetched_at = time.monotonic()
             try:
                 document = await self._fetch()
+                entries = document.get("keys", [])
+                if not isinstance(entries, list):
+                    raise ValueError("JWKS keys is not a list")
             except (OSError, ValueError, httpx.HTTPError) as error:
                 log.warning(
                     "JWKS refresh failed, keeping the keys we had: %s", type(error).__name__
                 )
                 self._loaded_at = time.monotonic()
                 return
-            keys = (
-                _verification_key(jwk) for jwk in document.get("keys", []) if isinstance(jwk, dict)
-            )
+            keys = (_verification_key(jwk) for jwk in entries if isinstance(jwk, dict))
             self._keys = {key.kid: key for key in keys if key is not None}
             self._loaded_at = time.monotonic()
-            if scheduled:
-                self._refetched_for.clear()
 
     async def _fetch(self) -> dict[str, Any]:
         if self.file is not None:

@@ -20,9 +20,19 @@ MATRIX: dict[str, frozenset[Role]] = {
     "register-site-key": frozenset({R.ADMINISTRATOR}),
     "retire-site-key": frozenset({R.ADMINISTRATOR}),
     "list-site-keys": frozenset({R.ADMINISTRATOR}),
+    # read models: every role within its sites; agency leads and auditors across their agency
+    "get-site-activity": EVERYONE,
+    "list-agency-activity": EVERYONE,
+    "rebuild-projection": frozenset({R.ADMINISTRATOR}),
+    # history: every role reads the log of its own sites; the bulk audit export is for auditors
+    "list-events": EVERYONE,
+    "list-stream-events": EVERYONE,
+    "export-events": frozenset({R.AUDITOR, R.ADMINISTRATOR}),
 }
 
 PUBLIC_OPERATIONS = frozenset({"healthz", "readyz", "metrics"})
+PLATFORM_OPERATIONS = frozenset({"rebuild-projection"})
+"""Operations on the whole ledger, not a tenant: only a platform administrator (sites "*")."""
 """Operations that need no token at all."""
 
 

@@ -28,7 +28,8 @@ DEV_KEY_ID = "ledger"
 @dataclass(frozen=True)
 class VerificationKey:
     kid: str
-    key: str | dict[str, Any]
+    key: object
+    """A secret, or a key jose has built from a JWK."""
     algorithms: tuple[str, ...]
     site_id: str | None = None
     """For a per-site key: the one site its tokens may claim."""

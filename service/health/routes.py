@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.database import head_revision, schema_revision
+from service.metrics import projection_lag
 
 router = APIRouter(tags=["health"])
 
@@ -29,6 +30,8 @@ async def readyz(request: Request) -> JSONResponse:
     head = head_revision()
     checks["schema"] = {"current": current, "required": head}
     ready = checks["database"] == "ok" and current == head
+    if ready:
+        checks["projections"] = await projection_lag(request.app.state.pool)
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},
         status_code=200 if ready else 503,

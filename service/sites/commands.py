@@ -59,7 +59,8 @@ async def register_site_key(ledger: Ledger, ctx: CommandContext, site_id: str) -
     )
     outcome = await ledger.execute(ctx, plan)
     if not outcome.replayed:
-        outcome = CommandReply(outcome.status_code, {**outcome.body, "secret": secret}, False)
+        body = {**outcome.body, "secret": secret}
+        outcome = CommandReply(outcome.status_code, body, False, outcome.event_types)
     return outcome
 
 

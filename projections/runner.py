@@ -1,0 +1,131 @@
+"""Feeds the log to a projection in commit-safe order, one transaction per batch.
+
+Exactly-once effect: the batch's read-model rows and the checkpoint commit together, so a runner
+killed anywhere resumes from the last committed batch with nothing applied twice or skipped.
+One runner per projection is active across replicas (a session advisory lock); the others wait
+and take over when its connection goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+
+from events.store import NOTIFY_CHANNEL
+from projections import generations
+from projections.base import EVENT_COLUMNS, LogEvent, Projection
+
+log = logging.getLogger("sophmate.ledger.projections")
+
+_BATCH_QUERY = f"""SELECT {EVENT_COLUMNS} FROM events
+    WHERE (transaction_id, position) > ($1::text::xid8, $2)
+      AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY events.transaction_id, events.position LIMIT $3"""
+
+
+class Retired(Exception):
+    """The generation was swapped out by a rebuild; the runner moves to the live one."""
+
+
+class Runner:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        projection: Projection,
+        *,
+        batch_size: int = 1000,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.pool = pool
+        self.projection = projection
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.active = False
+        self.stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Ask the runner to finish its batch and return (a cancel would also be safe)."""
+        self.stopping.set()
+
+    async def _pause(self, wake: asyncio.Event | None = None) -> None:
+        waits = [asyncio.ensure_future(self.stopping.wait())]
+        if wake is not None:
+            waits.append(asyncio.ensure_future(wake.wait()))
+        try:
+            await asyncio.wait(waits, timeout=self.poll_seconds, return_when="FIRST_COMPLETED")
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+
+    async def step(self, generation: int) -> int:
+        """Apply the next batch to `generation`; returns how many log events it read."""
+        projection = self.projection
+        async with self.pool.acquire() as conn, conn.transaction():
+            gen = await generations.get(conn, projection.name, generation, lock=True)
+            if gen.status == "retired":
+                raise Retired
+            rows = await conn.fetch(
+                _BATCH_QUERY, str(gen.transaction_id), gen.position, self.batch_size
+            )
+            if not rows:
+                return 0
+            handles = projection.handles
+            events = [
+                LogEvent.from_row(row) for row in rows if handles is None or row["type"] in handles
+            ]
+            if events:
+                await projection.apply(conn, events, gen.tables)
+            last = rows[-1]
+            await generations.advance(
+                conn, gen, last["transaction_id"], last["position"], len(rows)
+            )
+            return len(rows)
+
+    async def catch_up(self, generation: int) -> int:
+        total = 0
+        while applied := await self.step(generation):
+            total += applied
+        return total
+
+    async def run(self) -> None:
+        """Follow the log for the live generation until cancelled."""
+        key = f"projection:{self.projection.name}"
+        async with self.pool.acquire() as lock_conn:
+            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):
+                if self.stopping.is_set():
+                    return
+                await self._pause()
+            wake = asyncio.Event()
+
+            def on_notify(*_: object) -> None:
+                wake.set()
+
+            await lock_conn.add_listener(NOTIFY_CHANNEL, on_notify)
+            self.active = True
+            log.info("projection runner active", extra={"projection": self.projection.name})
+            try:
+                await self._follow(wake)
+            finally:
+                self.active = False
+                # The pool's reset on release unlocks and unlistens; a broken connection is
+                # closed, which releases the lock just the same.
+                with contextlib.suppress(Exception):
+                    await lock_conn.remove_listener(NOTIFY_CHANNEL, on_notify)
+
+    async def _follow(self, wake: asyncio.Event) -> None:
+        while not self.stopping.is_set():
+            gen = await generations.live(self.pool, self.projection.name)
+            if gen is None:
+                async with self.pool.acquire() as conn:
+                    gen = await generations.create(conn, self.projection, "live")
+            try:
+                applied = await self.step(gen.generation)
+            except Retired:
+                continue
+            if applied < self.batch_size:
+                # Polling as well as NOTIFY: a lost notification only delays.
+                await self._pause(wake)
+                wake.clear()

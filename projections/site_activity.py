@@ -1,0 +1,101 @@
+"""Per-site activity for agency dashboards: last event, counts by type and day, open items."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import asyncpg
+
+from projections.base import LogEvent, Tables
+
+OPENS = {"RunRequested": "runs_pending", "IncidentOpened": "incidents_open"}
+"""Event types that open an item of a kind, and (below) those that close one."""
+CLOSES = {
+    "RunApproved": "runs_pending",
+    "RunRejected": "runs_pending",
+    "IncidentClosed": "incidents_open",
+}
+
+
+@dataclass
+class _SiteDelta:
+    agency_id: str | None = None
+    last_position: int = 0
+    last_type: str = ""
+    last_at: datetime | None = None
+    count: int = 0
+    open_items: Counter[str] = field(default_factory=Counter)
+
+
+class SiteActivity:
+    name: str = "site_activity"
+    version: int = 1
+    handles: frozenset[str] | None = None
+    tables: tuple[str, ...] = ("sites", "daily")
+
+    def ddl(self, tables: Tables) -> list[str]:
+        return [
+            f"""CREATE TABLE {tables["sites"]} (
+                site_id text PRIMARY KEY, agency_id text, last_position bigint NOT NULL,
+                last_event_type text NOT NULL, last_event_at timestamptz NOT NULL,
+                event_count bigint NOT NULL, runs_pending integer NOT NULL DEFAULT 0,
+                incidents_open integer NOT NULL DEFAULT 0)""",
+            f"CREATE INDEX ON {tables['sites']} (agency_id)",
+            f"""CREATE TABLE {tables["daily"]} (
+                site_id text NOT NULL, day date NOT NULL, type text NOT NULL,
+                count bigint NOT NULL, PRIMARY KEY (site_id, day, type))""",
+        ]
+
+    async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
+        # Fold the batch in memory first: one upsert per site and per (site, day, type).
+        sites: dict[str, _SiteDelta] = {}
+        daily: Counter[tuple[str, object, str]] = Counter()
+        for event in events:
+            if event.site_id is None:
+                continue
+            delta = sites.setdefault(event.site_id, _SiteDelta())
+            delta.agency_id = event.agency_id or delta.agency_id
+            delta.last_position, delta.last_type = event.position, event.type
+            delta.last_at = event.recorded_at
+            delta.count += 1
+            if event.type in OPENS:
+                delta.open_items[OPENS[event.type]] += 1
+            if event.type in CLOSES:
+                delta.open_items[CLOSES[event.type]] -= 1
+            daily[(event.site_id, event.recorded_at.date(), event.type)] += 1
+        if sites:
+            await conn.executemany(
+                f"""INSERT INTO {tables["sites"]} AS s (site_id, agency_id, last_position,
+                        last_event_type, last_event_at, event_count, runs_pending, incidents_open)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    ON CONFLICT (site_id) DO UPDATE SET
+                        agency_id = coalesce(EXCLUDED.agency_id, s.agency_id),
+                        last_position = EXCLUDED.last_position,
+                        last_event_type = EXCLUDED.last_event_type,
+                        last_event_at = EXCLUDED.last_event_at,
+                        event_count = s.event_count + EXCLUDED.event_count,
+                        runs_pending = s.runs_pending + EXCLUDED.runs_pending,
+                        incidents_open = s.incidents_open + EXCLUDED.incidents_open""",
+                [
+                    (
+                        site,
+                        d.agency_id,
+                        d.last_position,
+                        d.last_type,
+                        d.last_at,
+                        d.count,
+                        d.open_items["runs_pending"],
+                        d.open_items["incidents_open"],
+                    )
+                    for site, d in sites.items()
+                ],
+            )
+        if daily:
+            await conn.executemany(
+                f"""INSERT INTO {tables["daily"]} AS d (site_id, day, type, count)
+                    VALUES ($1, $2, $3, $4) ON CONFLICT (site_id, day, type)
+                    DO UPDATE SET count = d.count + EXCLUDED.count""",
+                [(site, day, type_, n) for (site, day, type_), n in daily.items()],
+            )

@@ -1,0 +1,1 @@
+"""History for auditors and mirrors: the event log, filtered, paged and exported."""

@@ -1,0 +1,94 @@
+"""HTTP models of the history API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from events.envelope import StoredEvent
+
+
+def _assume_utc(moment: datetime) -> datetime:
+    # asyncpg reads a naive datetime as the server process's local time; the API means UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
+"""An ISO 8601 timestamp; one without an offset is read as UTC."""
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class EventFilters(BaseModel):
+    """Which events to read. Every filter given must match; the caller's tenancy always applies."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    site_id: Name | None = Field(None, description="Only events of this site.")
+    agency_id: Name | None = Field(None, description="Only events of this agency.")
+    stream_id: Name | None = Field(None, description="Only events of this stream.")
+    stream_type: Name | None = Field(None, description="Only streams of this type, e.g. `site`.")
+    type: Name | None = Field(None, description="Only events of this type, e.g. `SiteRegistered`.")
+    actor: Name | None = Field(None, description="Only events caused by this token subject.")
+    since: UtcDatetime | None = Field(None, description="Recorded at or after this time.")
+    until: UtcDatetime | None = Field(None, description="Recorded before this time.")
+
+
+class EventListQuery(EventFilters):
+    cursor: str | None = Field(
+        None, max_length=64, description="`next_cursor` of the previous page; omit for the first."
+    )
+    limit: int = Field(100, ge=1, le=1000, description="At most this many events.")
+
+
+class ExportFormat(StrEnum):
+    NDJSON = "ndjson"
+    CSV = "csv"
+
+
+class EventExportQuery(EventFilters):
+    format: ExportFormat = Field(
+        ExportFormat.NDJSON, description="`ndjson`: one JSON event per line; `csv`: a header row."
+    )
+
+
+class EventRecord(BaseModel):
+    """A stored event with everything needed to recompute its stream's hash chain:
+    `hash = sha256(prev_hash || JCS(envelope))`, the envelope being every field but `position`,
+    `transaction_id`, `prev_hash` and `hash`."""
+
+    position: int = Field(examples=[42])
+    transaction_id: int = Field(examples=[7731])
+    event_id: str = Field(examples=["0b6f3c9e-8d0a-4b7e-9a55-1f2d3c4b5a69"])
+    stream_id: str = Field(examples=["site-acme-shop"])
+    stream_type: str = Field(examples=["site"])
+    stream_version: int = Field(examples=[1])
+    site_id: str | None = Field(examples=["acme-shop"])
+    agency_id: str | None = Field(examples=["northwind-agency"])
+    type: str = Field(examples=["SiteRegistered"])
+    schema_version: int = Field(examples=[1])
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    occurred_at: str = Field(examples=["2026-11-22T09:30:00.000000Z"])
+    recorded_at: str = Field(examples=["2026-11-22T09:30:00.012345Z"])
+    prev_hash: str = Field(description="Hex; 64 zeros for a stream's first event.")
+    hash: str = Field(description="Hex SHA-256 of prev_hash and the canonical envelope.")
+
+    @classmethod
+    def of(cls, event: StoredEvent) -> EventRecord:
+        return cls.model_validate(event.export_record())
+
+
+class EventPage(BaseModel):
+    events: list[EventRecord]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null when no more events are committed."
+    )
+
+
+class StreamEvents(BaseModel):
+    stream_id: str
+    events: list[EventRecord]

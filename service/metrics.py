@@ -1,0 +1,85 @@
+"""Prometheus metrics. One registry per app, so tests and replicas do not share counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import asyncpg
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from projections import ALL, generations
+
+router = APIRouter(tags=["health"])
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.events_appended = Counter(
+            "ledger_events_appended", "Events appended, by type.", ["type"], registry=self.registry
+        )
+        self.command_seconds = Histogram(
+            "ledger_command_seconds",
+            "Command latency by operationId.",
+            ["operation_id"],
+            registry=self.registry,
+        )
+        self.http_responses = Counter(
+            "ledger_http_responses", "HTTP responses by status.", ["status"], registry=self.registry
+        )
+        self.projection_lag = Gauge(
+            "ledger_projection_lag_events",
+            "Committed events a projection has not applied yet.",
+            ["projection"],
+            registry=self.registry,
+        )
+
+    def observe_command(self, operation_id: str, types: list[str], seconds: float) -> None:
+        self.command_seconds.labels(operation_id).observe(seconds)
+        for type_ in types:
+            self.events_appended.labels(type_).inc()
+
+    def observe_response(self, status: int) -> None:
+        self.http_responses.labels(str(status)).inc()
+
+
+async def projection_lag(pool: asyncpg.Pool) -> dict[str, dict[str, object]]:
+    """Each projection's live checkpoint and how many committed events lie beyond it."""
+    report: dict[str, dict[str, object]] = {}
+    for projection in ALL:
+        gen = await generations.live(pool, projection.name)
+        if gen is None:
+            report[projection.name] = {"status": "not started", "lag": None}
+            continue
+        lag = await pool.fetchval(
+            "SELECT count(*) FROM events WHERE (transaction_id, position) > ($1::text::xid8, $2)",
+            str(gen.transaction_id),
+            gen.position,
+        )
+        report[projection.name] = {
+            "generation": gen.generation,
+            "version": gen.version,
+            "checkpoint": f"{gen.transaction_id}.{gen.position}",
+            "lag": int(lag),
+        }
+    return report
+
+
+@router.get("/metrics", operation_id="metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    state = request.app.state
+    for name, entry in (await projection_lag(state.pool)).items():
+        if isinstance(entry["lag"], int):
+            state.metrics.projection_lag.labels(name).set(entry["lag"])
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,84 @@
+"""Reads of the site activity model, tenant-scoped through service.tenancy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from projections.base import Tables
+from service.auth.principal import Principal
+from service.read_models.schemas import DailyCount, SiteActivityView
+from service.tenancy import scope_condition
+
+DAILY_DAYS = 30
+
+
+def _view(row: asyncpg.Record, daily: list[DailyCount]) -> SiteActivityView:
+    return SiteActivityView(
+        site_id=row["site_id"],
+        agency_id=row["agency_id"],
+        last_position=row["last_position"],
+        last_event_type=row["last_event_type"],
+        last_event_at=row["last_event_at"],
+        event_count=row["event_count"],
+        open_items={"runs_pending": row["runs_pending"], "incidents_open": row["incidents_open"]},
+        daily=daily,
+    )
+
+
+async def _daily(
+    pool: asyncpg.Pool, tables: Tables, site_ids: list[str]
+) -> dict[str, list[DailyCount]]:
+    rows = await pool.fetch(
+        f"SELECT site_id, day, type, count FROM {tables['daily']} "  # noqa: S608 (our own names)
+        "WHERE site_id = ANY($1::text[]) AND day > current_date - $2::int "
+        "ORDER BY site_id, day DESC, type",
+        site_ids,
+        DAILY_DAYS,
+    )
+    by_site: dict[str, list[DailyCount]] = {site: [] for site in site_ids}
+    for row in rows:
+        by_site[row["site_id"]].append(
+            DailyCount(day=row["day"], type=row["type"], count=row["count"])
+        )
+    return by_site
+
+
+async def site_activity(
+    pool: asyncpg.Pool, tables: Tables, principal: Principal, site_id: str
+) -> SiteActivityView | None:
+    condition, params = scope_condition(principal, 2)
+    row = await pool.fetchrow(
+        f"SELECT * FROM {tables['sites']} WHERE site_id = $1 AND {condition}",  # noqa: S608
+        site_id,
+        *params,
+    )
+    if row is None:
+        return None
+    return _view(row, (await _daily(pool, tables, [site_id]))[site_id])
+
+
+async def agency_activity(
+    pool: asyncpg.Pool,
+    tables: Tables,
+    principal: Principal,
+    agency_id: str,
+    after: str,
+    limit: int,
+) -> list[SiteActivityView]:
+    condition, params = scope_condition(principal, 4)
+    rows = await pool.fetch(
+        f"SELECT * FROM {tables['sites']} "  # noqa: S608 (our own names)
+        f"WHERE agency_id = $1 AND site_id > $2 AND {condition} ORDER BY site_id LIMIT $3",
+        agency_id,
+        after,
+        limit,
+        *params,
+    )
+    daily = await _daily(pool, tables, [row["site_id"] for row in rows])
+    return [_view(row, daily[row["site_id"]]) for row in rows]
+
+
+def as_json(views: list[SiteActivityView]) -> list[dict[str, Any]]:
+    return [view.model_dump(mode="json") for view in views]

@@ -1,0 +1,89 @@
+"""Read models for dashboards, and their administration."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from events.errors import Forbidden, NotFound
+from projections import by_name
+from projections.rebuild import rebuild
+from projections.site_activity import SiteActivity
+from service.auth.dependencies import Caller
+from service.read_models import queries
+from service.read_models.freshness import MinPosition, live_tables
+from service.read_models.schemas import AgencyActivity, RebuildStarted, SiteActivityView
+
+router = APIRouter(tags=["read models"])
+ACTIVITY = SiteActivity()
+SiteId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
+
+
+@router.get(
+    "/v1/sites/{site_id}/activity",
+    operation_id="get-site-activity",
+    response_model=SiteActivityView,
+)
+async def get_site_activity(
+    site_id: SiteId, who: Caller, request: Request, min_position: MinPosition = None
+) -> SiteActivityView:
+    """A site's activity: its last event, counts by event type and day, and open items."""
+    pool = request.app.state.pool
+    tables = await live_tables(
+        pool, ACTIVITY, min_position, request.app.state.settings.min_position_wait_seconds
+    )
+    view = await queries.site_activity(pool, tables, who, site_id)
+    if view is None:
+        raise NotFound("site activity not found")
+    return view
+
+
+@router.get(
+    "/v1/agencies/{agency_id}/activity",
+    operation_id="list-agency-activity",
+    response_model=AgencyActivity,
+)
+async def list_agency_activity(
+    agency_id: str,
+    who: Caller,
+    request: Request,
+    min_position: MinPosition = None,
+    cursor: Annotated[
+        str, Query(max_length=64, description="`next_cursor` of the last page.")
+    ] = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AgencyActivity:
+    """Activity of every site of an agency that the caller may see, by site id."""
+    if not (who.all_sites or who.agency == agency_id):
+        raise NotFound("agency not found")
+    pool = request.app.state.pool
+    tables = await live_tables(
+        pool, ACTIVITY, min_position, request.app.state.settings.min_position_wait_seconds
+    )
+    views = await queries.agency_activity(pool, tables, who, agency_id, cursor, limit)
+    next_cursor = views[-1].site_id if len(views) == limit else None
+    return AgencyActivity(agency_id=agency_id, sites=views, next_cursor=next_cursor)
+
+
+@router.post(
+    "/v1/admin/projections/{name}/rebuild",
+    operation_id="rebuild-projection",
+    status_code=202,
+    response_model=RebuildStarted,
+)
+async def rebuild_projection(name: str, who: Caller, request: Request) -> RebuildStarted:
+    """Rebuild a read model from the whole log into a fresh copy, and swap it in when it has
+    caught up. Queries keep answering from the current copy meanwhile. Platform administrators
+    only (a token with sites ["*"])."""
+    if not who.all_sites:
+        raise Forbidden("rebuilding a read model is for platform administrators")
+    try:
+        projection = by_name(name)
+    except KeyError:
+        raise NotFound(f"no projection named {name}") from None
+    task = asyncio.create_task(rebuild(request.app.state.pool, projection))
+    request.app.state.background.add(task)
+    task.add_done_callback(request.app.state.background.discard)
+    return RebuildStarted(projection=name, status="rebuilding")
