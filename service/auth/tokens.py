@@ -123,7 +123,14 @@ def _principal(claims: dict[str, Any], key: VerificationKey) -> Principal:
     # A WordPress site signs tokens for itself only: never another site, all sites or an agency.
     if key.site_id is not None and (sites != {key.site_id} or agency is not None):
         raise Unauthorized("a site key may only sign tokens for its own site")
-    return Principal(sub=sub, roles=roles, sites=sites, agency=agency, key_id=key.kid)
+    return Principal(
+        sub=sub,
+        roles=roles,
+        sites=sites,
+        agency=agency,
+        key_id=key.kid,
+        via_site_key=key.site_id is not None,
+    )
 
 
 def mint_token(

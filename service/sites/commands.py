@@ -15,6 +15,7 @@ from events.domain.sites import (
     decide_register_key,
     decide_retire_key,
 )
+from events.errors import Forbidden
 from events.store import AppendResult
 from service.ledger import CommandContext, CommandPlan, CommandReply, Ledger
 from service.sites.schemas import RegisterSiteBody
@@ -37,8 +38,15 @@ async def register_site(
     return await ledger.execute(ctx, plan)
 
 
+def refuse_site_key_callers(ctx: CommandContext) -> None:
+    # A leaked plugin secret must not mint a key that outlives the leaked one's retirement.
+    if ctx.principal.via_site_key:
+        raise Forbidden("site keys cannot manage site keys: use an administrator's own token")
+
+
 async def register_site_key(ledger: Ledger, ctx: CommandContext, site_id: str) -> CommandReply:
     """A new HS256 key for the site. The secret is in this answer only, never in the log."""
+    refuse_site_key_callers(ctx)
     kid = f"{site_id}.{secrets.token_hex(4)}"
     secret = secrets.token_urlsafe(32)
     fingerprint = hashlib.sha256(secret.encode()).hexdigest()[:16]
@@ -67,6 +75,7 @@ async def register_site_key(ledger: Ledger, ctx: CommandContext, site_id: str) -
 async def retire_site_key(
     ledger: Ledger, ctx: CommandContext, site_id: str, kid: str, reason: str
 ) -> CommandReply:
+    refuse_site_key_callers(ctx)
     plan = CommandPlan(
         SITES, SITES.stream_id(site_id), lambda site: decide_retire_key(site, kid, reason), "site"
     )

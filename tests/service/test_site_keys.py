@@ -66,14 +66,21 @@ async def test_a_site_key_signs_tokens_for_its_site_and_is_recorded_as_key_id(
     read = await acme_shop.get("/v1/sites/acme-shop", headers=bearer(plugin_token(token, key)))
     assert read.status_code == 200, read.text
 
-    # The site's own administrator, signed in to WordPress, acts through the plugin's token.
+    # A leaked plugin secret must not be able to mint a key that outlives its retirement:
+    # site keys never manage site keys, whatever role their token claims.
     wp_admin = plugin_token(token, key, sub="wp-admin", roles=("administrator",))
-    second = await create_key(acme_shop, wp_admin)
-    events = await store.read_stream("site-acme-shop")
-    registered = [e for e in events if e.data.get("kid") == second["kid"]]
-    assert [e.type for e in registered] == ["SiteKeyRegistered"]
-    assert registered[0].metadata["key_id"] == key["kid"]
-    assert registered[0].metadata["actor"] == "wp-admin"
+    refused = await acme_shop.post("/v1/sites/acme-shop/keys", headers=bearer(wp_admin))
+    assert refused.status_code == 403, refused.text
+    retire = await acme_shop.post(
+        f"/v1/sites/acme-shop/keys/{key['kid']}/retire",
+        json={"reason": "leaked"},
+        headers=bearer(wp_admin),
+    )
+    assert retire.status_code == 403
+    assert [e.type for e in await store.read_stream("site-acme-shop")] == [
+        "SiteRegistered",
+        "SiteKeyRegistered",
+    ]
 
 
 async def test_the_secret_is_shown_once_and_stored_nowhere_in_the_log(
