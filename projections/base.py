@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -19,7 +19,11 @@ EVENT_COLUMNS = """position, transaction_id::text::bigint AS transaction_id, str
 
 @dataclass(frozen=True, slots=True)
 class LogEvent:
-    """An event as a projection sees it: a light record, so catch-up is not bound by validation."""
+    """An event as a projection sees it: a light record, so catch-up is not bound by validation.
+
+    `data` and `metadata` are parsed on first use: most projections read only the envelope, and
+    parsing every payload was most of a catch-up's time.
+    """
 
     position: int
     transaction_id: int
@@ -29,9 +33,27 @@ class LogEvent:
     site_id: str | None
     agency_id: str | None
     type: str
-    data: dict[str, Any]
-    metadata: dict[str, Any]
     recorded_at: datetime
+    data_json: str = field(repr=False)
+    metadata_json: str = field(repr=False)
+    _parsed: dict[str, dict[str, Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self._payload("data")
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self._payload("metadata")
+
+    def _payload(self, name: str) -> dict[str, Any]:
+        parsed = self._parsed.get(name)
+        if parsed is None:
+            text = self.data_json if name == "data" else self.metadata_json
+            parsed = self._parsed[name] = json.loads(text)
+        return parsed
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> LogEvent:
@@ -44,9 +66,9 @@ class LogEvent:
             row["site_id"],
             row["agency_id"],
             row["type"],
-            json.loads(row["data"]),
-            json.loads(row["metadata"]),
             row["recorded_at"],
+            row["data"],
+            row["metadata"],
         )
 
 
@@ -68,6 +90,8 @@ class Projection(Protocol):
     handles: frozenset[str] | None
     """Event types it reads; None for all. The checkpoint still moves past the others."""
     tables: tuple[str, ...]
+    inline: bool
+    """Also applied inside each append transaction (see projections/inline.py)."""
 
     def ddl(self, tables: Tables) -> list[str]: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 
@@ -34,6 +34,7 @@ class SiteActivity:
     version: int = 1
     handles: frozenset[str] | None = None
     tables: tuple[str, ...] = ("sites", "daily")
+    inline: bool = False
 
     def ddl(self, tables: Tables) -> list[str]:
         return [
@@ -49,13 +50,18 @@ class SiteActivity:
         ]
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
-        # Fold the batch in memory first: one upsert per site and per (site, day, type).
+        # Fold the batch in memory first: one row per site and per (site, day, type), each
+        # table upserted by one statement over arrays (a statement per row was most of the
+        # round trips of a batch).
         sites: dict[str, _SiteDelta] = {}
-        daily: Counter[tuple[str, object, str]] = Counter()
+        daily: Counter[tuple[str, date, str]] = Counter()
         for event in events:
-            if event.site_id is None:
+            site_id = event.site_id
+            if site_id is None:
                 continue
-            delta = sites.setdefault(event.site_id, _SiteDelta())
+            delta = sites.get(site_id)
+            if delta is None:
+                delta = sites[site_id] = _SiteDelta()
             delta.agency_id = event.agency_id or delta.agency_id
             delta.last_position, delta.last_type = event.position, event.type
             delta.last_at = event.recorded_at
@@ -64,12 +70,14 @@ class SiteActivity:
                 delta.open_items[OPENS[event.type]] += 1
             if event.type in CLOSES:
                 delta.open_items[CLOSES[event.type]] -= 1
-            daily[(event.site_id, event.recorded_at.date(), event.type)] += 1
+            daily[(site_id, event.recorded_at.date(), event.type)] += 1
         if sites:
-            await conn.executemany(
+            deltas = sites.values()
+            await conn.execute(
                 f"""INSERT INTO {tables["sites"]} AS s (site_id, agency_id, last_position,
                         last_event_type, last_event_at, event_count, runs_pending, incidents_open)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[],
+                        $5::timestamptz[], $6::bigint[], $7::int[], $8::int[])
                     ON CONFLICT (site_id) DO UPDATE SET
                         agency_id = coalesce(EXCLUDED.agency_id, s.agency_id),
                         last_position = EXCLUDED.last_position,
@@ -78,24 +86,24 @@ class SiteActivity:
                         event_count = s.event_count + EXCLUDED.event_count,
                         runs_pending = s.runs_pending + EXCLUDED.runs_pending,
                         incidents_open = s.incidents_open + EXCLUDED.incidents_open""",
-                [
-                    (
-                        site,
-                        d.agency_id,
-                        d.last_position,
-                        d.last_type,
-                        d.last_at,
-                        d.count,
-                        d.open_items["runs_pending"],
-                        d.open_items["incidents_open"],
-                    )
-                    for site, d in sites.items()
-                ],
+                list(sites),
+                [d.agency_id for d in deltas],
+                [d.last_position for d in deltas],
+                [d.last_type for d in deltas],
+                [d.last_at for d in deltas],
+                [d.count for d in deltas],
+                [d.open_items["runs_pending"] for d in deltas],
+                [d.open_items["incidents_open"] for d in deltas],
             )
         if daily:
-            await conn.executemany(
+            keys = daily.keys()
+            await conn.execute(
                 f"""INSERT INTO {tables["daily"]} AS d (site_id, day, type, count)
-                    VALUES ($1, $2, $3, $4) ON CONFLICT (site_id, day, type)
+                    SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[])
+                    ON CONFLICT (site_id, day, type)
                     DO UPDATE SET count = d.count + EXCLUDED.count""",
-                [(site, day, type_, n) for (site, day, type_), n in daily.items()],
+                [site for site, _, _ in keys],
+                [day for _, day, _ in keys],
+                [type_ for _, _, type_ in keys],
+                list(daily.values()),
             )

@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
+import projections
 from events.store import EventStore
 from service import metrics
 from service.auth.keyring import JwksSource, SiteKeySource
@@ -60,7 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await check_schema(pool)
             app.state.pool = pool
-            app.state.ledger = Ledger(EventStore(pool), app.state.metrics.observe_command)
+            app.state.ledger = Ledger(
+                EventStore(pool), app.state.metrics.observe_command, projections.INLINE
+            )
             app.state.verifier = TokenVerifier(settings, key_sources(settings, pool))
             supervisor = Supervisor(pool, settings.projection_poll_seconds)
             if settings.run_projections:

@@ -7,11 +7,12 @@ is written in the same transaction as the events, so a key is never bound to a l
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+import asyncpg
 from pydantic import BaseModel, Field
 
 from events.catalogue import CATALOGUE, Event
@@ -25,6 +26,8 @@ from events.store import (
     IdempotencyRace,
     TransactionHook,
 )
+from projections.base import Projection
+from projections.inline import apply_inline
 from service.auth.principal import Principal
 from service.tenancy import Tenant, require_access, require_create, stream_tenant
 
@@ -117,9 +120,28 @@ CommandObserver = Callable[[str, list[str], float], None]
 
 
 class Ledger:
-    def __init__(self, store: EventStore, observe: CommandObserver | None = None) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        observe: CommandObserver | None = None,
+        inline: Sequence[Projection] = (),
+    ) -> None:
         self.store = store
         self.observe = observe
+        self.inline = tuple(inline)
+
+    def _within(self, plan: CommandPlan[S]) -> TransactionHook | None:
+        """The plan's own transaction work, then the inline projections."""
+        if not self.inline:
+            return plan.within
+        own, inline = plan.within, self.inline
+
+        async def both(conn: asyncpg.Connection, results: list[AppendResult]) -> None:
+            if own is not None:
+                await own(conn, results)
+            await apply_inline(conn, inline, results)
+
+        return both
 
     async def load(
         self,
@@ -195,7 +217,7 @@ class Ledger:
                     site_id=tenant.site_id,
                     agency_id=tenant.agency_id,
                     idempotency=claim,
-                    within=plan.within,
+                    within=self._within(plan),
                     head_hash=loaded.events[-1].hash if loaded.events else None,
                 )
             except VersionConflict:
