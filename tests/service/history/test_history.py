@@ -15,35 +15,15 @@ import pytest
 from events.envelope import StoredEvent
 from events.store import EventStore, GlobalPosition
 from service.history.queries import encode_cursor
-from service.settings import Settings
-from tests.conftest import ScratchDatabase, TokenFactory
+from tests.conftest import TokenFactory
 from tests.service.history_log import (
     NORTHWIND,
     OTHER,
     ids,
     ids_of,
     list_all,
-    root_headers,
-    seed_log,
-    settings_without_projections,
 )
 from tests.support import bearer, new_events
-
-
-@pytest.fixture
-def settings(database: ScratchDatabase) -> Settings:
-    return settings_without_projections(database)
-
-
-@pytest.fixture
-async def seeded(store: EventStore) -> list[StoredEvent]:
-    return await seed_log(store)
-
-
-@pytest.fixture
-def root(token: TokenFactory) -> dict[str, str]:
-    return root_headers(token)
-
 
 FILTERS: list[tuple[dict[str, str], Callable[[StoredEvent], bool]]] = [
     ({"site_id": "acme-shop"}, lambda e: e.site_id == "acme-shop"),

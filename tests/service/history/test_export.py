@@ -15,33 +15,13 @@ import pytest
 
 from events.envelope import StoredEvent, chain_hash
 from events.integrity import verify_stream
-from events.store import EventStore
-from service.settings import Settings
-from tests.conftest import ScratchDatabase, TokenFactory
+from tests.conftest import TokenFactory
 from tests.service.history_log import (
     NORTHWIND,
     ids,
     ids_of,
-    root_headers,
-    seed_log,
-    settings_without_projections,
 )
 from tests.support import bearer
-
-
-@pytest.fixture
-def settings(database: ScratchDatabase) -> Settings:
-    return settings_without_projections(database)
-
-
-@pytest.fixture
-async def seeded(store: EventStore) -> list[StoredEvent]:
-    return await seed_log(store)
-
-
-@pytest.fixture
-def root(token: TokenFactory) -> dict[str, str]:
-    return root_headers(token)
 
 
 def parse_ndjson(text: str) -> list[dict[str, Any]]:
