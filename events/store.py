@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 
+from events.appends import START as START
+from events.appends import AppendResult as AppendResult
+from events.appends import GlobalPosition as GlobalPosition
+from events.appends import IdempotencyClaim as IdempotencyClaim
+from events.appends import IdempotencyRace as IdempotencyRace
+from events.appends import StoredResponse as StoredResponse
+from events.appends import StreamAppend as StreamAppend
+from events.appends import TransactionHook as TransactionHook
 from events.envelope import (
     GENESIS_HASH,
     NewEvent,
@@ -55,87 +61,11 @@ RETURNING position, stream_version, transaction_id::text::bigint AS transaction_
 """
 
 
-@dataclass(frozen=True, order=True)
-class GlobalPosition:
-    """A place in the commit-safe order of the whole log."""
-
-    transaction_id: int
-    position: int
-
-    def __str__(self) -> str:
-        return f"{self.transaction_id}.{self.position}"
-
-    @classmethod
-    def parse(cls, text: str) -> GlobalPosition:
-        tx, _, pos = text.partition(".")
-        return cls(int(tx), int(pos))
-
-
-START = GlobalPosition(0, 0)
-
-
-@dataclass(frozen=True)
-class StreamAppend:
-    stream_id: str
-    stream_type: str
-    expected_version: int | None
-    """The version the caller read; 0 means "the stream must not exist"; None skips the check."""
-    events: Sequence[NewEvent]
-    site_id: str | None = None
-    agency_id: str | None = None
-    head_hash: bytes | None = None
-    """The hash of the event at expected_version, as the caller read it: saves a round trip."""
-
-
-@dataclass(frozen=True)
-class AppendResult:
-    stream_id: str
-    stream_version: int
-    event_ids: list[UUID]
-    positions: list[int]
-    transaction_id: int
-    head_hash: bytes
-    """The hash of the stream's last event: the next append's head_hash."""
-
-    @property
-    def position(self) -> int:
-        return self.positions[-1] if self.positions else 0
-
-    @property
-    def global_position(self) -> GlobalPosition:
-        return GlobalPosition(self.transaction_id, self.position)
-
-
-@dataclass(frozen=True)
-class IdempotencyClaim:
-    """Stored with the events in one transaction: a retried request gets the same answer."""
-
-    scope: str
-    key: str
-    request_hash: bytes
-    status_code: int
-    respond: Callable[[list[AppendResult]], dict[str, Any]] = field(compare=False)
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    status_code: int
-    body: dict[str, Any]
-
-
-TransactionHook = Callable[[asyncpg.Connection, list["AppendResult"]], Awaitable[None]]
-"""Work that must commit or roll back with the events (a side table, an inline read model)."""
-
-
 class _Clash(Exception):
     def __init__(self, stream_id: str, expected: int | None) -> None:
         super().__init__(stream_id)
         self.stream_id = stream_id
         self.expected = expected
-
-
-class IdempotencyRace(Exception):
-    """Another request with the same key committed first; look its response up."""
 
 
 def stored_event(row: asyncpg.Record) -> StoredEvent:
