@@ -3,6 +3,8 @@
 LEDGER_BENCH_SECONDS (default 8) is the measured time per level and per side;
 LEDGER_BENCH_WARMUP (default 2) runs before each measurement and is not counted;
 LEDGER_BENCH_WRITERS (default "1,8,32") picks the concurrency levels;
+LEDGER_BENCH_PROJECTION_EVENTS (default 1000000) is the length of the log the projections read;
+LEDGER_BENCH_PARTS (default "append,projections") picks the parts to run;
 LEDGER_BENCH_DATABASE_URL (a superuser URL) benches that server instead of an embedded one.
 """
 
@@ -14,11 +16,15 @@ import signal
 import sys
 
 from rich.console import Console
+from rich.progress import Progress, TaskID
 
 from bench.append import measure_appends
 from bench.pgbench import Ceiling, create_table, measure_pgbench
+from bench.projections import ProjectionBench, event_count, measure_projections
 from bench.report import Level, document, show, write
-from bench.server import bench_database, server
+from bench.server import BenchDatabase, bench_database, server
+
+PARTS = ("append", "projections")
 
 
 def _levels() -> list[int]:
@@ -26,33 +32,78 @@ def _levels() -> list[int]:
     return [int(part) for part in raw.split(",") if part.strip()]
 
 
-async def run(server_url: str, seconds: float, warmup: float, console: Console) -> None:
-    async with bench_database(server_url) as db:
-        await create_table(db.admin_url)
-        levels: list[Level] = []
-        for writers in _levels():
-            # pgbench brackets the store's run, so a change in machine load in between
-            # moves the ceiling too instead of only the store's figure.
-            with console.status(f"{writers} writer(s): pgbench"):
-                before = await asyncio.to_thread(
-                    measure_pgbench, db.admin_url, writers, seconds, warmup
-                )
-            with console.status(f"{writers} writer(s): event store"):
-                store = await measure_appends(db.app_url, writers, seconds, warmup)
-            with console.status(f"{writers} writer(s): pgbench again"):
-                after = await asyncio.to_thread(measure_pgbench, db.admin_url, writers, seconds, 0)
-            ceiling = Ceiling(before, after)
-            levels.append(Level(store, ceiling))
-            console.print(
-                f"{writers:>3} writer(s): store {store.events_per_s:,.0f} events/s, "
-                f"pgbench {ceiling.tps:,.0f} tps"
+def _parts() -> set[str]:
+    raw = os.environ.get("LEDGER_BENCH_PARTS", ",".join(PARTS))
+    parts = {part.strip() for part in raw.split(",") if part.strip()}
+    unknown = parts - set(PARTS)
+    if unknown:
+        raise SystemExit(f"LEDGER_BENCH_PARTS: unknown {sorted(unknown)}; pick from {PARTS}")
+    return parts
+
+
+async def run_appends(
+    db: BenchDatabase, seconds: float, warmup: float, console: Console
+) -> list[Level]:
+    await create_table(db.admin_url)
+    levels: list[Level] = []
+    for writers in _levels():
+        # pgbench brackets the store's run, so a change in machine load in between
+        # moves the ceiling too instead of only the store's figure.
+        with console.status(f"{writers} writer(s): pgbench"):
+            before = await asyncio.to_thread(
+                measure_pgbench, db.admin_url, writers, seconds, warmup
             )
-        doc = document(
-            levels,
-            seconds=seconds,
-            postgres_version=db.postgres_version,
-            settings=db.settings,
+        with console.status(f"{writers} writer(s): event store"):
+            store = await measure_appends(db.app_url, writers, seconds, warmup)
+        with console.status(f"{writers} writer(s): pgbench again"):
+            after = await asyncio.to_thread(measure_pgbench, db.admin_url, writers, seconds, 0)
+        ceiling = Ceiling(before, after)
+        levels.append(Level(store, ceiling))
+        console.print(
+            f"{writers:>3} writer(s): store {store.events_per_s:,.0f} events/s, "
+            f"pgbench {ceiling.tps:,.0f} tps"
         )
+    return levels
+
+
+async def run_projections(db: BenchDatabase, console: Console) -> list[ProjectionBench]:
+    events = event_count()
+    with Progress(console=console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, count: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=events)
+            bar.advance(tasks[stage], count)
+
+        results = await measure_projections(db.admin_url, db.app_url, progress)
+    for result in results:
+        console.print(
+            f"{result.projection}: log of {result.events:,} events written in "
+            f"{result.write_seconds:.0f} s; catch-up {result.catch_up.events_per_s:,.0f} events/s, "
+            f"rebuild {result.rebuild.seconds:.1f} s ({result.rebuild.events_per_s:,.0f} events/s)"
+        )
+    return results
+
+
+async def run(server_url: str, seconds: float, warmup: float, console: Console) -> None:
+    parts = _parts()
+    levels: list[Level] = []
+    projections: list[ProjectionBench] | None = None
+    # A database per part: the projections read a log of exactly the length asked for.
+    if "append" in parts:
+        async with bench_database(server_url) as db:
+            levels = await run_appends(db, seconds, warmup, console)
+    if "projections" in parts:
+        async with bench_database(server_url) as db:
+            projections = await run_projections(db, console)
+    doc = document(
+        levels,
+        projections,
+        seconds=seconds,
+        postgres_version=db.postgres_version,
+        settings=db.settings,
+    )
     show(doc, write(doc), console)
 
 

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from bench.append import AppendRun
 from bench.pgbench import Ceiling
+from bench.projections import GOAL_EVENTS_PER_S, ProjectionBench
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 GOAL_WRITERS = 32
@@ -59,8 +60,14 @@ def _cpu_model() -> str:
 
 
 def document(
-    levels: list[Level], *, seconds: float, postgres_version: str, settings: dict[str, str]
+    levels: list[Level],
+    projections: list[ProjectionBench] | None,
+    *,
+    seconds: float,
+    postgres_version: str,
+    settings: dict[str, str],
 ) -> dict[str, Any]:
+    """The append levels (empty when that part did not run) and, if run, the projections."""
     goal = next((lv for lv in levels if lv.store.writers == GOAL_WRITERS), None)
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -83,6 +90,7 @@ def document(
             "ratio": round(goal.ratio, 3) if goal else None,
             "met": bool(goal and goal.ratio >= GOAL_RATIO),
         },
+        "projections": None if projections is None else [p.as_json() for p in projections],
     }
 
 
@@ -94,11 +102,28 @@ def write(doc: dict[str, Any], path: Path = RESULTS) -> Path:
 
 def show(doc: dict[str, Any], path: Path, console: Console | None = None) -> None:
     console = console or Console()
+    caption = (
+        f"Postgres {doc['postgres_version']}, {doc['machine']['cores']} cores, "
+        f"fsync={doc['postgres_settings'].get('fsync')}, "
+        f"synchronous_commit={doc['postgres_settings'].get('synchronous_commit')}"
+    )
+    if doc["levels"]:
+        _show_appends(doc, caption, console)
+    if doc["projections"] is not None:
+        _show_projections(doc["projections"], caption, console)
+    machine = doc["machine"]
+    if machine["load_average_1m"] > (machine["cores"] or 1):
+        console.print(
+            f"[yellow]Load average {machine['load_average_1m']} on {machine['cores']} cores: "
+            "other work shared the machine; compare ratios, not absolute rates.[/]"
+        )
+    console.print(f"Written to {path}.")
+
+
+def _show_appends(doc: dict[str, Any], caption: str, console: Console) -> None:
     table = Table(
         title=f"Append rate vs pgbench one-row INSERT ({doc['seconds']:g} s per level)",
-        caption=f"Postgres {doc['postgres_version']}, {doc['machine']['cores']} cores, "
-        f"fsync={doc['postgres_settings'].get('fsync')}, "
-        f"synchronous_commit={doc['postgres_settings'].get('synchronous_commit')}",
+        caption=caption,
     )
     for name in ("writers", "store ev/s", "pgbench tps", "ratio", "p50 ms", "p99 ms", "client cpu"):
         table.add_column(name, justify="right")
@@ -113,16 +138,35 @@ def show(doc: dict[str, Any], path: Path, console: Console | None = None) -> Non
             f"{lv['client_cpu_cores']:.2f}",
         )
     console.print(table)
-    machine = doc["machine"]
-    if machine["load_average_1m"] > (machine["cores"] or 1):
-        console.print(
-            f"[yellow]Load average {machine['load_average_1m']} on {machine['cores']} cores: "
-            "other work shared the machine; compare ratios, not absolute rates.[/]"
-        )
     goal = doc["goal"]
     if goal["ratio"] is None:
         verdict = "not measured"
     else:
         verdict = f"{'reached' if goal['met'] else 'not reached'} (ratio {goal['ratio']:.2f})"
     console.print(f"Goal >= {goal['min_ratio']} x pgbench at {goal['writers']} writers: {verdict}.")
-    console.print(f"Written to {path}.")
+
+
+def _show_projections(runs: list[dict[str, Any]], caption: str, console: Console) -> None:
+    table = Table(title="Projections over the whole log", caption=caption)
+    table.add_column("projection", no_wrap=True)
+    for name in ("pass", "events", "batch", "seconds", "events/s", "cpu"):
+        table.add_column(name, justify="right")
+    for run in runs:
+        for label in ("catch_up", "rebuild"):
+            part = run[label]
+            table.add_row(
+                run["projection"],
+                label.replace("_", "-"),
+                f"{part['events']:,}",
+                f"{part['batch_size']:,}",
+                f"{part['seconds']:.1f}",
+                f"{part['events_per_s']:,.0f}",
+                f"{part['client_cpu_cores']:.2f}",
+            )
+    console.print(table)
+    for run in runs:
+        verdict = "reached" if run["goal"]["met"] else "not reached"
+        console.print(
+            f"Goal >= {GOAL_EVENTS_PER_S:,} events/s for {run['projection']} "
+            f"(catch-up and rebuild): {verdict}."
+        )

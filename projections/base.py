@@ -12,9 +12,16 @@ import asyncpg
 
 SCHEMA = "read_models"
 
-EVENT_COLUMNS = """position, transaction_id::text::bigint AS transaction_id, stream_id, stream_type,
-    stream_version, site_id, agency_id, type, data::text AS data, metadata::text AS metadata,
-    recorded_at"""
+ENVELOPE_COLUMNS = """position, transaction_id::text::bigint AS transaction_id, stream_id,
+    stream_type, stream_version, site_id, agency_id, type, recorded_at"""
+"""What every projection reads, in the order of LogEvent's fields."""
+EVENT_COLUMNS = f"{ENVELOPE_COLUMNS}, data::text AS data, metadata::text AS metadata"
+"""The envelope and the payload. Turning jsonb into text is much of the server's cost of a
+batch, so a projection that does not read the payload says so (`reads_payload`)."""
+
+
+class PayloadNotRead(RuntimeError):
+    """A projection with `reads_payload = False` touched `data` or `metadata`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,42 +41,41 @@ class LogEvent:
     agency_id: str | None
     type: str
     recorded_at: datetime
-    data_json: str = field(repr=False)
-    metadata_json: str = field(repr=False)
-    _parsed: dict[str, dict[str, Any]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    data_json: str | None = field(default=None, repr=False)
+    metadata_json: str | None = field(default=None, repr=False)
+    _data: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _metadata: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def data(self) -> dict[str, Any]:
-        return self._payload("data")
+        parsed = self._data
+        if parsed is None:
+            parsed = self._parse(self.data_json)
+            object.__setattr__(self, "_data", parsed)  # a cache on a frozen record
+        return parsed
 
     @property
     def metadata(self) -> dict[str, Any]:
-        return self._payload("metadata")
-
-    def _payload(self, name: str) -> dict[str, Any]:
-        parsed = self._parsed.get(name)
+        parsed = self._metadata
         if parsed is None:
-            text = self.data_json if name == "data" else self.metadata_json
-            parsed = self._parsed[name] = json.loads(text)
+            parsed = self._parse(self.metadata_json)
+            object.__setattr__(self, "_metadata", parsed)
+        return parsed
+
+    def _parse(self, text: str | None) -> dict[str, Any]:
+        if text is None:
+            raise PayloadNotRead(
+                f"event {self.position} was read without its payload: "
+                "set reads_payload = True on the projection"
+            )
+        parsed: dict[str, Any] = json.loads(text)
         return parsed
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> LogEvent:
-        return cls(
-            row["position"],
-            row["transaction_id"],
-            row["stream_id"],
-            row["stream_type"],
-            row["stream_version"],
-            row["site_id"],
-            row["agency_id"],
-            row["type"],
-            row["recorded_at"],
-            row["data"],
-            row["metadata"],
-        )
+        """A row of ENVELOPE_COLUMNS or EVENT_COLUMNS (by position: the columns are in field
+        order, and positional unpacking is a good part faster than lookups by name)."""
+        return cls(*row)
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,8 @@ class Projection(Protocol):
     tables: tuple[str, ...]
     inline: bool
     """Also applied inside each append transaction (see projections/inline.py)."""
+    reads_payload: bool
+    """Whether `apply` reads `data` or `metadata`; the runner fetches them only if so."""
 
     def ddl(self, tables: Tables) -> list[str]: ...
 

@@ -35,6 +35,7 @@ class SiteActivity:
     handles: frozenset[str] | None = None
     tables: tuple[str, ...] = ("sites", "daily")
     inline: bool = False
+    reads_payload: bool = False
 
     def ddl(self, tables: Tables) -> list[str]:
         return [

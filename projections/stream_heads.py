@@ -14,6 +14,7 @@ class StreamHeads:
     handles: frozenset[str] | None = None
     tables: tuple[str, ...] = ("heads",)
     inline: bool = True
+    reads_payload: bool = False
 
     def ddl(self, tables: Tables) -> list[str]:
         return [

@@ -1,44 +1,15 @@
-"""`sophmate-ledger`: serve, migrate, openapi, token."""
+"""`sophmate-ledger`: serve, worker, migrate, projections, openapi, token."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
+from service import cli_projections, cli_worker
+from service.cli_database import check_schema_now, database_urls
 from service.settings import Settings, get_settings
-
-
-@contextmanager
-def database_urls(settings: Settings) -> Iterator[tuple[str, str]]:
-    """(owner URL for migrations, runtime URL) for the configured or the embedded server."""
-    if settings.database_url is not None:
-        yield settings.migration_database_url or settings.database_url, settings.database_url
-        return
-    from service.embedded import start_embedded
-
-    embedded = start_embedded(settings.data_dir / "pgdata", settings.app_role)
-    try:
-        yield embedded.owner_url, embedded.app_url
-    finally:
-        embedded.server.cleanup()
-
-
-def _check_schema(url: str, settings: Settings) -> None:
-    from service.database import check_schema, create_pool
-
-    async def check() -> None:
-        pool = await create_pool(url, settings.model_copy(update={"pool_min_size": 1}))
-        try:
-            await check_schema(pool)
-        finally:
-            await pool.close()
-
-    asyncio.run(check())
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -53,7 +24,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         if args.migrate:
             migrate(owner_url, settings.app_role)
         try:
-            _check_schema(app_url, settings)
+            check_schema_now(app_url, settings)
         except SchemaBehind as behind:
             print(f"refusing to serve: {behind}", file=sys.stderr)
             return 2
@@ -132,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
     serve.set_defaults(run=cmd_serve)
+    cli_worker.add_parser(sub)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+    cli_projections.add_parser(sub)
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.add_argument("--output", "-o", help="write to this file instead of stdout")
     openapi.set_defaults(run=cmd_openapi)

@@ -9,7 +9,8 @@ import asyncpg
 import pytest
 
 from service.auth.tokens import TokenVerifier
-from service.cli import _check_schema, main
+from service.cli import main
+from service.cli_database import check_schema_now
 from service.database import SchemaBehind
 from service.settings import DEV_JWT_SECRET, Settings
 from tests.conftest import ScratchDatabase
@@ -77,7 +78,7 @@ async def test_serve_refuses_a_database_whose_schema_is_behind(database: Scratch
     empty = database.owner_url.replace(f"/{database.name}", f"/{scratch}")
     try:
         with pytest.raises(SchemaBehind, match="sophmate-ledger migrate"):
-            await asyncio.to_thread(_check_schema, empty, Settings())
+            await asyncio.to_thread(check_schema_now, empty, Settings())
     finally:
         owner = await asyncpg.connect(database.owner_url)
         await owner.execute(f"DROP DATABASE {scratch} WITH (FORCE)")
