@@ -26,6 +26,7 @@ from service.read_models import routes as read_models
 from service.read_models.supervisor import Supervisor
 from service.settings import Settings, get_settings
 from service.sites import routes as sites
+from service.workflows import routes as workflows
 
 DESCRIPTION = """The audit-and-approval ledger behind SophMate's AI automation on WordPress.
 
@@ -40,6 +41,7 @@ ROUTERS: list[APIRouter] = [
     sites.router,
     read_models.router,
     history.router,
+    workflows.router,
 ]
 
 

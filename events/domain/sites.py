@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
 
 from events.catalogue import CATALOGUE, Event, Severity
@@ -139,3 +141,49 @@ def decide_retire_key(site: Site, kid: str, reason: str) -> list[Event]:
     if not reason.strip():
         raise InvalidCommand("retiring a key needs a reason", missing=["reason"])
     return [SiteKeyRetired(site_id=site.site_id, kid=kid, reason=reason)]
+
+
+SiteChangeKind = Literal["hosting", "provider", "plugin", "other"]
+PAUSING_CHANGES = frozenset({"hosting", "provider"})
+"""The default pause rule: automation stops after a hosting or provider change (SOP kill
+switches), until someone who has checked diagnostics releases it."""
+
+
+@CATALOGUE.event
+class SiteChangeRecorded(Event):
+    severity = Severity.WARNING
+
+    site_id: str
+    kind: SiteChangeKind
+    summary: str
+    pauses_automation: bool
+
+
+class RecordSiteChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: SiteChangeKind
+    summary: str
+    pause_automation: bool | None = None
+    """None applies the default pause rule (PAUSING_CHANGES)."""
+
+    @property
+    def pauses_automation(self) -> bool:
+        if self.pause_automation is None:
+            return self.kind in PAUSING_CHANGES
+        return self.pause_automation
+
+
+def decide_record_change(site: Site, cmd: RecordSiteChange) -> list[Event]:
+    if site.site_id is None:
+        raise NotFound("site not found")
+    if not cmd.summary.strip():
+        raise InvalidCommand("a site change needs a summary", missing=["summary"])
+    return [
+        SiteChangeRecorded(
+            site_id=site.site_id,
+            kind=cmd.kind,
+            summary=cmd.summary,
+            pauses_automation=cmd.pauses_automation,
+        )
+    ]

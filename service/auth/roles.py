@@ -11,6 +11,8 @@ from service.auth.principal import Role
 R = Role
 EVERYONE = frozenset(Role)
 LEADS = frozenset({R.ADMINISTRATOR, R.OPERATIONS_LEAD})
+WORKERS = EVERYONE - {R.AUDITOR}
+"""Every role that does work on a site; auditors only read."""
 
 MATRIX: dict[str, frozenset[Role]] = {
     # sites: set up by the site administrator or the agency implementation lead (SOP rollout)
@@ -28,6 +30,30 @@ MATRIX: dict[str, frozenset[Role]] = {
     "list-events": EVERYONE,
     "list-stream-events": EVERYONE,
     "export-events": frozenset({R.AUDITOR, R.ADMINISTRATOR}),
+    # sites: hosting, provider and plugin changes are recorded by whoever makes them
+    "record-site-change": frozenset(
+        {R.ADMINISTRATOR, R.OPERATIONS_LEAD, R.DEVELOPER, R.AGENCY_LEAD}
+    ),
+    # workflows (SOP workflow safety): defined by operations and developers, promoted by leads
+    "register-workflow": frozenset({R.ADMINISTRATOR, R.OPERATIONS_LEAD, R.DEVELOPER}),
+    "revise-workflow": frozenset({R.ADMINISTRATOR, R.OPERATIONS_LEAD, R.DEVELOPER}),
+    "get-workflow": EVERYONE,
+    "explain-workflow": EVERYONE,
+    "list-workflow-runs": EVERYONE,
+    "promote-workflow": LEADS,
+    # pausing: any role that can own a workflow; the decider admits only its owner and the leads
+    "pause-workflow": WORKERS,
+    "resume-workflow": LEADS,
+    # runs: requested and reported by the people and plugins that do the work, approved by leads
+    "request-run": WORKERS,
+    "approve-run": LEADS,
+    "reject-run": LEADS,
+    "review-run": LEADS | {R.SUPPORT_LEAD, R.DEVELOPER},
+    "record-run-result": WORKERS,
+    # kill switches: quick to engage by the operations owners (SOP: visible to them)
+    "get-kill-switches": EVERYONE,
+    "engage-kill-switch": LEADS | {R.SUPPORT_LEAD},
+    "release-kill-switch": LEADS | {R.SUPPORT_LEAD},
 }
 
 PUBLIC_OPERATIONS = frozenset({"healthz", "readyz", "metrics"})

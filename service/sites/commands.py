@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import suppress
+from dataclasses import replace
 
 import asyncpg
 
+from events.domain.kill_switches import EVERY_CATEGORY, KILL_SWITCHES, decide_engage
 from events.domain.sites import (
     SITES,
+    RecordSiteChange,
     RegisterSite,
     SiteFacts,
+    decide_record_change,
     decide_register,
     decide_register_key,
     decide_retire_key,
 )
-from events.errors import Forbidden
+from events.errors import Forbidden, StateConflict
 from events.store import AppendResult
 from service.ledger import CommandContext, CommandPlan, CommandReply, Ledger
-from service.sites.schemas import RegisterSiteBody
+from service.sites.schemas import RecordSiteChangeBody, RegisterSiteBody
 from service.tenancy import Tenant
 
 
@@ -80,3 +85,38 @@ async def retire_site_key(
         SITES, SITES.stream_id(site_id), lambda site: decide_retire_key(site, kid, reason), "site"
     )
     return await ledger.execute(ctx, plan)
+
+
+async def record_site_change(
+    ledger: Ledger, ctx: CommandContext, site_id: str, body: RecordSiteChangeBody
+) -> CommandReply:
+    """Record a hosting, provider or plugin change; by the pause rule, also engage the site's
+    all-categories kill switch. Two appends to two streams: the second runs with its own derived
+    Idempotency-Key, so a retry of a request that stopped between them completes it exactly once."""
+    cmd = RecordSiteChange.model_validate(body.model_dump())
+    plan = CommandPlan(
+        SITES,
+        SITES.stream_id(site_id),
+        lambda site: decide_record_change(site, cmd),
+        "site",
+        answer={"automation_paused": cmd.pauses_automation},
+    )
+    outcome = await ledger.execute(ctx, plan)
+    if not cmd.pauses_automation:
+        return outcome
+    site = await ledger.load_visible(ctx.principal, SITES, SITES.stream_id(site_id), "site")
+    key = None if ctx.idempotency_key is None else f"{ctx.idempotency_key}:kill-switch"
+    engage_ctx = replace(ctx, idempotency_key=key, if_match=None)
+    reason = f"{cmd.kind} change: {cmd.summary} (event {outcome.body['event_ids'][0]})"
+    engage = CommandPlan(
+        KILL_SWITCHES,
+        KILL_SWITCHES.stream_id(site_id),
+        lambda switches: decide_engage(
+            switches, site_id, EVERY_CATEGORY, ctx.principal.sub, reason
+        ),
+        "site",
+        new_tenant=site.tenant,
+    )
+    with suppress(StateConflict):  # every category is stopped already
+        await ledger.execute(engage_ctx, engage)
+    return outcome

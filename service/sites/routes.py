@@ -15,8 +15,10 @@ from service.ledger import CommandResult
 from service.requests import Command, LedgerDep, reply
 from service.sites import commands
 from service.sites.schemas import (
+    RecordSiteChangeBody,
     RegisterSiteBody,
     RetireSiteKeyBody,
+    SiteChangeRecordedResult,
     SiteKeyCreated,
     SiteKeyList,
     SiteKeyView,
@@ -88,3 +90,17 @@ async def list_site_keys(site_id: SiteId, who: Caller, ledger: LedgerDep) -> Sit
         for kid in (*site.active_keys, *site.retired_keys)
     ]
     return SiteKeyList(site_id=site_id, keys=keys)
+
+
+@router.post(
+    "/{site_id}/changes",
+    operation_id="record-site-change",
+    response_model=SiteChangeRecordedResult,
+)
+async def record_site_change(
+    site_id: SiteId, body: RecordSiteChangeBody, ctx: Command, ledger: LedgerDep
+) -> Response:
+    """Record a hosting, provider or plugin change. By the site's pause rule (by default: hosting
+    and provider changes) it also engages the all-categories kill switch, so automation stops
+    until someone who has checked diagnostics releases it."""
+    return reply(await commands.record_site_change(ledger, ctx, site_id, body))

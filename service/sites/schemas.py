@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.domain.sites import SiteFacts
+from events.domain.sites import SiteChangeKind, SiteFacts
 
 SITE_ID = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", examples=["acme-shop"])
 
@@ -71,3 +71,36 @@ class SiteKeyView(BaseModel):
 class SiteKeyList(BaseModel):
     site_id: str
     keys: list[SiteKeyView]
+
+
+class RecordSiteChangeBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "provider",
+                    "summary": "switched the AI provider from OpenAI to Anthropic",
+                    "pause_automation": True,
+                }
+            ]
+        },
+    )
+
+    kind: SiteChangeKind
+    summary: str = Field(max_length=2000)
+    pause_automation: bool | None = Field(
+        None,
+        description="The site's pause rule for this change; null applies the default: hosting "
+        "and provider changes pause all automation, plugin and other changes do not.",
+    )
+
+
+class SiteChangeRecordedResult(BaseModel):
+    event_ids: list[str]
+    stream_id: str
+    stream_version: int
+    position: int
+    automation_paused: bool = Field(
+        description='True when the change engaged the site\'s all-categories ("*") kill switch.'
+    )

@@ -22,6 +22,9 @@ PATH_VALUES = {
     "stream_id": "site-acme-shop",
     "agency_id": AGENCY,
     "name": "site_activity",
+    "workflow_id": "nightly-meta-descriptions",
+    "run_id": "2026-11-22-0200",
+    "category": "content",
 }
 
 

@@ -1,0 +1,207 @@
+"""Run deciders: request, approve, reject, review and record the result of a workflow run.
+
+`now` is always an argument: approvals expire, and a decider never reads the clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from events.catalogue import Event
+from events.domain.kill_switches import KillSwitches
+from events.domain.workflow_events import (
+    SYSTEM_ACTOR,
+    Outcome,
+    RunApproved,
+    RunRejected,
+    RunRequested,
+    RunResultRecorded,
+    RunReviewed,
+    RunViolationRecorded,
+    WorkflowPaused,
+)
+from events.domain.workflows import ALL_CATEGORIES, Run, Workflow
+from events.errors import Forbidden, GateNotSatisfied, InvalidCommand, NotFound, StateConflict
+
+
+def _workflow_id(workflow: Workflow) -> str:
+    if workflow.workflow_id is None:
+        raise NotFound("workflow not found")
+    return workflow.workflow_id
+
+
+def decide_request(
+    workflow: Workflow,
+    run_id: str,
+    actor: str,
+    kill_switches: KillSwitches,
+    inputs: str | None = None,
+) -> list[Event]:
+    workflow_id = _workflow_id(workflow)
+    if run_id in workflow.runs:
+        raise StateConflict(f"run {run_id} was already requested")
+    category = workflow.definition.category or ALL_CATEGORIES
+    missing = [f"kill_switches.{scope}.released" for scope in kill_switches.covering(category)]
+    if workflow.paused:
+        missing.append("workflow.resumed")
+    if missing:
+        raise GateNotSatisfied("no run of this workflow can be requested now", missing=missing)
+    return [
+        RunRequested(
+            workflow_id=workflow_id,
+            run_id=run_id,
+            requested_by=actor,
+            revision=workflow.revision,
+            environment=workflow.environment,
+            read_only=workflow.read_only,
+            approvals_required=workflow.approvals_required(),
+            inputs=inputs,
+        )
+    ]
+
+
+def _open_run(workflow: Workflow, run_id: str) -> Run:
+    run = workflow.run(run_id)
+    if run.rejected_by is not None:
+        raise StateConflict(f"run {run_id} was rejected")
+    if run.outcome is not None:
+        raise StateConflict(f"run {run_id} already has its result")
+    return run
+
+
+def decide_approve(workflow: Workflow, run_id: str, actor: str, now: datetime) -> list[Event]:
+    workflow_id = _workflow_id(workflow)
+    run = _open_run(workflow, run_id)
+    if actor == run.requested_by:
+        raise Forbidden("the requester of a run can never approve it")
+    required = workflow.approvals_required()
+    approvers = workflow.valid_approvers(run, now)
+    if required == 0:
+        raise StateConflict(
+            f"run {run_id} needs no approval: it neither writes nor contacts customers"
+        )
+    if actor in approvers:
+        raise StateConflict(f"you have already approved run {run_id}")
+    if len(approvers) >= required:
+        raise StateConflict(f"run {run_id} already has its {required} approval(s)")
+    ttl = timedelta(hours=workflow.definition.approval_ttl_hours)
+    return [
+        RunApproved(
+            workflow_id=workflow_id,
+            run_id=run_id,
+            approved_by=actor,
+            revision=workflow.revision,
+            approved_at=now,
+            expires_at=now + ttl,
+        )
+    ]
+
+
+def decide_reject(workflow: Workflow, run_id: str, actor: str, reason: str) -> list[Event]:
+    workflow_id = _workflow_id(workflow)
+    _open_run(workflow, run_id)
+    if not reason.strip():
+        raise InvalidCommand("rejecting a run needs a reason", missing=["reason"])
+    return [RunRejected(workflow_id=workflow_id, run_id=run_id, rejected_by=actor, reason=reason)]
+
+
+def decide_review(workflow: Workflow, run_id: str, actor: str, summary: str) -> list[Event]:
+    workflow_id = _workflow_id(workflow)
+    run = workflow.run(run_id)
+    if run.outcome is None:
+        raise GateNotSatisfied("a run is reviewed after its result", missing=["result"])
+    if run.reviewed_by is not None:
+        raise StateConflict(f"run {run_id} was already reviewed")
+    if not summary.strip():
+        raise InvalidCommand("a review needs a summary", missing=["summary"])
+    return [RunReviewed(workflow_id=workflow_id, run_id=run_id, reviewed_by=actor, summary=summary)]
+
+
+class RunResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    outcome: Outcome
+    affected_records: int
+    cost: float
+    diagnostics: str | None = None
+    notification_sent: bool = False
+
+
+def missing_approvals(workflow: Workflow, run: Run, now: datetime) -> list[str]:
+    """What a run lacks to have been allowed to run at all."""
+    if run.rejected_by is not None:
+        return ["run.not_rejected"]
+    if len(workflow.valid_approvers(run, now)) < workflow.approvals_required():
+        return ["approvals"]
+    return []
+
+
+def decide_record_result(
+    workflow: Workflow, result: RunResult, actor: str, now: datetime
+) -> list[Event]:
+    """A run without its approvals cannot have a result: the attempt is recorded as a violation
+    (and pauses the workflow) instead. Callers answer a violation as a refusal."""
+    workflow_id = _workflow_id(workflow)
+    run = workflow.run(result.run_id)
+    if run.outcome is not None:
+        raise StateConflict(f"run {result.run_id} already has its result")
+    lacking = missing_approvals(workflow, run, now)
+    if lacking:
+        violation = RunViolationRecorded(
+            workflow_id=workflow_id,
+            run_id=run.run_id,
+            attempted_by=actor,
+            outcome=result.outcome,
+            missing=lacking,
+        )
+        return [
+            violation,
+            *_pause(workflow, "a run reported a result without its approvals", [run.run_id]),
+        ]
+    if result.outcome == "failed":
+        missing = [] if result.diagnostics else ["diagnostics"]
+        missing += [] if result.notification_sent else ["notification_sent"]
+        if missing:
+            raise InvalidCommand(
+                "a failed run needs diagnostics and a notification", missing=missing
+            )
+    recorded = RunResultRecorded(
+        workflow_id=workflow_id,
+        run_id=run.run_id,
+        outcome=result.outcome,
+        recorded_by=actor,
+        affected_records=result.affected_records,
+        cost=result.cost,
+        diagnostics=result.diagnostics,
+        notification_sent=result.notification_sent,
+    )
+    if result.outcome == "succeeded":
+        return [recorded]
+    failures = [*workflow.consecutive_failures(), run.run_id]
+    limit = workflow.definition.retry_limit or 1
+    if len(failures) < limit:
+        return [recorded]
+    reason = f"{len(failures)} consecutive failed runs reached the retry limit of {limit}"
+    return [recorded, *_pause(workflow, reason, failures)]
+
+
+def _pause(workflow: Workflow, reason: str, runs: list[str]) -> list[Event]:
+    if workflow.paused:
+        return []
+    assert workflow.workflow_id is not None
+    return [
+        WorkflowPaused(
+            workflow_id=workflow.workflow_id,
+            paused_by=SYSTEM_ACTOR,
+            reason=reason,
+            automatic=True,
+            failed_runs=runs,
+        )
+    ]
+
+
+def is_violation(events: list[Event]) -> bool:
+    return any(isinstance(event, RunViolationRecorded) for event in events)

@@ -1,0 +1,1 @@
+"""Workflows, runs, approvals and kill switches: the workflow-safety SOP as commands."""

@@ -1,0 +1,150 @@
+"""Views folded from the workflow stream: the workflow, its run history, and its explanation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from events.catalogue import CATALOGUE
+from events.domain.kill_switches import KillSwitches
+from events.domain.workflow_events import (
+    RunApproved,
+    RunRejected,
+    RunRequested,
+    RunResultRecorded,
+    RunReviewed,
+    RunViolationRecorded,
+    WorkflowPaused,
+    WorkflowPromoted,
+    WorkflowRegistered,
+    WorkflowRevised,
+)
+from events.domain.workflows import PAUSING_ROLES, Run, Workflow
+from events.errors import NotFound
+from service.ledger import Loaded
+from service.workflows.schemas import (
+    ApprovalView,
+    Evidence,
+    KillSwitchStatus,
+    KillSwitchView,
+    RunHistory,
+    RunView,
+    WorkflowExplanation,
+    WorkflowView,
+)
+
+
+def _registered(loaded: Loaded[Workflow]) -> Workflow:
+    if loaded.state.workflow_id is None or loaded.state.site_id is None:
+        raise NotFound("workflow not found")
+    return loaded.state
+
+
+def workflow_view(loaded: Loaded[Workflow]) -> WorkflowView:
+    workflow = _registered(loaded)
+    assert workflow.workflow_id is not None
+    assert workflow.site_id is not None
+    return WorkflowView(
+        workflow_id=workflow.workflow_id,
+        site_id=workflow.site_id,
+        definition=workflow.definition,
+        revision=workflow.revision,
+        environment=workflow.environment,
+        read_only=workflow.read_only,
+        paused=workflow.paused,
+        paused_by=workflow.paused_by,
+        pause_reason=workflow.pause_reason,
+        version=loaded.version,
+    )
+
+
+def run_view(workflow: Workflow, run: Run, now: datetime) -> RunView:
+    valid = workflow.valid_approvers(run, now)
+    approvals = [
+        ApprovalView(
+            approved_by=a.approved_by,
+            revision=a.revision,
+            approved_at=a.approved_at,
+            expires_at=a.expires_at,
+            valid=a.approved_by in valid and a.revision == workflow.revision and a.expires_at > now,
+        )
+        for a in run.approvals
+    ]
+    return RunView(
+        run_id=run.run_id,
+        requested_by=run.requested_by,
+        revision=run.revision,
+        approvals_required=workflow.approvals_required(),
+        approvals=approvals,
+        rejected_by=run.rejected_by,
+        rejection_reason=run.rejection_reason,
+        outcome=run.outcome,
+        reviewed_by=run.reviewed_by,
+        violations=run.violations,
+    )
+
+
+def run_history(loaded: Loaded[Workflow], now: datetime, cursor: str, limit: int) -> RunHistory:
+    """Runs in request order; the cursor is the last run id of the previous page."""
+    workflow = _registered(loaded)
+    assert workflow.workflow_id is not None
+    run_ids = list(workflow.runs)
+    start = run_ids.index(cursor) + 1 if cursor in workflow.runs else 0
+    page = run_ids[start : start + limit]
+    more = start + limit < len(run_ids)
+    return RunHistory(
+        workflow_id=workflow.workflow_id,
+        runs=[run_view(workflow, workflow.runs[run_id], now) for run_id in page],
+        next_cursor=page[-1] if more and page else None,
+    )
+
+
+RUN_EVENTS = (
+    RunRequested,
+    RunApproved,
+    RunRejected,
+    RunResultRecorded,
+    RunReviewed,
+    RunViolationRecorded,
+)
+
+
+def explain(loaded: Loaded[Workflow], now: datetime) -> WorkflowExplanation:
+    """Owner, last run, its approvals and result, who can pause, and the events that say so."""
+    workflow = _registered(loaded)
+    assert workflow.workflow_id is not None
+    last_run = next(reversed(workflow.runs.values()), None)
+    definition: list[Evidence] = []
+    pause: list[Evidence] = []
+    run: list[Evidence] = []
+    for stored in loaded.events:
+        event = CATALOGUE.decode(stored)
+        cited = Evidence(claim="", event_id=str(stored.event_id), type=stored.type)
+        if isinstance(event, WorkflowRegistered | WorkflowRevised):
+            definition = [cited.model_copy(update={"claim": "owner and definition"})]
+        elif isinstance(event, WorkflowPromoted):
+            definition.append(cited.model_copy(update={"claim": "promoted to production"}))
+        elif isinstance(event, WorkflowPaused):
+            pause = [cited.model_copy(update={"claim": "paused"})]
+        elif isinstance(event, RUN_EVENTS) and last_run and event.run_id == last_run.run_id:
+            run.append(cited.model_copy(update={"claim": f"last run: {stored.type}"}))
+    owner = workflow.definition.owner
+    return WorkflowExplanation(
+        workflow_id=workflow.workflow_id,
+        owner=owner,
+        environment=workflow.environment,
+        read_only=workflow.read_only,
+        state="paused" if workflow.paused else "active",
+        paused_by=workflow.paused_by,
+        pause_reason=workflow.pause_reason,
+        who_can_pause=[*([owner] if owner else []), *(f"role:{r}" for r in sorted(PAUSING_ROLES))],
+        last_run=run_view(workflow, last_run, now) if last_run else None,
+        evidence=[*definition, *(pause if workflow.paused else []), *run],
+    )
+
+
+def kill_switch_status(site_id: str, loaded: Loaded[KillSwitches]) -> KillSwitchStatus:
+    engaged = [
+        KillSwitchView(category=category, engaged_by=e.engaged_by, reason=e.reason)
+        for category, e in sorted(loaded.state.engaged.items())
+    ]
+    return KillSwitchStatus(site_id=site_id, engaged=engaged, version=loaded.version)

@@ -1,0 +1,271 @@
+"""Workflows, runs, approvals and kill switches: what the WordPress plugin calls before any
+automation touches a production site."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse, Response
+
+from events.domain.kill_switches import KILL_SWITCHES
+from events.domain.sites import SITES
+from events.domain.workflows import WORKFLOWS
+from service.auth.dependencies import Caller
+from service.ledger import CommandReply, CommandResult
+from service.problems import PROBLEM_JSON
+from service.requests import Command, LedgerDep, reply
+from service.workflows import commands, queries
+from service.workflows.schemas import (
+    CATEGORY_PATTERN,
+    ID_PATTERN,
+    EngageKillSwitchBody,
+    KillSwitchStatus,
+    PauseWorkflowBody,
+    PromoteWorkflowBody,
+    RecordRunResultBody,
+    RegisterWorkflowBody,
+    RejectRunBody,
+    ReleaseKillSwitchBody,
+    RequestRunBody,
+    ResumeWorkflowBody,
+    ReviewRunBody,
+    ReviseWorkflowBody,
+    RunHistory,
+    WorkflowExplanation,
+    WorkflowView,
+)
+
+router = APIRouter(prefix="/v1", tags=["workflows"])
+WorkflowId = Annotated[str, Path(pattern=ID_PATTERN)]
+RunId = Annotated[str, Path(pattern=ID_PATTERN)]
+SiteId = Annotated[str, Path(pattern=ID_PATTERN)]
+Category = Annotated[str, Path(pattern=CATEGORY_PATTERN, description='A category, or "*".')]
+RUN = "/workflows/{workflow_id}/runs/{run_id}"
+
+
+def answer(outcome: CommandReply) -> Response:
+    """A command's answer; a refusal that was itself recorded (a violation) is problem+json."""
+    response = reply(outcome)
+    if outcome.status_code >= 400:
+        response.headers["content-type"] = PROBLEM_JSON
+    return response
+
+
+@router.post(
+    "/workflows", operation_id="register-workflow", status_code=201, response_model=CommandResult
+)
+async def register_workflow(
+    body: RegisterWorkflowBody, ctx: Command, ledger: LedgerDep
+) -> Response:
+    """Register a workflow with its owner, category, trigger, input scope, expected output, side
+    effects, approvals, retry limit, notification path, pause rule and rollback path; missing
+    ones are listed in `missing`. Every workflow starts in staging and read-only, whatever was
+    asked."""
+    return answer(await commands.register_workflow(ledger, ctx, body))
+
+
+@router.get("/workflows/{workflow_id}", operation_id="get-workflow", response_model=WorkflowView)
+async def get_workflow(
+    workflow_id: WorkflowId,
+    who: Caller,
+    ledger: LedgerDep,
+    as_of: Annotated[datetime | None, Query(description="State as it was at this time.")] = None,
+    at_version: Annotated[int | None, Query(ge=1, description="State at this version.")] = None,
+) -> JSONResponse:
+    """A workflow's definition, mode and pause state, now or as it was at a time or version."""
+    loaded = await ledger.load_visible(
+        who,
+        WORKFLOWS,
+        WORKFLOWS.stream_id(workflow_id),
+        "workflow",
+        to_version=at_version,
+        as_of=as_of,
+    )
+    view = queries.workflow_view(loaded)
+    return JSONResponse(view.model_dump(mode="json"), headers={"ETag": f'"{loaded.version}"'})
+
+
+@router.post(
+    "/workflows/{workflow_id}/revisions",
+    operation_id="revise-workflow",
+    response_model=CommandResult,
+)
+async def revise_workflow(
+    workflow_id: WorkflowId, body: ReviseWorkflowBody, ctx: Command, ledger: LedgerDep
+) -> Response:
+    """Replace the workflow's definition. The workflow returns to staging and read-only, and
+    approvals given to pending runs no longer count."""
+    return answer(await commands.revise_workflow(ledger, ctx, workflow_id, body))
+
+
+@router.get(
+    "/workflows/{workflow_id}/explain",
+    operation_id="explain-workflow",
+    response_model=WorkflowExplanation,
+)
+async def explain_workflow(
+    workflow_id: WorkflowId, who: Caller, ledger: LedgerDep
+) -> WorkflowExplanation:
+    """Who owns the workflow, its last run with its approvals and result, who can pause it, and
+    the ids of the events that say so."""
+    loaded = await ledger.load_visible(who, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow")
+    return queries.explain(loaded, commands.now())
+
+
+@router.get(
+    "/workflows/{workflow_id}/runs", operation_id="list-workflow-runs", response_model=RunHistory
+)
+async def list_workflow_runs(
+    workflow_id: WorkflowId,
+    who: Caller,
+    ledger: LedgerDep,
+    cursor: Annotated[
+        str, Query(max_length=64, description="`next_cursor` of the last page.")
+    ] = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> RunHistory:
+    """The workflow's runs in the order they were requested, with approvals and results."""
+    loaded = await ledger.load_visible(who, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow")
+    return queries.run_history(loaded, commands.now(), cursor, limit)
+
+
+@router.post(
+    "/workflows/{workflow_id}/runs",
+    operation_id="request-run",
+    status_code=201,
+    response_model=CommandResult,
+)
+async def request_run(
+    workflow_id: WorkflowId, body: RequestRunBody, ctx: Command, ledger: LedgerDep
+) -> Response:
+    """Ask to run the workflow. Refused while the workflow is paused or a kill switch covers its
+    category on its site."""
+    return answer(await commands.request_run(ledger, ctx, workflow_id, body))
+
+
+@router.post(RUN + "/approve", operation_id="approve-run", response_model=CommandResult)
+async def approve_run(
+    workflow_id: WorkflowId, run_id: RunId, ctx: Command, ledger: LedgerDep
+) -> Response:
+    """Approve a pending run for the workflow's current revision; the approval expires (24 hours
+    by default). The requester can never approve their own run, and each approver counts once."""
+    return answer(await commands.approve_run(ledger, ctx, workflow_id, run_id))
+
+
+@router.post(RUN + "/reject", operation_id="reject-run", response_model=CommandResult)
+async def reject_run(
+    workflow_id: WorkflowId, run_id: RunId, body: RejectRunBody, ctx: Command, ledger: LedgerDep
+) -> Response:
+    """Reject a pending run; a reason is required."""
+    return answer(await commands.reject_run(ledger, ctx, workflow_id, run_id, body.reason))
+
+
+@router.post(RUN + "/review", operation_id="review-run", response_model=CommandResult)
+async def review_run(
+    workflow_id: WorkflowId, run_id: RunId, body: ReviewRunBody, ctx: Command, ledger: LedgerDep
+) -> Response:
+    """Record a human review of a run's result. Reviewed successes count towards promotion."""
+    return answer(await commands.review_run(ledger, ctx, workflow_id, run_id, body.summary))
+
+
+@router.post(
+    RUN + "/result",
+    operation_id="record-run-result",
+    response_model=CommandResult,
+    responses={
+        409: {
+            "description": "Refused; a run without its approvals is also recorded as "
+            "a violation and the answer cites its event ids."
+        }
+    },
+)
+async def record_run_result(
+    workflow_id: WorkflowId,
+    run_id: RunId,
+    body: RecordRunResultBody,
+    ctx: Command,
+    ledger: LedgerDep,
+) -> Response:
+    """Record a run's outcome, affected records, cost, diagnostics and notification. A run that
+    writes or contacts customers without its approvals must not have run: the attempt is recorded
+    as a violation, the workflow is paused, and the answer is 409 with `missing` and `event_ids`.
+    Failures reaching the retry limit pause the workflow automatically."""
+    return answer(await commands.record_run_result(ledger, ctx, workflow_id, run_id, body))
+
+
+@router.post(
+    "/workflows/{workflow_id}/pause", operation_id="pause-workflow", response_model=CommandResult
+)
+async def pause_workflow(
+    workflow_id: WorkflowId, body: PauseWorkflowBody, ctx: Command, ledger: LedgerDep
+) -> Response:
+    """Pause a workflow: its owner, an operations lead or an administrator; a reason is required."""
+    return answer(await commands.pause_workflow(ledger, ctx, workflow_id, body.reason))
+
+
+@router.post(
+    "/workflows/{workflow_id}/resume", operation_id="resume-workflow", response_model=CommandResult
+)
+async def resume_workflow(
+    workflow_id: WorkflowId, body: ResumeWorkflowBody, ctx: Command, ledger: LedgerDep
+) -> Response:
+    """Resume a paused workflow. Refused while a kill switch covers it; `missing` names them."""
+    return answer(await commands.resume_workflow(ledger, ctx, workflow_id, body.reason))
+
+
+@router.post(
+    "/workflows/{workflow_id}/promote",
+    operation_id="promote-workflow",
+    response_model=CommandResult,
+)
+async def promote_workflow(
+    workflow_id: WorkflowId, body: PromoteWorkflowBody, ctx: Command, ledger: LedgerDep
+) -> Response:
+    """Promote a workflow from staging and read-only to production writes. Needs the configured
+    number (default 3) of reviewed successful runs of the current revision with no failure after
+    the last one, a rollback or support path for the site, and a second person: the promoter is
+    neither the workflow's owner nor the author of its current revision."""
+    return answer(await commands.promote_workflow(ledger, ctx, workflow_id, body))
+
+
+@router.get(
+    "/sites/{site_id}/kill-switches",
+    operation_id="get-kill-switches",
+    response_model=KillSwitchStatus,
+)
+async def get_kill_switches(site_id: SiteId, who: Caller, ledger: LedgerDep) -> KillSwitchStatus:
+    """The site's engaged kill switches, by category ("*" covers every category)."""
+    await ledger.load_visible(who, SITES, SITES.stream_id(site_id), "site")
+    loaded = await ledger.load(KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id))
+    return queries.kill_switch_status(site_id, loaded)
+
+
+@router.post(
+    "/sites/{site_id}/kill-switches",
+    operation_id="engage-kill-switch",
+    response_model=CommandResult,
+)
+async def engage_kill_switch(
+    site_id: SiteId, body: EngageKillSwitchBody, ctx: Command, ledger: LedgerDep
+) -> Response:
+    """Stop automation of one category on a site, or of all ("*"). Needs a reason, no approval.
+    While engaged, no run of that scope can be requested and no covered workflow can resume."""
+    return answer(await commands.engage_kill_switch(ledger, ctx, site_id, body))
+
+
+@router.post(
+    "/sites/{site_id}/kill-switches/{category}/release",
+    operation_id="release-kill-switch",
+    response_model=CommandResult,
+)
+async def release_kill_switch(
+    site_id: SiteId,
+    category: Category,
+    body: ReleaseKillSwitchBody,
+    ctx: Command,
+    ledger: LedgerDep,
+) -> Response:
+    """Release an engaged kill switch. Paused workflows stay paused until resumed."""
+    return answer(await commands.release_kill_switch(ledger, ctx, site_id, category, body.reason))

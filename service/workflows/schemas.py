@@ -1,0 +1,210 @@
+"""HTTP models of the workflows API: workflows, runs and kill switches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.domain.workflow_events import Environment, Outcome, WorkflowDefinition
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+CATEGORY_PATTERN = r"^(\*|[a-z0-9][a-z0-9_-]{0,62})$"
+
+DEFINITION_EXAMPLE: dict[str, Any] = {
+    "owner": "dana@acme.example",
+    "category": "content",
+    "trigger": "nightly at 02:00 site time",
+    "input_scope": "posts published in the last 7 days without a meta description",
+    "expected_output": "a meta description on each post, at most 155 characters",
+    "writes_data": True,
+    "contacts_customers": False,
+    "approvals_required": 1,
+    "retry_limit": 3,
+    "notification_path": "#acme-ops in Slack, then dana@acme.example",
+    "pause_rule": "pause after provider changes, plugin updates or 3 failed runs",
+    "rollback_path": "restore the previous post revisions from WordPress history",
+    "approval_ttl_hours": 24,
+    "promotion_runs": 3,
+}
+REGISTER_EXAMPLE: dict[str, Any] = {
+    "workflow_id": "nightly-meta-descriptions",
+    "site_id": "acme-shop",
+    "environment": "staging",
+    "read_only": True,
+    **DEFINITION_EXAMPLE,
+}
+
+
+class RegisterWorkflowBody(WorkflowDefinition):
+    """Missing definition fields are listed in the refusal's `missing`."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [REGISTER_EXAMPLE]})
+
+    workflow_id: str = Field(pattern=ID_PATTERN, examples=["nightly-meta-descriptions"])
+    site_id: str = Field(pattern=ID_PATTERN, examples=["acme-shop"])
+    environment: Environment = Field(
+        "staging",
+        description="Asked for and recorded, not obeyed: every workflow starts in staging.",
+    )
+    read_only: bool = Field(
+        True, description="Asked for and recorded, not obeyed: every workflow starts read-only."
+    )
+    category: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    approvals_required: int | None = Field(None, ge=0, le=10)
+    retry_limit: int | None = Field(None, ge=1, le=100)
+    approval_ttl_hours: int = Field(24, ge=1, le=24 * 14)
+    promotion_runs: int = Field(3, ge=1, le=100)
+
+
+class ReviseWorkflowBody(WorkflowDefinition):
+    """The whole new definition. The workflow returns to staging and read-only, and approvals of
+    pending runs no longer count."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [DEFINITION_EXAMPLE]})
+
+    category: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    approvals_required: int | None = Field(None, ge=0, le=10)
+    retry_limit: int | None = Field(None, ge=1, le=100)
+    approval_ttl_hours: int = Field(24, ge=1, le=24 * 14)
+    promotion_runs: int = Field(3, ge=1, le=100)
+
+
+def _example(**example: Any) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
+
+
+class RequestRunBody(BaseModel):
+    model_config = _example(run_id="2026-11-22-0200", inputs="14 posts in scope")
+
+    run_id: str = Field(pattern=ID_PATTERN, description="Chosen by the caller; used once.")
+    inputs: str | None = Field(None, max_length=2000)
+
+
+class ReasonBody(BaseModel):
+    reason: str | None = Field(None, max_length=2000)
+
+
+class RejectRunBody(ReasonBody):
+    model_config = _example(reason="meta descriptions repeat the product name twice")
+
+
+class PauseWorkflowBody(ReasonBody):
+    model_config = _example(reason="provider changed its model; outputs need review")
+
+
+class ResumeWorkflowBody(ReasonBody):
+    model_config = _example(reason="diagnostics reviewed; provider outputs back to normal")
+
+
+class PromoteWorkflowBody(ReasonBody):
+    model_config = _example(reason="three reviewed staging runs, rollback tested")
+
+
+class ReviewRunBody(BaseModel):
+    model_config = _example(summary="checked 14 posts: descriptions accurate, no duplicates")
+
+    summary: str | None = Field(None, max_length=2000)
+
+
+class RecordRunResultBody(BaseModel):
+    model_config = _example(
+        outcome="succeeded",
+        affected_records=14,
+        cost=0.37,
+        diagnostics="14 posts updated in 41 s",
+        notification_sent=True,
+    )
+
+    outcome: Outcome
+    affected_records: int = Field(ge=0)
+    cost: float = Field(ge=0, description="Provider cost of the run in the account's currency.")
+    diagnostics: str | None = Field(None, max_length=10_000)
+    notification_sent: bool = False
+
+
+class EngageKillSwitchBody(BaseModel):
+    model_config = _example(category="content", reason="provider outage; outputs are truncated")
+
+    category: str = Field(pattern=CATEGORY_PATTERN, description='A category, or "*" for all.')
+    reason: str | None = Field(None, max_length=2000)
+
+
+class ReleaseKillSwitchBody(ReasonBody):
+    model_config = _example(reason="provider status page green for 2 hours")
+
+
+class WorkflowView(BaseModel):
+    workflow_id: str
+    site_id: str
+    definition: WorkflowDefinition
+    revision: int
+    environment: Environment
+    read_only: bool
+    paused: bool
+    paused_by: str | None
+    pause_reason: str | None
+    version: int = Field(description="The workflow stream's version this view was folded at.")
+
+
+class ApprovalView(BaseModel):
+    approved_by: str
+    revision: int
+    approved_at: datetime
+    expires_at: datetime
+    valid: bool = Field(description="For the current revision, not expired, not the requester.")
+
+
+class RunView(BaseModel):
+    run_id: str
+    requested_by: str
+    revision: int
+    approvals_required: int
+    approvals: list[ApprovalView]
+    rejected_by: str | None
+    rejection_reason: str | None
+    outcome: Outcome | None
+    reviewed_by: str | None
+    violations: int
+
+
+class RunHistory(BaseModel):
+    workflow_id: str
+    runs: list[RunView] = Field(description="In the order they were requested.")
+    next_cursor: str | None
+
+
+class Evidence(BaseModel):
+    claim: str = Field(examples=["owner"])
+    event_id: str
+    type: str = Field(examples=["WorkflowRegistered"])
+
+
+class WorkflowExplanation(BaseModel):
+    workflow_id: str
+    owner: str | None
+    environment: Environment
+    read_only: bool
+    state: Literal["active", "paused"]
+    paused_by: str | None
+    pause_reason: str | None
+    who_can_pause: list[str] = Field(
+        examples=[["dana@acme.example", "role:operations_lead", "role:administrator"]]
+    )
+    last_run: RunView | None
+    evidence: list[Evidence] = Field(
+        description="The events that say so: definition, pause, then the last run's, oldest first."
+    )
+
+
+class KillSwitchView(BaseModel):
+    category: str
+    engaged_by: str
+    reason: str
+
+
+class KillSwitchStatus(BaseModel):
+    site_id: str
+    engaged: list[KillSwitchView]
+    version: int
