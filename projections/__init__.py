@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from projections.approval_queue import ApprovalQueue
 from projections.base import Projection
 from projections.site_activity import SiteActivity
 from projections.stream_heads import StreamHeads
+from projections.workflow_board import WorkflowBoard
 
-ALL: tuple[Projection, ...] = (SiteActivity(), StreamHeads())
+ALL: tuple[Projection, ...] = (SiteActivity(), StreamHeads(), WorkflowBoard(), ApprovalQueue())
 """Every projection of the service, by which the runners, rebuilds and /readyz are driven."""
 
 

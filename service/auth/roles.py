@@ -25,6 +25,8 @@ MATRIX: dict[str, frozenset[Role]] = {
     # read models: every role within its sites; agency leads and auditors across their agency
     "get-site-activity": EVERYONE,
     "list-agency-activity": EVERYONE,
+    "list-site-workflows": EVERYONE,
+    "list-pending-approvals": EVERYONE,
     "rebuild-projection": frozenset({R.ADMINISTRATOR}),
     # history: every role reads the log of its own sites; the bulk audit export is for auditors
     "list-events": EVERYONE,

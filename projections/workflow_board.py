@@ -1,0 +1,151 @@
+"""One row per workflow for a site's board: owner, mode, environment, pause state and its last
+run. Kept inline, so the board shows a command's effect before the command's answer returns."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import asyncpg
+
+from projections.base import EVENT_COLUMNS, LogEvent, Tables
+
+STREAM_PREFIX = "workflow-"
+COLUMNS = (
+    "workflow_id",
+    "site_id",
+    "agency_id",
+    "category",
+    "owner",
+    "mode",
+    "environment",
+    "state",
+    "paused_by",
+    "pause_reason",
+    "revision",
+    "last_run_id",
+    "last_run_result",
+    "last_event_position",
+    "version",
+)
+_GAP_QUERY = f"""SELECT {EVENT_COLUMNS} FROM events
+    WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3
+    ORDER BY stream_version"""
+
+Board = dict[str, Any]
+
+
+def _defined(board: Board, data: dict[str, Any]) -> None:
+    definition = data.get("definition") or {}
+    board["owner"], board["category"] = definition.get("owner"), definition.get("category")
+
+
+def evolve(board: Board, event: LogEvent) -> None:
+    """Fold one event of the workflow's stream into its row."""
+    data = event.data
+    kind = event.type
+    if kind == "WorkflowRegistered":
+        _defined(board, data)
+        board["site_id"] = data.get("site_id", board["site_id"])
+        board["environment"] = data.get("environment", "staging")
+        board["mode"] = "read-only" if data.get("read_only", True) else "write"
+        board["revision"] = 1
+    elif kind == "WorkflowRevised":
+        _defined(board, data)
+        board.update(environment="staging", mode="read-only", revision=data.get("revision"))
+    elif kind == "WorkflowPromoted":
+        board.update(environment="production", mode="write")
+    elif kind == "WorkflowPaused":
+        board.update(state="paused", paused_by=data.get("paused_by"))
+        board["pause_reason"] = data.get("reason")
+    elif kind == "WorkflowResumed":
+        board.update(state="active", paused_by=None, pause_reason=None)
+    elif kind == "RunRequested":
+        board.update(last_run_id=data.get("run_id"), last_run_result=None)
+    elif (
+        kind in ("RunResultRecorded", "RunRejected") and data.get("run_id") == board["last_run_id"]
+    ):
+        board["last_run_result"] = data.get("outcome", "rejected")
+    board["last_event_position"] = event.position
+    board["version"] = event.stream_version
+
+
+def _empty(event: LogEvent) -> Board:
+    board: Board = dict.fromkeys(COLUMNS)
+    board.update(
+        workflow_id=event.stream_id.removeprefix(STREAM_PREFIX),
+        site_id=event.site_id,
+        agency_id=event.agency_id,
+        mode="read-only",
+        environment="staging",
+        state="active",
+        revision=0,
+        version=0,
+    )
+    return board
+
+
+class WorkflowBoard:
+    name: str = "workflow_board"
+    version: int = 1
+    handles: frozenset[str] | None = None
+    """Every event of a workflow stream moves its row's version (filtered on stream_type)."""
+    tables: tuple[str, ...] = ("workflows",)
+    inline: bool = True
+    reads_payload: bool = True
+
+    def ddl(self, tables: Tables) -> list[str]:
+        return [
+            f"""CREATE TABLE {tables["workflows"]} (
+                workflow_id text PRIMARY KEY, site_id text, agency_id text, category text,
+                owner text, mode text NOT NULL, environment text NOT NULL, state text NOT NULL,
+                paused_by text, pause_reason text, revision integer NOT NULL,
+                last_run_id text, last_run_result text, last_event_position bigint NOT NULL,
+                version integer NOT NULL)""",
+            f"CREATE INDEX ON {tables['workflows']} (site_id, workflow_id)",
+        ]
+
+    async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
+        streams: dict[str, list[LogEvent]] = defaultdict(list)
+        for event in events:
+            if event.stream_type == "workflow":
+                streams[event.stream_id].append(event)
+        if not streams:
+            return
+        ids = [stream.removeprefix(STREAM_PREFIX) for stream in streams]
+        rows = await conn.fetch(
+            f"SELECT * FROM {tables['workflows']} WHERE workflow_id = ANY($1::text[])",
+            ids,
+        )
+        current = {row["workflow_id"]: dict(row) for row in rows}
+        changed: list[Board] = []
+        for stream_id, stream_events in streams.items():
+            stream_events.sort(key=lambda e: e.stream_version)
+            first = stream_events[0]
+            board = current.get(first.stream_id.removeprefix(STREAM_PREFIX)) or _empty(first)
+            newer = [e for e in stream_events if e.stream_version > board["version"]]
+            if not newer:
+                continue  # applied before (inline, then again by the runner)
+            expected = list(range(board["version"] + 1, newer[-1].stream_version + 1))
+            if [e.stream_version for e in newer] != expected:
+                # A gap: an inline append reached a generation that had not applied the
+                # stream's earlier events yet. They are committed (a stream's versions commit in
+                # order), so the row is folded from the log instead of skipping them.
+                fetched = await conn.fetch(
+                    _GAP_QUERY, stream_id, board["version"], newer[-1].stream_version
+                )
+                newer = [LogEvent.from_row(row) for row in fetched]
+            for event in newer:
+                evolve(board, event)
+            changed.append(board)
+        if not changed:
+            return
+        placeholders = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])
+        # Only a newer version moves a row: a concurrent runner and append cannot go backwards.
+        await conn.executemany(
+            f"""INSERT INTO {tables["workflows"]} AS b ({", ".join(COLUMNS)})
+                VALUES ({placeholders}) ON CONFLICT (workflow_id) DO UPDATE SET {updates}
+                WHERE b.version < EXCLUDED.version""",
+            [tuple(board[c] for c in COLUMNS) for board in changed],
+        )

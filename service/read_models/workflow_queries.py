@@ -1,0 +1,55 @@
+"""Reads of the workflow board and the approval queue, tenant-scoped through service.tenancy."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from projections.base import Tables
+from service.auth.principal import Principal
+from service.auth.roles import MATRIX
+from service.read_models.schemas import PendingApproval, WorkflowCard
+from service.tenancy import scope_condition
+
+APPROVERS = MATRIX["approve-run"]
+
+
+async def site_workflows(
+    pool: asyncpg.Pool, tables: Tables, principal: Principal, site_id: str, after: str, limit: int
+) -> list[WorkflowCard]:
+    condition, params = scope_condition(principal, 4)
+    rows = await pool.fetch(
+        f"SELECT * FROM {tables['workflows']} "  # noqa: S608 (our own names)
+        f"WHERE site_id = $1 AND workflow_id > $2 AND {condition} ORDER BY workflow_id LIMIT $3",
+        site_id,
+        after,
+        limit,
+        *params,
+    )
+    return [WorkflowCard.model_validate(dict(row)) for row in rows]
+
+
+async def pending_approvals(
+    pool: asyncpg.Pool, tables: Tables, principal: Principal, after: int, limit: int
+) -> list[tuple[int, PendingApproval]]:
+    """Runs waiting for this principal's approval, oldest request first, with their positions
+    (the keyset). The requester never approves their own run, nor anyone twice."""
+    if not principal.has_any(APPROVERS):
+        return []
+    condition, params = scope_condition(principal, 4)
+    rows = await pool.fetch(
+        f"""SELECT * FROM {tables["runs"]}
+            WHERE waiting AND requested_position > $1 AND requested_by <> $2
+              AND NOT $2 = ANY(approvals) AND {condition}
+            ORDER BY requested_position LIMIT $3""",  # noqa: S608 (our own names)
+        after,
+        principal.sub,
+        limit,
+        *params,
+    )
+    return [
+        (
+            row["requested_position"],
+            PendingApproval.model_validate(dict(row)),
+        )
+        for row in rows
+    ]
