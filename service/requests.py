@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.responses import Response
 
 from events.errors import InvalidCommand
@@ -61,6 +62,10 @@ async def command_context(
 
 
 Command = Annotated[CommandContext, Depends(command_context)]
+
+AsOf = Annotated[datetime | None, Query(description="State as it was at this time.")]
+AtVersion = Annotated[int | None, Query(ge=1, description="State at this version.")]
+"""Time travel: a single-aggregate read folds its stream up to a moment or a version."""
 
 
 def reply(outcome: CommandReply) -> Response:

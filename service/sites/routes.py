@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse, Response
 
 from events.domain.sites import SITES
 from events.errors import NotFound
 from service.auth.dependencies import Caller
 from service.ledger import CommandResult
-from service.requests import Command, LedgerDep, reply
+from service.requests import AsOf, AtVersion, Command, LedgerDep, reply
 from service.sites import commands
 from service.sites.schemas import (
     RecordSiteChangeBody,
@@ -41,8 +40,8 @@ async def get_site(
     site_id: SiteId,
     who: Caller,
     ledger: LedgerDep,
-    as_of: Annotated[datetime | None, Query(description="State as it was at this time.")] = None,
-    at_version: Annotated[int | None, Query(ge=1, description="State at this version.")] = None,
+    as_of: AsOf = None,
+    at_version: AtVersion = None,
 ) -> JSONResponse:
     """A site's recorded facts, now or as they were at a time or version."""
     loaded = await ledger.load_visible(

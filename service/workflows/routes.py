@@ -3,7 +3,6 @@ automation touches a production site."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -15,7 +14,7 @@ from events.domain.workflows import WORKFLOWS
 from service.auth.dependencies import Caller
 from service.ledger import CommandReply, CommandResult
 from service.problems import PROBLEM_JSON
-from service.requests import Command, LedgerDep, reply
+from service.requests import AsOf, AtVersion, Command, LedgerDep, reply
 from service.workflows import commands, queries
 from service.workflows.schemas import (
     CATEGORY_PATTERN,
@@ -71,8 +70,8 @@ async def get_workflow(
     workflow_id: WorkflowId,
     who: Caller,
     ledger: LedgerDep,
-    as_of: Annotated[datetime | None, Query(description="State as it was at this time.")] = None,
-    at_version: Annotated[int | None, Query(ge=1, description="State at this version.")] = None,
+    as_of: AsOf = None,
+    at_version: AtVersion = None,
 ) -> JSONResponse:
     """A workflow's definition, mode and pause state, now or as it was at a time or version."""
     loaded = await ledger.load_visible(
