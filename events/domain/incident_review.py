@@ -1,0 +1,134 @@
+"""The review deciders of an incident: what failed, what was detected late, which safeguards
+worked, and what changes before paused work returns to normal scope (the SOP's production
+checklist). The close gate that checks them is in incidents.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+from events.catalogue import Event
+from events.domain.incident_events import (
+    DetectionGapsRecorded,
+    DocumentationChangeRecorded,
+    DocumentedArea,
+    PreventionActionAdded,
+    PreventionActionCompleted,
+    PreventionKind,
+    RegressionCheckRecorded,
+    RestartCriteriaDefined,
+    RootCauseRecorded,
+    SafeguardsRecorded,
+)
+from events.domain.incidents import Incident, changeable_id, require_text
+from events.errors import InvalidCommand, NotFound, StateConflict
+
+
+def decide_record_root_cause(incident: Incident, root_cause: str, actor: str) -> list[Event]:
+    incident_id = changeable_id(incident)
+    require_text("a root cause cannot be empty", root_cause=root_cause)
+    return [RootCauseRecorded(incident_id=incident_id, root_cause=root_cause, recorded_by=actor)]
+
+
+def decide_record_detection_gaps(
+    incident: Incident, gaps: Sequence[str], missing_evidence: Sequence[str], actor: str
+) -> list[Event]:
+    incident_id = changeable_id(incident)
+    require_text("name at least one detection gap", gaps=gaps)
+    return [
+        DetectionGapsRecorded(
+            incident_id=incident_id,
+            gaps=list(gaps),
+            missing_evidence=list(missing_evidence),
+            recorded_by=actor,
+        )
+    ]
+
+
+def decide_record_safeguards(
+    incident: Incident, worked: Sequence[str], failed: Sequence[str], actor: str
+) -> list[Event]:
+    incident_id = changeable_id(incident)
+    if not [*worked, *failed]:
+        raise InvalidCommand("name the safeguards that worked or failed", missing=["safeguards"])
+    return [
+        SafeguardsRecorded(
+            incident_id=incident_id, worked=list(worked), failed=list(failed), recorded_by=actor
+        )
+    ]
+
+
+class AddPreventionAction(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    action_id: str
+    kind: PreventionKind
+    description: str
+    owner: str
+    due_on: date
+    actor: str
+
+
+def decide_add_prevention_action(incident: Incident, cmd: AddPreventionAction) -> list[Event]:
+    incident_id = changeable_id(incident)
+    require_text("a prevention action needs an owner", description=cmd.description, owner=cmd.owner)
+    if any(action.action_id == cmd.action_id for action in incident.prevention_actions):
+        raise StateConflict(f"prevention action {cmd.action_id} already exists")
+    data = cmd.model_dump(exclude={"actor"})
+    return [PreventionActionAdded(incident_id=incident_id, added_by=cmd.actor, **data)]
+
+
+def decide_complete_prevention_action(
+    incident: Incident, action_id: str, actor: str, note: str | None = None
+) -> list[Event]:
+    incident_id = changeable_id(incident)
+    action = next((a for a in incident.prevention_actions if a.action_id == action_id), None)
+    if action is None:
+        raise NotFound("prevention action not found")
+    if action.completed:
+        raise StateConflict(f"prevention action {action_id} is already completed")
+    return [
+        PreventionActionCompleted(
+            incident_id=incident_id, action_id=action_id, completed_by=actor, note=note
+        )
+    ]
+
+
+def decide_record_regression_check(
+    incident: Incident, passed: bool, description: str, actor: str
+) -> list[Event]:
+    incident_id = changeable_id(incident)
+    require_text("a regression check needs a description", description=description)
+    return [
+        RegressionCheckRecorded(
+            incident_id=incident_id, passed=passed, description=description, recorded_by=actor
+        )
+    ]
+
+
+def decide_define_restart_criteria(incident: Incident, criteria: str, actor: str) -> list[Event]:
+    incident_id = changeable_id(incident)
+    require_text("restart criteria cannot be empty", criteria=criteria)
+    return [RestartCriteriaDefined(incident_id=incident_id, criteria=criteria, defined_by=actor)]
+
+
+def decide_record_documentation_change(
+    incident: Incident,
+    area: DocumentedArea,
+    description: str,
+    actor: str,
+    reference: str | None = None,
+) -> list[Event]:
+    incident_id = changeable_id(incident)
+    require_text("a documentation change needs a description", description=description)
+    return [
+        DocumentationChangeRecorded(
+            incident_id=incident_id,
+            area=area,
+            description=description,
+            reference=reference,
+            recorded_by=actor,
+        )
+    ]

@@ -1,0 +1,303 @@
+"""Incidents: state, evolve, and the deciders to open, escalate, close, reopen and hand off.
+The review itself (root cause, prevention actions, regression check...) is in incident_review.py.
+
+Recovery is not prevention: an incident closes only when the review is complete
+(`missing_for_close`), and its open prevention actions keep linked workflows paused
+(`open_prevention_actions`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+from events.catalogue import Event
+from events.deciders import Aggregate, require
+from events.domain.incident_events import (
+    FACT_FIELDS,
+    DetectionGapsRecorded,
+    DocumentationChangeRecorded,
+    DocumentedArea,
+    EscalationDecided,
+    EscalationTarget,
+    EvidenceRecorded,
+    IncidentClosed,
+    IncidentFacts,
+    IncidentOpened,
+    IncidentReopened,
+    LinkedWork,
+    MaskedValue,
+    PreventionActionAdded,
+    PreventionActionCompleted,
+    PreventionKind,
+    RegressionCheckRecorded,
+    RestartCriteriaDefined,
+    RootCauseRecorded,
+    SafeguardsRecorded,
+    SupportHandoffCreated,
+)
+from events.errors import GateNotSatisfied, InvalidCommand, NotFound, StateConflict
+
+
+class PreventionAction(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    action_id: str
+    kind: PreventionKind
+    description: str
+    owner: str
+    due_on: date
+    completed_by: str | None = None
+
+    @property
+    def completed(self) -> bool:
+        return self.completed_by is not None
+
+
+class Incident(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    incident_id: str | None = None
+    site_id: str | None = None
+    facts: IncidentFacts = IncidentFacts()
+    linked: LinkedWork = LinkedWork()
+    evidence_ids: tuple[str, ...] = ()
+    escalation: EscalationTarget | None = None
+    root_cause: str | None = None
+    detection_gaps: tuple[str, ...] = ()
+    safeguards_worked: tuple[str, ...] = ()
+    safeguards_failed: tuple[str, ...] = ()
+    prevention_actions: tuple[PreventionAction, ...] = ()
+    regression_passed: bool | None = None
+    """The outcome of the latest regression check; a later failure undoes an earlier pass."""
+    restart_criteria: str | None = None
+    documentation_changes: tuple[DocumentedArea, ...] = ()
+    closed: bool = False
+
+    @property
+    def opened(self) -> bool:
+        return self.incident_id is not None
+
+    def missing_for_close(self) -> list[str]:
+        """Everything the close gate still needs, as `missing` paths, all at once."""
+        missing = [] if self.root_cause else ["root_cause"]
+        if not self.prevention_actions:
+            missing.append("prevention_actions")
+        for index, action in enumerate(self.prevention_actions):
+            if not action.owner.strip():
+                missing.append(f"prevention_actions[{index}].owner")
+            if not action.completed:
+                missing.append(f"prevention_actions[{index}].completed")
+        if self.regression_passed is not True:
+            missing.append("regression_check.passed")
+        if not self.restart_criteria:
+            missing.append("restart_criteria")
+        if not self.documentation_changes:
+            missing.append("documentation_change")
+        if self.escalation is None:
+            missing.append("escalation")
+        return missing
+
+
+def open_prevention_actions(incident: Incident) -> list[str]:
+    """The incident's prevention actions not yet completed, as paths the resume gate reports."""
+    return [
+        f"incidents.{incident.incident_id}.prevention_actions[{index}].completed"
+        for index, action in enumerate(incident.prevention_actions)
+        if not action.completed
+    ]
+
+
+def _complete(incident: Incident, action_id: str, completed_by: str) -> Incident:
+    actions = tuple(
+        action.model_copy(update={"completed_by": completed_by})
+        if action.action_id == action_id
+        else action
+        for action in incident.prevention_actions
+    )
+    return incident.model_copy(update={"prevention_actions": actions})
+
+
+def evolve(incident: Incident, event: Event) -> Incident:
+    if isinstance(event, IncidentOpened):
+        return Incident(
+            incident_id=event.incident_id,
+            site_id=event.site_id,
+            facts=event.facts,
+            linked=event.linked,
+        )
+    if isinstance(event, EvidenceRecorded):
+        return incident.model_copy(
+            update={"evidence_ids": (*incident.evidence_ids, event.evidence_id)}
+        )
+    if isinstance(event, EscalationDecided):
+        return incident.model_copy(update={"escalation": event.target})
+    if isinstance(event, RootCauseRecorded):
+        return incident.model_copy(update={"root_cause": event.root_cause})
+    if isinstance(event, DetectionGapsRecorded):
+        return incident.model_copy(update={"detection_gaps": tuple(event.gaps)})
+    if isinstance(event, SafeguardsRecorded):
+        update = {
+            "safeguards_worked": tuple(event.worked),
+            "safeguards_failed": tuple(event.failed),
+        }
+        return incident.model_copy(update=update)
+    return _evolve_review(incident, event)
+
+
+def _evolve_review(incident: Incident, event: Event) -> Incident:
+    if isinstance(event, PreventionActionAdded):
+        action = PreventionAction(
+            action_id=event.action_id,
+            kind=event.kind,
+            description=event.description,
+            owner=event.owner,
+            due_on=event.due_on,
+        )
+        actions = (*incident.prevention_actions, action)
+        return incident.model_copy(update={"prevention_actions": actions})
+    if isinstance(event, PreventionActionCompleted):
+        return _complete(incident, event.action_id, event.completed_by)
+    if isinstance(event, RegressionCheckRecorded):
+        return incident.model_copy(update={"regression_passed": event.passed})
+    if isinstance(event, RestartCriteriaDefined):
+        return incident.model_copy(update={"restart_criteria": event.criteria})
+    if isinstance(event, DocumentationChangeRecorded):
+        changes = (*incident.documentation_changes, event.area)
+        return incident.model_copy(update={"documentation_changes": changes})
+    if isinstance(event, IncidentClosed):
+        return incident.model_copy(update={"closed": True})
+    if isinstance(event, IncidentReopened):
+        return incident.model_copy(update={"closed": False})
+    return incident
+
+
+INCIDENTS = Aggregate(stream_type="incident", initial=Incident(), evolve=evolve)
+
+
+def opened_id(incident: Incident) -> str:
+    if incident.incident_id is None:
+        raise NotFound("incident not found")
+    return incident.incident_id
+
+
+def changeable_id(incident: Incident) -> str:
+    """A closed incident is the record of a finished review: only reopening changes it."""
+    incident_id = opened_id(incident)
+    if incident.closed:
+        raise StateConflict(f"incident {incident_id} is closed; reopen it first")
+    return incident_id
+
+
+def require_text(detail: str, **fields: str | Sequence[str]) -> None:
+    missing = [
+        name
+        for name, value in fields.items()
+        if not (value.strip() if isinstance(value, str) else [v for v in value if v.strip()])
+    ]
+    if missing:
+        raise InvalidCommand(detail, missing=missing)
+
+
+class OpenIncidentCommand(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    incident_id: str
+    site_id: str
+    facts: IncidentFacts
+    linked: LinkedWork = LinkedWork()
+    actor: str
+
+
+def decide_open(incident: Incident, cmd: OpenIncidentCommand) -> list[Event]:
+    if incident.opened:
+        raise StateConflict(f"incident {cmd.incident_id} is already open")
+    facts = {name: getattr(cmd.facts, name) for name in FACT_FIELDS}
+    missing = require({k: v.strip() if isinstance(v, str) else v for k, v in facts.items()})
+    if missing:
+        raise InvalidCommand("an incident needs its exact facts before it opens", missing=missing)
+    return [
+        IncidentOpened(
+            incident_id=cmd.incident_id,
+            site_id=cmd.site_id,
+            opened_by=cmd.actor,
+            facts=cmd.facts,
+            linked=cmd.linked,
+        )
+    ]
+
+
+def decide_record_evidence(
+    incident: Incident,
+    evidence_id: str,
+    content: JsonValue,
+    actor: str,
+    masked: Sequence[MaskedValue] = (),
+) -> list[Event]:
+    """Records evidence as given: the HTTP edge has already redacted it."""
+    incident_id = changeable_id(incident)
+    if content is None or content == "" or content == {} or content == []:
+        raise InvalidCommand("evidence needs content", missing=["content"])
+    if evidence_id in incident.evidence_ids:
+        raise StateConflict(f"evidence {evidence_id} is already recorded")
+    return [
+        EvidenceRecorded(
+            incident_id=incident_id,
+            evidence_id=evidence_id,
+            recorded_by=actor,
+            content=content,
+            masked=list(masked),
+        )
+    ]
+
+
+def decide_escalate(
+    incident: Incident, target: EscalationTarget, reason: str, actor: str
+) -> list[Event]:
+    incident_id = changeable_id(incident)
+    require_text("an escalation decision needs its reason", reason=reason)
+    return [
+        EscalationDecided(incident_id=incident_id, target=target, reason=reason, decided_by=actor)
+    ]
+
+
+def decide_close(incident: Incident, actor: str, summary: str) -> list[Event]:
+    incident_id = changeable_id(incident)
+    missing = incident.missing_for_close()
+    if missing:
+        raise GateNotSatisfied("the incident cannot close yet", missing=missing)
+    return [IncidentClosed(incident_id=incident_id, closed_by=actor, summary=summary)]
+
+
+def decide_reopen(incident: Incident, actor: str, reason: str) -> list[Event]:
+    incident_id = opened_id(incident)
+    require_text("reopening an incident needs a reason", reason=reason)
+    if not incident.closed:
+        raise StateConflict(f"incident {incident_id} is not closed")
+    return [IncidentReopened(incident_id=incident_id, reopened_by=actor, reason=reason)]
+
+
+def decide_create_handoff(
+    incident: Incident,
+    handoff_id: str,
+    actor: str,
+    shared_fields: Sequence[str],
+    report_sha256: str,
+) -> list[Event]:
+    """Records a redacted report sent to the escalation target; the report is built elsewhere."""
+    incident_id = changeable_id(incident)
+    if incident.escalation is None:
+        raise GateNotSatisfied("decide the escalation before a handoff", missing=["escalation"])
+    return [
+        SupportHandoffCreated(
+            incident_id=incident_id,
+            handoff_id=handoff_id,
+            created_by=actor,
+            shared_with=incident.escalation,
+            shared_fields=list(shared_fields),
+            evidence_ids=list(incident.evidence_ids),
+            report_sha256=report_sha256,
+        )
+    ]
