@@ -8,6 +8,7 @@ from typing import ClassVar
 import pytest
 
 from events.catalogue import CATALOGUE, Catalogue, Event, Severity
+from events.domain import load_all
 from events.envelope import GENESIS_HASH, StoredEvent, utc_now
 
 
@@ -49,6 +50,16 @@ def test_old_payloads_are_upcast_when_read() -> None:
 
 
 def test_every_catalogued_type_is_past_tense_and_has_a_severity() -> None:
+    load_all()
     for cls in CATALOGUE:
         assert cls.type_name().endswith("ed"), cls
         assert isinstance(cls.severity, Severity)
+
+
+def test_readme_publishes_the_catalogue() -> None:
+    from pathlib import Path
+
+    from events.domain import catalogue_markdown
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert catalogue_markdown() in readme, "run `python -m events.domain` and paste the table"
