@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -53,6 +54,9 @@ class AppendResult:
     transaction_id: int
     head_hash: bytes
     """The hash of the stream's last event: the next append's head_hash."""
+    request: StreamAppend
+    """What was appended, so work in the same transaction need not read it back."""
+    recorded_at: datetime
 
     @property
     def position(self) -> int:

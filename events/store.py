@@ -235,6 +235,8 @@ class EventStore:
             positions=[row["position"] for row in rows],
             transaction_id=rows[0]["transaction_id"] if rows else 0,
             head_hash=prev,
+            request=item,
+            recorded_at=recorded_at,
         )
 
     async def _store_response(

@@ -40,6 +40,12 @@ async def live(conn: asyncpg.Connection | asyncpg.Pool, name: str) -> Generation
     return _generation(row)
 
 
+async def live_many(conn: asyncpg.Connection, names: list[str]) -> dict[str, Generation]:
+    """The live generations of several projections, in one query."""
+    rows = await conn.fetch(f"{_SELECT} WHERE name = ANY($1::text[]) AND status = 'live'", names)
+    return {row["name"]: Generation(**dict(row)) for row in rows}
+
+
 async def get(conn: asyncpg.Connection, name: str, generation: int, *, lock: bool) -> Generation:
     suffix = " FOR UPDATE" if lock else ""
     row = await conn.fetchrow(

@@ -8,28 +8,43 @@ version on each row and ignore what is not newer.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import asyncpg
 
 from events.store import AppendResult
 from projections import generations
-from projections.base import EVENT_COLUMNS, LogEvent, Projection
+from projections.base import LogEvent, Projection
 
 
 async def apply_inline(
     conn: asyncpg.Connection, projections: Sequence[Projection], results: list[AppendResult]
 ) -> None:
-    positions = [position for result in results for position in result.positions]
-    rows = await conn.fetch(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE position = ANY($1::bigint[]) ORDER BY position",
-        positions,
-    )
-    events = [LogEvent.from_row(row) for row in rows]
+    # Built from what was just inserted: reading it back would cost a round trip per command.
+    events = [
+        LogEvent(
+            position,
+            result.transaction_id,
+            result.stream_id,
+            result.request.stream_type,
+            result.stream_version - len(result.request.events) + offset,
+            result.request.site_id,
+            result.request.agency_id,
+            event.type,
+            result.recorded_at,
+            json.dumps(event.data),
+            json.dumps(event.metadata),
+        )
+        for result in results
+        for offset, (position, event) in enumerate(
+            zip(result.positions, result.request.events, strict=True), start=1
+        )
+    ]
+    live = await generations.live_many(conn, [projection.name for projection in projections])
     for projection in projections:
-        live = await generations.live(conn, projection.name)
-        if live is None:
+        if projection.name not in live:
             continue  # no generation yet: the runner creates one and replays the whole log
         handled = [e for e in events if projection.handles is None or e.type in projection.handles]
         if handled:
-            await projection.apply(conn, handled, live.tables)
+            await projection.apply(conn, handled, live[projection.name].tables)

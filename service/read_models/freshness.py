@@ -7,7 +7,7 @@ import time
 from typing import Annotated
 
 import asyncpg
-from fastapi import Query
+from fastapi import Query, Request
 
 from events.errors import InvalidCommand
 from projections import generations
@@ -22,6 +22,15 @@ MinPosition = Annotated[
         "`position` a command answered); waits up to 2 s, then 503 with Retry-After.",
     ),
 ]
+
+
+async def read_model(
+    request: Request, projection: Projection, min_position: int | None
+) -> tuple[asyncpg.Pool, Tables]:
+    """The pool and the live tables a read-model route queries, with the configured wait."""
+    pool: asyncpg.Pool = request.app.state.pool
+    wait = request.app.state.settings.min_position_wait_seconds
+    return pool, await live_tables(pool, projection, min_position, wait)
 
 
 async def live_tables(

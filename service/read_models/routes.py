@@ -16,7 +16,7 @@ from projections.site_activity import SiteActivity
 from projections.workflow_board import WorkflowBoard
 from service.auth.dependencies import Caller
 from service.read_models import queries, workflow_queries
-from service.read_models.freshness import MinPosition, live_tables
+from service.read_models.freshness import MinPosition, read_model
 from service.read_models.schemas import (
     AgencyActivity,
     PendingApprovals,
@@ -44,10 +44,7 @@ async def get_site_activity(
     site_id: SiteId, who: Caller, request: Request, min_position: MinPosition = None
 ) -> SiteActivityView:
     """A site's activity: its last event, counts by event type and day, and open items."""
-    pool = request.app.state.pool
-    tables = await live_tables(
-        pool, ACTIVITY, min_position, request.app.state.settings.min_position_wait_seconds
-    )
+    pool, tables = await read_model(request, ACTIVITY, min_position)
     view = await queries.site_activity(pool, tables, who, site_id)
     if view is None:
         raise NotFound("site activity not found")
@@ -70,10 +67,7 @@ async def list_agency_activity(
     """Activity of every site of an agency that the caller may see, by site id."""
     if not (who.all_sites or who.agency == agency_id):
         raise NotFound("agency not found")
-    pool = request.app.state.pool
-    tables = await live_tables(
-        pool, ACTIVITY, min_position, request.app.state.settings.min_position_wait_seconds
-    )
+    pool, tables = await read_model(request, ACTIVITY, min_position)
     views = await queries.agency_activity(pool, tables, who, agency_id, cursor, limit)
     next_cursor = views[-1].site_id if len(views) == limit else None
     return AgencyActivity(agency_id=agency_id, sites=views, next_cursor=next_cursor)
@@ -97,10 +91,7 @@ async def list_site_workflows(
     (read-only or write), environment, whether it is paused (by whom and why) and its last run
     and result. The board is updated with each command, before the command answers."""
     await ledger.load_visible(who, SITES, SITES.stream_id(site_id), "site")
-    pool = request.app.state.pool
-    tables = await live_tables(
-        pool, BOARD, min_position, request.app.state.settings.min_position_wait_seconds
-    )
+    pool, tables = await read_model(request, BOARD, min_position)
     cards = await workflow_queries.site_workflows(pool, tables, who, site_id, cursor, limit)
     next_cursor = cards[-1].workflow_id if len(cards) == limit else None
     return SiteWorkflows(site_id=site_id, workflows=cards, next_cursor=next_cursor)
@@ -119,10 +110,7 @@ async def list_pending_approvals(
     """Runs waiting for your approval, oldest request first: on sites you may see, never runs
     you requested or already approved. Only operations leads and administrators approve runs;
     for anyone else the list is empty."""
-    pool = request.app.state.pool
-    tables = await live_tables(
-        pool, QUEUE, min_position, request.app.state.settings.min_position_wait_seconds
-    )
+    pool, tables = await read_model(request, QUEUE, min_position)
     found = await workflow_queries.pending_approvals(pool, tables, who, int(cursor or 0), limit)
     next_cursor = str(found[-1][0]) if len(found) == limit else None
     return PendingApprovals(approvals=[run for _, run in found], next_cursor=next_cursor)
