@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from projections.approval_queue import ApprovalQueue
 from projections.base import Projection
+from projections.incident_board import IncidentBoard
+from projections.prevention_actions import PreventionActions
 from projections.site_activity import SiteActivity
 from projections.stream_heads import StreamHeads
 from projections.workflow_board import WorkflowBoard
 
-ALL: tuple[Projection, ...] = (SiteActivity(), StreamHeads(), WorkflowBoard(), ApprovalQueue())
+ALL: tuple[Projection, ...] = (
+    SiteActivity(),
+    StreamHeads(),
+    WorkflowBoard(),
+    ApprovalQueue(),
+    IncidentBoard(),
+    PreventionActions(),
+)
 """Every projection of the service, by which the runners, rebuilds and /readyz are driven."""
 
 

@@ -19,6 +19,7 @@ from service.database import check_schema, create_pool
 from service.edge import EdgeMiddleware
 from service.health import routes as health
 from service.history import routes as history
+from service.incidents import routes as incidents
 from service.ledger import Ledger
 from service.metrics import Metrics
 from service.problems import install_problem_handlers
@@ -42,6 +43,7 @@ ROUTERS: list[APIRouter] = [
     read_models.router,
     history.router,
     workflows.router,
+    incidents.router,
 ]
 
 

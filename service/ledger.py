@@ -24,6 +24,7 @@ from events.store import (
     EventStore,
     IdempotencyClaim,
     IdempotencyRace,
+    StreamAppend,
     TransactionHook,
 )
 from projections.base import Projection
@@ -110,6 +111,10 @@ class CommandPlan(Generic[S]):
     within: TransactionHook | None = None
     answer: dict[str, Any] = field(default_factory=dict)
     """Extra fields for the answer; stored for replays, so never a secret."""
+    also: tuple[CommandPlan[Any], ...] = ()
+    """Other streams the command changes in the same transaction (all land, or none). Each is
+    loaded and decided on its own state; one that decides nothing is left alone. Their
+    `within`, `answer` and status are not used: the first plan speaks for the command."""
 
     def respond(self, results: list[AppendResult]) -> dict[str, Any]:
         return {**_result_body(results), **self.answer}
@@ -195,30 +200,14 @@ class Ledger:
         self, ctx: CommandContext, plan: CommandPlan[S], claim: IdempotencyClaim | None
     ) -> CommandReply:
         for attempt in range(2):
-            loaded = await self.load(plan.aggregate, plan.stream_id)
-            if loaded.tenant is not None:
-                tenant = loaded.tenant
-                require_access(ctx.principal, tenant, plan.what)
-            else:
-                require_create(ctx.principal, plan.new_tenant, plan.what)
-                assert plan.new_tenant is not None
-                tenant = plan.new_tenant
-            if ctx.if_match is not None and ctx.if_match != loaded.version:
-                raise VersionConflict(plan.stream_id, ctx.if_match, loaded.version)
-            metadata = ctx.metadata()
-            decided = plan.decide(loaded.state)
-            events = [CATALOGUE.to_new_event(event, metadata) for event in decided]
+            appends = [await self._decide(ctx, plan, pinned=ctx.if_match)]
+            for other in plan.also:
+                decided = await self._decide(ctx, other, pinned=None)
+                if decided.events:
+                    appends.append(decided)
             try:
-                result = await self.store.append(
-                    plan.stream_id,
-                    loaded.version,
-                    events,
-                    stream_type=plan.aggregate.stream_type,
-                    site_id=tenant.site_id,
-                    agency_id=tenant.agency_id,
-                    idempotency=claim,
-                    within=self._within(plan),
-                    head_hash=loaded.events[-1].hash if loaded.events else None,
+                results = await self.store.append_streams(
+                    appends, idempotency=claim, within=self._within(plan)
                 )
             except VersionConflict:
                 # Retry once on a fresh load, unless the caller pinned the version with If-Match.
@@ -228,9 +217,35 @@ class Ledger:
                 if replay is not None:
                     return replay
                 continue
-            types = tuple(event.type for event in events)
-            return CommandReply(plan.status_code, plan.respond([result]), False, types)
+            types = tuple(event.type for item in appends for event in item.events)
+            return CommandReply(plan.status_code, plan.respond(results), False, types)
         raise AssertionError("unreachable: the second attempt returns or raises")
+
+    async def _decide(
+        self, ctx: CommandContext, plan: CommandPlan[Any], pinned: int | None
+    ) -> StreamAppend:
+        """Load one stream the caller may change, decide on its state, and say what to append."""
+        loaded = await self.load(plan.aggregate, plan.stream_id)
+        if loaded.tenant is not None:
+            tenant = loaded.tenant
+            require_access(ctx.principal, tenant, plan.what)
+        else:
+            require_create(ctx.principal, plan.new_tenant, plan.what)
+            assert plan.new_tenant is not None
+            tenant = plan.new_tenant
+        if pinned is not None and pinned != loaded.version:
+            raise VersionConflict(plan.stream_id, pinned, loaded.version)
+        metadata = ctx.metadata()
+        events = [CATALOGUE.to_new_event(event, metadata) for event in plan.decide(loaded.state)]
+        return StreamAppend(
+            plan.stream_id,
+            plan.aggregate.stream_type,
+            loaded.version,
+            events,
+            tenant.site_id,
+            tenant.agency_id,
+            loaded.events[-1].hash if loaded.events else None,
+        )
 
     @staticmethod
     def _claim(ctx: CommandContext, plan: CommandPlan[S]) -> IdempotencyClaim | None:

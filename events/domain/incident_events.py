@@ -223,3 +223,5 @@ class SupportHandoffCreated(Event):
     shared_fields: list[str]
     evidence_ids: list[str]
     report_sha256: str
+    """SHA-256 of the report's canonical JSON: the report is rebuilt from the log to check it."""
+    generated_at: datetime | None = None

@@ -4,7 +4,7 @@ checklist). The close gate that checks them is in incidents.py."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
@@ -23,7 +23,7 @@ from events.domain.incident_events import (
     SafeguardsRecorded,
 )
 from events.domain.incidents import Incident, changeable_id, require_text
-from events.errors import InvalidCommand, NotFound, StateConflict
+from events.errors import Forbidden, InvalidCommand, NotFound, StateConflict
 
 
 def decide_record_root_cause(incident: Incident, root_cause: str, actor: str) -> list[Event]:
@@ -80,13 +80,26 @@ def decide_add_prevention_action(incident: Incident, cmd: AddPreventionAction) -
     return [PreventionActionAdded(incident_id=incident_id, added_by=cmd.actor, **data)]
 
 
+REVIEW_ROLES = frozenset({"administrator", "operations_lead", "support_lead"})
+"""Who runs the review (SOP: the support lead or the site administrator), besides the owners."""
+
+
 def decide_complete_prevention_action(
-    incident: Incident, action_id: str, actor: str, note: str | None = None
+    incident: Incident,
+    action_id: str,
+    actor: str,
+    roles: Collection[str],
+    note: str | None = None,
 ) -> list[Event]:
     incident_id = changeable_id(incident)
     action = next((a for a in incident.prevention_actions if a.action_id == action_id), None)
     if action is None:
         raise NotFound("prevention action not found")
+    if actor != action.owner and not REVIEW_ROLES & set(roles):
+        raise Forbidden(
+            "only the action's owner, a support lead, an operations lead or an administrator "
+            "may complete it"
+        )
     if action.completed:
         raise StateConflict(f"prevention action {action_id} is already completed")
     return [

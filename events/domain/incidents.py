@@ -2,14 +2,14 @@
 The review itself (root cause, prevention actions, regression check...) is in incident_review.py.
 
 Recovery is not prevention: an incident closes only when the review is complete
-(`missing_for_close`), and its open prevention actions keep linked workflows paused
-(`open_prevention_actions`).
+(`missing_for_close`), and until its prevention actions and regression check are done the
+workflows linked to it stay paused (`Incident.restart_blockers`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
@@ -74,6 +74,7 @@ class Incident(BaseModel):
     """The outcome of the latest regression check; a later failure undoes an earlier pass."""
     restart_criteria: str | None = None
     documentation_changes: tuple[DocumentedArea, ...] = ()
+    handoff_ids: tuple[str, ...] = ()
     closed: bool = False
 
     @property
@@ -100,14 +101,22 @@ class Incident(BaseModel):
             missing.append("escalation")
         return missing
 
-
-def open_prevention_actions(incident: Incident) -> list[str]:
-    """The incident's prevention actions not yet completed, as paths the resume gate reports."""
-    return [
-        f"incidents.{incident.incident_id}.prevention_actions[{index}].completed"
-        for index, action in enumerate(incident.prevention_actions)
-        if not action.completed
-    ]
+    def restart_blockers(self) -> list[str]:
+        """What keeps the workflows linked to this incident paused (SOP acceptance check: they
+        restart only after prevention actions and regression checks are complete). Named by
+        action id, so the refusal says which actions; a closed incident passed the whole gate."""
+        if self.closed:
+            return []
+        prefix = f"incidents.{self.incident_id}"
+        blockers = [] if self.prevention_actions else [f"{prefix}.prevention_actions"]
+        blockers += [
+            f"{prefix}.prevention_actions.{action.action_id}.completed"
+            for action in self.prevention_actions
+            if not action.completed
+        ]
+        if self.regression_passed is not True:
+            blockers.append(f"{prefix}.regression_check.passed")
+        return blockers
 
 
 def _complete(incident: Incident, action_id: str, completed_by: str) -> Incident:
@@ -171,6 +180,10 @@ def _evolve_review(incident: Incident, event: Event) -> Incident:
         return incident.model_copy(update={"closed": True})
     if isinstance(event, IncidentReopened):
         return incident.model_copy(update={"closed": False})
+    if isinstance(event, SupportHandoffCreated):
+        return incident.model_copy(
+            update={"handoff_ids": (*incident.handoff_ids, event.handoff_id)}
+        )
     return incident
 
 
@@ -285,11 +298,14 @@ def decide_create_handoff(
     actor: str,
     shared_fields: Sequence[str],
     report_sha256: str,
+    generated_at: datetime | None = None,
 ) -> list[Event]:
     """Records a redacted report sent to the escalation target; the report is built elsewhere."""
     incident_id = changeable_id(incident)
     if incident.escalation is None:
         raise GateNotSatisfied("decide the escalation before a handoff", missing=["escalation"])
+    if handoff_id in incident.handoff_ids:
+        raise StateConflict(f"handoff {handoff_id} already exists")
     return [
         SupportHandoffCreated(
             incident_id=incident_id,
@@ -299,5 +315,6 @@ def decide_create_handoff(
             shared_fields=list(shared_fields),
             evidence_ids=list(incident.evidence_ids),
             report_sha256=report_sha256,
+            generated_at=generated_at,
         )
     ]

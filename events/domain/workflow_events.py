@@ -108,6 +108,18 @@ class WorkflowPaused(Event):
 
 
 @CATALOGUE.event
+class IncidentLinked(Event):
+    """An incident names this workflow: it resumes only once that incident's prevention actions
+    and regression check are done."""
+
+    severity = Severity.WARNING
+
+    workflow_id: str
+    incident_id: str
+    linked_by: str
+
+
+@CATALOGUE.event
 class WorkflowResumed(Event):
     severity = Severity.NOTICE
 

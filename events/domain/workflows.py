@@ -16,6 +16,7 @@ from events.domain.kill_switches import KillSwitches
 from events.domain.workflow_events import (
     DEFINITION_FIELDS,
     Environment,
+    IncidentLinked,
     Outcome,
     RunApproved,
     RunRejected,
@@ -73,6 +74,8 @@ class Workflow(BaseModel):
     read_only: bool = True
     paused_by: str | None = None
     pause_reason: str | None = None
+    incident_ids: tuple[str, ...] = ()
+    """Incidents that name this workflow: their review gates its resume."""
     runs: dict[str, Run] = {}
     results: tuple[str, ...] = ()
     """Run ids in the order their results were recorded."""
@@ -149,6 +152,10 @@ def evolve(workflow: Workflow, event: Event) -> Workflow:
         return workflow.model_copy(update={"paused_by": None, "pause_reason": None})
     if isinstance(event, WorkflowPromoted):
         return workflow.model_copy(update={"environment": "production", "read_only": False})
+    if isinstance(event, IncidentLinked):
+        return workflow.model_copy(
+            update={"incident_ids": (*workflow.incident_ids, event.incident_id)}
+        )
     return _evolve_run(workflow, event)
 
 
@@ -272,21 +279,19 @@ def decide_pause(
     return [WorkflowPaused(workflow_id=workflow_id, paused_by=actor, reason=reason)]
 
 
-class OpenIncident(Protocol):
-    """An open incident linked to the workflow (the incidents issue provides the type)."""
+class LinkedIncident(Protocol):
+    """An incident linked to the workflow (events/domain/incidents.py's Incident)."""
 
-    @property
-    def incident_id(self) -> str: ...
+    def restart_blockers(self) -> list[str]: ...
 
 
 def resume_blockers(
-    workflow: Workflow, kill_switches: KillSwitches, incidents: Sequence[OpenIncident]
+    workflow: Workflow, kill_switches: KillSwitches, incidents: Sequence[LinkedIncident]
 ) -> list[str]:
-    """Everything that keeps a paused workflow paused, as `missing` paths. The one resume gate:
-    the incidents issue extends it (prevention actions)."""
+    """Everything that keeps a paused workflow paused, as `missing` paths: the one resume gate."""
     category = workflow.definition.category or ALL_CATEGORIES
     blockers = [f"kill_switches.{scope}.released" for scope in kill_switches.covering(category)]
-    blockers += [f"incidents.{incident.incident_id}.closed" for incident in incidents]
+    blockers += [blocker for incident in incidents for blocker in incident.restart_blockers()]
     return blockers
 
 
@@ -295,7 +300,7 @@ def decide_resume(
     actor: str,
     reason: str | None,
     kill_switches: KillSwitches,
-    incidents: Sequence[OpenIncident] = (),
+    incidents: Sequence[LinkedIncident] = (),
 ) -> list[Event]:
     workflow_id = registered_id(workflow)
     if not workflow.paused:

@@ -13,6 +13,8 @@ EVERYONE = frozenset(Role)
 LEADS = frozenset({R.ADMINISTRATOR, R.OPERATIONS_LEAD})
 WORKERS = EVERYONE - {R.AUDITOR}
 """Every role that does work on a site; auditors only read."""
+REVIEWERS = LEADS | {R.SUPPORT_LEAD}
+"""Who runs a post-incident review (SOP: the support lead or the site administrator)."""
 
 MATRIX: dict[str, frozenset[Role]] = {
     # sites: set up by the site administrator or the agency implementation lead (SOP rollout)
@@ -56,6 +58,29 @@ MATRIX: dict[str, frozenset[Role]] = {
     "get-kill-switches": EVERYONE,
     "engage-kill-switch": LEADS | {R.SUPPORT_LEAD},
     "release-kill-switch": LEADS | {R.SUPPORT_LEAD},
+    # incidents (SOP post-incident review): anyone working on a site reports one and adds
+    # evidence; the support lead or a lead runs the review, closes and hands off
+    "open-incident": WORKERS,
+    "get-incident": EVERYONE,
+    "get-incident-timeline": EVERYONE,
+    "list-site-incidents": EVERYONE,
+    "list-agency-incidents": EVERYONE,
+    "list-prevention-actions": EVERYONE,
+    "record-evidence": WORKERS,
+    "set-escalation": REVIEWERS,
+    "record-root-cause": REVIEWERS | {R.DEVELOPER},
+    "record-detection-gaps": REVIEWERS | {R.DEVELOPER},
+    "record-safeguards": REVIEWERS | {R.DEVELOPER},
+    "add-prevention-action": REVIEWERS,
+    # the decider admits only the action's owner and the reviewers
+    "complete-prevention-action": WORKERS,
+    "record-regression-check": REVIEWERS | {R.DEVELOPER},
+    "set-restart-criteria": REVIEWERS,
+    "record-documentation-change": REVIEWERS | {R.DEVELOPER},
+    "close-incident": REVIEWERS,
+    "reopen-incident": REVIEWERS,
+    "create-support-handoff": REVIEWERS | {R.SUPPORT_AGENT},
+    "get-support-handoff": EVERYONE - {R.EDITOR, R.MARKETER},
 }
 
 PUBLIC_OPERATIONS = frozenset({"healthz", "readyz", "metrics"})

@@ -11,17 +11,23 @@ from events.domain.sites import SITES
 from events.errors import Forbidden, NotFound
 from projections import by_name
 from projections.approval_queue import ApprovalQueue
+from projections.incident_board import IncidentBoard
+from projections.prevention_actions import PreventionActions
 from projections.rebuild import rebuild
 from projections.site_activity import SiteActivity
 from projections.workflow_board import WorkflowBoard
 from service.auth.dependencies import Caller
-from service.read_models import queries, workflow_queries
+from service.read_models import incident_queries, queries, workflow_queries
 from service.read_models.freshness import MinPosition, read_model
+from service.read_models.incident_queries import BoardStatus
 from service.read_models.schemas import (
     AgencyActivity,
+    AgencyIncidents,
     PendingApprovals,
+    PreventionActionsByOwner,
     RebuildStarted,
     SiteActivityView,
+    SiteIncidents,
     SiteWorkflows,
 )
 from service.requests import LedgerDep
@@ -30,9 +36,22 @@ router = APIRouter(tags=["read models"])
 ACTIVITY = SiteActivity()
 BOARD = WorkflowBoard()
 QUEUE = ApprovalQueue()
+INCIDENTS = IncidentBoard()
+ACTIONS = PreventionActions()
 SiteId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
 Cursor = Annotated[str, Query(max_length=64, description="`next_cursor` of the last page.")]
 Limit = Annotated[int, Query(ge=1, le=500)]
+Status = Annotated[
+    BoardStatus, Query(description="Open incidents (reopened ones included), closed ones, or all.")
+]
+BoardCursor = Annotated[
+    str,
+    Query(
+        max_length=256,
+        pattern=r"^([0-9]{1,2}\.-?[0-9]{1,19}\..+)?$",
+        description="`next_cursor` of the last page.",
+    ),
+]
 
 
 @router.get(
@@ -114,6 +133,106 @@ async def list_pending_approvals(
     found = await workflow_queries.pending_approvals(pool, tables, who, int(cursor or 0), limit)
     next_cursor = str(found[-1][0]) if len(found) == limit else None
     return PendingApprovals(approvals=[run for _, run in found], next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/sites/{site_id}/incidents",
+    operation_id="list-site-incidents",
+    response_model=SiteIncidents,
+)
+async def list_site_incidents(
+    site_id: SiteId,
+    who: Caller,
+    request: Request,
+    ledger: LedgerDep,
+    min_position: MinPosition = None,
+    status: Status = "open",
+    cursor: BoardCursor = "",
+    limit: Limit = 100,
+) -> SiteIncidents:
+    """A site's incident board: most severe first (critical, high, medium, low), then oldest
+    first. Each incident shows its facts, its status, where it was escalated, how many of its
+    prevention actions are still open, and its age in seconds since the failure occurred."""
+    await ledger.load_visible(who, SITES, SITES.stream_id(site_id), "site")
+    pool, tables = await read_model(request, INCIDENTS, min_position)
+    found = await incident_queries.incident_board(
+        pool,
+        tables,
+        who,
+        column="site_id",
+        value=site_id,
+        status=status,
+        after=incident_queries.parse_board_cursor(cursor),
+        limit=limit,
+    )
+    next_cursor = incident_queries.board_cursor(found[-1][0]) if len(found) == limit else None
+    return SiteIncidents(
+        site_id=site_id, status=status, incidents=[c for _, c in found], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/v1/agencies/{agency_id}/incidents",
+    operation_id="list-agency-incidents",
+    response_model=AgencyIncidents,
+)
+async def list_agency_incidents(
+    agency_id: str,
+    who: Caller,
+    request: Request,
+    min_position: MinPosition = None,
+    status: Status = "open",
+    cursor: BoardCursor = "",
+    limit: Limit = 100,
+) -> AgencyIncidents:
+    """The incident board of every site of an agency that the caller may see, in the order of
+    a site's board: most severe first, then oldest first."""
+    if not (who.all_sites or who.agency == agency_id):
+        raise NotFound("agency not found")
+    pool, tables = await read_model(request, INCIDENTS, min_position)
+    found = await incident_queries.incident_board(
+        pool,
+        tables,
+        who,
+        column="agency_id",
+        value=agency_id,
+        status=status,
+        after=incident_queries.parse_board_cursor(cursor),
+        limit=limit,
+    )
+    next_cursor = incident_queries.board_cursor(found[-1][0]) if len(found) == limit else None
+    return AgencyIncidents(
+        agency_id=agency_id, status=status, incidents=[c for _, c in found], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/v1/prevention-actions",
+    operation_id="list-prevention-actions",
+    response_model=PreventionActionsByOwner,
+)
+async def list_prevention_actions(
+    who: Caller,
+    request: Request,
+    min_position: MinPosition = None,
+    owner: Annotated[str | None, Query(max_length=200, description="Only this owner's.")] = None,
+    site_id: Annotated[
+        str | None, Query(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="Only this site's.")
+    ] = None,
+    include_completed: Annotated[bool, Query(description="Also list completed actions.")] = False,
+) -> PreventionActionsByOwner:
+    """Prevention actions of incidents on sites you may see, by owner. Each owner's overdue
+    actions (not completed and due before today, UTC) come first, then the rest by due date."""
+    pool, tables = await read_model(request, ACTIONS, min_position)
+    owners = await incident_queries.prevention_actions(
+        pool,
+        tables,
+        who,
+        owner=owner,
+        site_id=site_id,
+        include_completed=include_completed,
+    )
+    return PreventionActionsByOwner(owners=owners)
 
 
 @router.post(

@@ -14,6 +14,7 @@ from typing import Any
 
 from events.catalogue import Event
 from events.domain import runs
+from events.domain.incidents import INCIDENTS
 from events.domain.kill_switches import (
     KILL_SWITCHES,
     KillSwitches,
@@ -204,10 +205,20 @@ async def pause_workflow(
 async def resume_workflow(
     ledger: Ledger, ctx: CommandContext, workflow_id: str, reason: str | None
 ) -> CommandReply:
-    switches = await _site_kill_switches(ledger, ctx, workflow_id)
+    """Refused while a kill switch covers the workflow or an incident linked to it has open
+    prevention actions or no passed regression check. The incidents are read, not locked: one
+    reopened while the resume is decided lands after it, as the log then shows."""
+    loaded = await ledger.load_visible(
+        ctx.principal, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow"
+    )
+    site_id = loaded.state.site_id or ""
+    switches = (await ledger.load(KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id))).state
+    incidents = [
+        (await ledger.load(INCIDENTS, INCIDENTS.stream_id(incident_id))).state
+        for incident_id in loaded.state.incident_ids
+    ]
     actor = ctx.principal.sub
-    # Open incidents join the gate when the incidents domain exists (resume_blockers).
-    plan = _plan(workflow_id, lambda w: decide_resume(w, actor, reason, switches, ()))
+    plan = _plan(workflow_id, lambda w: decide_resume(w, actor, reason, switches, incidents))
     return await ledger.execute(ctx, plan)
 
 

@@ -48,9 +48,8 @@ from events.domain.incidents import (
     decide_open,
     decide_record_evidence,
     decide_reopen,
-    open_prevention_actions,
 )
-from events.errors import GateNotSatisfied, InvalidCommand, NotFound, StateConflict
+from events.errors import Forbidden, GateNotSatisfied, InvalidCommand, NotFound, StateConflict
 
 INC = "inc-7"
 FACTS: dict[str, Any] = {
@@ -252,11 +251,20 @@ def test_a_prevention_action_id_is_used_once() -> None:
 
 def test_completing_needs_a_known_and_open_action() -> None:
     with pytest.raises(NotFound):
-        decide_complete_prevention_action(fold([opened()]), "a9", "priya")
+        decide_complete_prevention_action(fold([opened()]), "a9", "priya", ())
     with pytest.raises(StateConflict):
         decide_complete_prevention_action(
-            fold([opened(), action_added(), completed()]), "a1", "priya"
+            fold([opened(), action_added(), completed()]), "a1", "priya", ()
         )
+
+
+def test_only_the_owner_or_a_reviewer_completes_an_action() -> None:
+    given = fold([opened(), action_added("a1")])
+    owner = given.prevention_actions[0].owner
+    with pytest.raises(Forbidden):
+        decide_complete_prevention_action(given, "a1", "someone-else", ("editor",))
+    assert decide_complete_prevention_action(given, "a1", owner, ())
+    assert decide_complete_prevention_action(given, "a1", "lead", ("support_lead",))
 
 
 def test_close_is_refused_with_the_full_list_of_what_is_missing() -> None:
@@ -322,12 +330,18 @@ def test_a_reopened_incident_takes_changes_again() -> None:
     assert decide_add_prevention_action(fold(reopened), add())
 
 
-def test_open_prevention_actions_name_what_keeps_linked_workflows_paused() -> None:
-    given = [opened(), action_added("a1"), action_added("a2"), completed("a1")]
-    assert open_prevention_actions(fold(given)) == [
-        f"incidents.{INC}.prevention_actions[1].completed"
+def test_restart_blockers_name_the_open_actions_and_the_regression_check() -> None:
+    assert fold([opened()]).restart_blockers() == [
+        f"incidents.{INC}.prevention_actions",
+        f"incidents.{INC}.regression_check.passed",
     ]
-    assert open_prevention_actions(fold(REVIEWED)) == []
+    given = [opened(), action_added("a1"), action_added("a2"), completed("a1")]
+    assert fold(given).restart_blockers() == [
+        f"incidents.{INC}.prevention_actions.a2.completed",
+        f"incidents.{INC}.regression_check.passed",
+    ]
+    assert fold(REVIEWED).restart_blockers() == []
+    assert fold(CLOSED).restart_blockers() == []
 
 
 def test_a_handoff_needs_an_escalation_decision() -> None:

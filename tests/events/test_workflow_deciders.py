@@ -148,12 +148,17 @@ def test_resume_is_refused_while_the_all_categories_switch_is_engaged() -> None:
     assert err.value.missing == ["kill_switches.*.released"]
 
 
-def test_resume_is_refused_while_an_open_incident_is_linked() -> None:
+def test_resume_is_refused_while_a_linked_incident_has_blockers() -> None:
     class Incident:
-        incident_id = "inc-7"
+        def restart_blockers(self) -> list[str]:
+            return ["incidents.inc-7.prevention_actions.a1.completed"]
 
-    blockers = resume_blockers(fold(PAUSED), switches("commerce"), [Incident()])
-    assert blockers == ["incidents.inc-7.closed"]
+    class Closed:
+        def restart_blockers(self) -> list[str]:
+            return []
+
+    blockers = resume_blockers(fold(PAUSED), switches("commerce"), [Incident(), Closed()])
+    assert blockers == ["incidents.inc-7.prevention_actions.a1.completed"]
 
 
 def test_resume_lifts_the_pause() -> None:

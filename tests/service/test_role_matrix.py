@@ -25,6 +25,9 @@ PATH_VALUES = {
     "workflow_id": "nightly-meta-descriptions",
     "run_id": "2026-11-22-0200",
     "category": "content",
+    "incident_id": "inc-2026-11-22-prices",
+    "action_id": "alert-index-age",
+    "handoff_id": "handoff-1",
 }
 
 

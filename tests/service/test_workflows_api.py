@@ -4,57 +4,17 @@ each refusal and its `missing` list."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
-import httpx
-import pytest
 
 from events.store import EventStore
 from service.workflows.schemas import DEFINITION_EXAMPLE, REGISTER_EXAMPLE
 from tests.conftest import TokenFactory
-from tests.support import bearer, site_body
+from tests.service.conftest import Api
 
 WF = "/v1/workflows/nightly-meta-descriptions"
 RUN = WF + "/runs/r1"
 OWNER = "dana@acme.example"
 RESULT = {"outcome": "succeeded", "affected_records": 14, "cost": 0.37, "notification_sent": False}
 FAILED = {**RESULT, "outcome": "failed", "diagnostics": "timeout", "notification_sent": True}
-
-
-class Api:
-    def __init__(self, client: httpx.AsyncClient, token: TokenFactory) -> None:
-        self.client, self.token = client, token
-
-    def as_(self, sub: str, *roles: str) -> dict[str, str]:
-        return bearer(self.token(sub=sub, roles=roles or ("operations_lead",)))
-
-    async def post(
-        self, path: str, body: dict[str, Any] | None = None, who: str = "olga", *roles: str
-    ) -> httpx.Response:
-        return await self.client.post(path, json=body, headers=self.as_(who, *roles))
-
-    async def get(self, path: str, who: str = "olga") -> httpx.Response:
-        return await self.client.get(path, headers=self.as_(who))
-
-    async def run(self, run_id: str, outcome: dict[str, Any], review: bool = True) -> None:
-        runs = WF + "/runs"
-        assert (await self.post(runs, {"run_id": run_id}, "erin", "editor")).status_code == 201
-        assert (await self.post(f"{runs}/{run_id}/approve", None, "olga")).status_code == 200
-        result = await self.post(f"{runs}/{run_id}/result", outcome, "plugin", "editor")
-        assert result.status_code == 200, result.text
-        if review:
-            reviewed = await self.post(f"{runs}/{run_id}/review", {"summary": "ok"}, "olga")
-            assert reviewed.status_code == 200, reviewed.text
-
-
-@pytest.fixture
-async def api(client: httpx.AsyncClient, token: TokenFactory) -> Api:
-    site = site_body(rollback_path="restore the nightly backup")
-    assert (await client.post("/v1/sites", json=site, headers=bearer(token()))).status_code == 201
-    api = Api(client, token)
-    registered = await api.post("/v1/workflows", REGISTER_EXAMPLE, "devon", "developer")
-    assert registered.status_code == 201, registered.text
-    return api
 
 
 async def test_a_workflow_starts_in_staging_and_read_only_whatever_was_asked(api: Api) -> None:

@@ -1,0 +1,32 @@
+"""An incident and the workflows it names: opening the incident links (and may pause) each one in
+the same transaction, and a linked workflow resumes only once the incident's prevention actions
+and regression check are done (`Incident.restart_blockers`, checked by `decide_resume`)."""
+
+from __future__ import annotations
+
+from events.catalogue import Event
+from events.domain.workflow_events import IncidentLinked, WorkflowPaused
+from events.domain.workflows import Workflow, registered_id
+from events.errors import InvalidCommand
+
+
+def decide_link_incident(
+    workflow: Workflow, incident_id: str, site_id: str, actor: str, pause: bool, summary: str
+) -> list[Event]:
+    workflow_id = registered_id(workflow)
+    if workflow.site_id != site_id:
+        # Named as the request names it: the caller can see both sites, so nothing leaks.
+        raise InvalidCommand(
+            f"workflow {workflow_id} is not on site {site_id}; an incident links its own site's "
+            "workflows",
+            missing=[f"linked.workflows.{workflow_id}"],
+        )
+    if incident_id in workflow.incident_ids:
+        return []
+    events: list[Event] = [
+        IncidentLinked(workflow_id=workflow_id, incident_id=incident_id, linked_by=actor)
+    ]
+    if pause and not workflow.paused:
+        reason = f"incident {incident_id}: {summary}"
+        events.append(WorkflowPaused(workflow_id=workflow_id, paused_by=actor, reason=reason))
+    return events

@@ -1,0 +1,148 @@
+"""One row per incident for the incident boards of a site and of an agency: its severity, facts,
+status, escalation and how many of its prevention actions are still open.
+
+The board orders by severity, then by age; age itself is the query's business (a projection
+never reads the clock), so the row keeps only the moment the failure occurred.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any, get_args
+
+import asyncpg
+
+from events.catalogue import CATALOGUE
+from events.domain import incident_events
+from events.domain.incident_events import IncidentSeverity
+from projections.base import LogEvent, Tables
+
+STREAM_PREFIX = "incident-"
+STREAM_TYPE = "incident"
+SEVERITIES: tuple[str, ...] = get_args(IncidentSeverity)
+"""Most severe first: the board's order."""
+INCIDENT_EVENT_TYPES = frozenset(
+    cls.type_name() for cls in CATALOGUE if cls.__module__ == incident_events.__name__
+)
+"""Every event of an incident's stream moves its row's last position."""
+COLUMNS = (
+    "incident_id",
+    "site_id",
+    "agency_id",
+    "severity",
+    "summary",
+    "occurred_at",
+    "opened_at",
+    "status",
+    "escalation",
+    "open_action_ids",
+    "actions_total",
+    "last_position",
+)
+
+Board = dict[str, Any]
+
+
+def _timestamp(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _opened(event: LogEvent) -> Board:
+    facts = event.data.get("facts") or {}
+    return {
+        "incident_id": event.stream_id.removeprefix(STREAM_PREFIX),
+        "site_id": event.site_id,
+        "agency_id": event.agency_id,
+        "severity": facts.get("severity"),
+        "summary": facts.get("summary"),
+        "occurred_at": _timestamp(facts.get("occurred_at")),
+        "opened_at": event.recorded_at,
+        "status": "open",
+        "escalation": None,
+        "open_action_ids": [],
+        "actions_total": 0,
+        "last_position": event.position,
+    }
+
+
+def evolve(board: Board, event: LogEvent) -> None:
+    """Fold one later event of the incident's stream into its row."""
+    kind, data = event.type, event.data
+    if kind == "EscalationDecided":
+        board["escalation"] = data.get("target")
+    elif kind == "PreventionActionAdded":
+        board["open_action_ids"] = [*board["open_action_ids"], data["action_id"]]
+        board["actions_total"] += 1
+    elif kind == "PreventionActionCompleted":
+        board["open_action_ids"] = [a for a in board["open_action_ids"] if a != data["action_id"]]
+    elif kind == "IncidentClosed":
+        board["status"] = "closed"
+    elif kind == "IncidentReopened":
+        board["status"] = "open"
+    board["last_position"] = event.position
+
+
+def _rank_sql() -> str:
+    whens = " ".join(f"WHEN '{severity}' THEN {rank}" for rank, severity in enumerate(SEVERITIES))
+    return f"CASE severity {whens} ELSE {len(SEVERITIES)} END"
+
+
+class IncidentBoard:
+    name: str = "incident_board"
+    version: int = 1
+    handles: frozenset[str] | None = INCIDENT_EVENT_TYPES
+    tables: tuple[str, ...] = ("incidents",)
+    inline: bool = False
+    reads_payload: bool = True
+
+    def ddl(self, tables: Tables) -> list[str]:
+        incidents = tables["incidents"]
+        return [
+            f"""CREATE TABLE {incidents} (
+                incident_id text PRIMARY KEY, site_id text, agency_id text, severity text,
+                summary text, occurred_at timestamptz, opened_at timestamptz NOT NULL,
+                status text NOT NULL, escalation text, open_action_ids text[] NOT NULL,
+                actions_total integer NOT NULL, last_position bigint NOT NULL,
+                actions_open integer GENERATED ALWAYS AS (cardinality(open_action_ids)) STORED,
+                severity_rank smallint GENERATED ALWAYS AS ({_rank_sql()}) STORED,
+                age_from timestamptz GENERATED ALWAYS AS
+                    (coalesce(occurred_at, opened_at)) STORED)""",
+            f"""CREATE INDEX ON {incidents}
+                (site_id, status, severity_rank, age_from, incident_id)""",
+            f"""CREATE INDEX ON {incidents}
+                (agency_id, status, severity_rank, age_from, incident_id)""",
+        ]
+
+    async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
+        streams: dict[str, list[LogEvent]] = defaultdict(list)
+        for event in events:
+            if event.stream_type == STREAM_TYPE:
+                streams[event.stream_id.removeprefix(STREAM_PREFIX)].append(event)
+        if not streams:
+            return
+        rows = await conn.fetch(
+            f"SELECT {', '.join(COLUMNS)} FROM {tables['incidents']} "
+            "WHERE incident_id = ANY($1::text[])",
+            list(streams),
+        )
+        boards: dict[str, Board] = {row["incident_id"]: dict(row) for row in rows}
+        changed: list[Board] = []
+        for incident_id, stream_events in streams.items():
+            board = boards.get(incident_id)
+            for event in stream_events:  # in stream order: the batch is in commit order
+                if event.type == "IncidentOpened":
+                    board = _opened(event)
+                elif board is not None:
+                    evolve(board, event)
+            if board is not None:
+                changed.append(board)
+        if not changed:
+            return
+        placeholders = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])
+        await conn.executemany(
+            f"""INSERT INTO {tables["incidents"]} ({", ".join(COLUMNS)})
+                VALUES ({placeholders}) ON CONFLICT (incident_id) DO UPDATE SET {updates}""",
+            [tuple(board[c] for c in COLUMNS) for board in changed],
+        )

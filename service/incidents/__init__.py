@@ -1,0 +1,1 @@
+"""Incidents: the post-incident review, its gates, and the redacted support handoff."""

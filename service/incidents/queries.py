@@ -1,0 +1,67 @@
+"""Incident reads folded from the incident's own stream: current without a projection."""
+
+from __future__ import annotations
+
+from events.catalogue import CATALOGUE
+from events.domain.incident_events import SupportHandoffCreated
+from events.domain.incidents import Incident
+from events.errors import NotFound
+from service.incidents import handoff
+from service.incidents.schemas import HandoffView, IncidentTimeline, IncidentView, TimelineEntry
+from service.ledger import Loaded
+
+
+def incident_view(loaded: Loaded[Incident]) -> IncidentView:
+    incident = loaded.state
+    if incident.incident_id is None or incident.site_id is None:
+        raise NotFound("incident not found")
+    return IncidentView(
+        incident_id=incident.incident_id,
+        site_id=incident.site_id,
+        facts=incident.facts,
+        linked=incident.linked,
+        status="closed" if incident.closed else "open",
+        escalation=incident.escalation,
+        root_cause=incident.root_cause,
+        prevention_actions=[
+            {**action.model_dump(mode="json"), "completed": action.completed}
+            for action in incident.prevention_actions
+        ],
+        regression_passed=incident.regression_passed,
+        restart_criteria=incident.restart_criteria,
+        missing_for_close=incident.missing_for_close(),
+        restart_blockers=incident.restart_blockers(),
+        version=loaded.version,
+    )
+
+
+def timeline(incident_id: str, loaded: Loaded[Incident]) -> IncidentTimeline:
+    entries = [
+        TimelineEntry(
+            version=event.stream_version,
+            event_id=str(event.event_id),
+            type=event.type,
+            recorded_at=event.recorded_at,
+            actor=event.metadata.get("actor"),
+            data=event.data,
+        )
+        for event in loaded.events
+    ]
+    return IncidentTimeline(incident_id=incident_id, entries=entries)
+
+
+def support_handoff(loaded: Loaded[Incident], handoff_id: str) -> HandoffView:
+    events = [CATALOGUE.decode(event) for event in loaded.events]
+    for index, event in enumerate(events):
+        if isinstance(event, SupportHandoffCreated) and event.handoff_id == handoff_id:
+            generated_at = event.generated_at or loaded.events[index].recorded_at
+            report = handoff.build_report(events[:index], handoff_id, generated_at)
+            digest = handoff.report_sha256(report)
+            return HandoffView(
+                handoff_id=handoff_id,
+                report_sha256=event.report_sha256,
+                verified=digest == event.report_sha256,
+                report=report,
+                markdown=handoff.render_markdown(report),
+            )
+    raise NotFound("handoff not found")

@@ -1,0 +1,126 @@
+"""Reads of the incident boards and the prevention actions, tenant-scoped through service.tenancy.
+
+Both read the clock here, at query time: an incident's age and whether an action is overdue
+change with time alone, which a projection cannot see.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+from typing import Literal
+
+import asyncpg
+
+from events.errors import InvalidCommand
+from projections.base import Tables
+from service.auth.principal import Principal
+from service.read_models.schemas import (
+    IncidentCard,
+    OwnerActions,
+    PreventionActionItem,
+)
+from service.tenancy import scope_condition
+
+BoardStatus = Literal["open", "closed", "all"]
+BoardKey = tuple[int, datetime, str]
+"""Where a board page ends: severity rank, moment the age counts from, incident id."""
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def board_cursor(key: BoardKey) -> str:
+    rank, age_from, incident_id = key
+    return f"{rank}.{(age_from - EPOCH) // timedelta(microseconds=1)}.{incident_id}"
+
+
+def parse_board_cursor(cursor: str) -> BoardKey | None:
+    if not cursor:
+        return None
+    try:
+        rank, micros, incident_id = cursor.split(".", 2)
+        return int(rank), EPOCH + timedelta(microseconds=int(micros)), incident_id
+    except (ValueError, OverflowError):
+        raise InvalidCommand("cursor is not a `next_cursor` of this list") from None
+
+
+def _card(row: asyncpg.Record) -> IncidentCard:
+    return IncidentCard(
+        incident_id=row["incident_id"],
+        site_id=row["site_id"],
+        agency_id=row["agency_id"],
+        severity=row["severity"],
+        summary=row["summary"],
+        occurred_at=row["occurred_at"],
+        opened_at=row["opened_at"],
+        age_seconds=row["age_seconds"],
+        status=row["status"],
+        escalation=row["escalation"],
+        prevention_actions_open=row["actions_open"],
+        prevention_actions_total=row["actions_total"],
+        last_position=row["last_position"],
+    )
+
+
+async def incident_board(
+    pool: asyncpg.Pool,
+    tables: Tables,
+    principal: Principal,
+    *,
+    column: Literal["site_id", "agency_id"],
+    value: str,
+    status: BoardStatus,
+    after: BoardKey | None,
+    limit: int,
+) -> list[tuple[BoardKey, IncidentCard]]:
+    """A site's or an agency's incidents, most severe first, then oldest first, with the key
+    each one ends a page at."""
+    params: list[object] = [value, status, limit]
+    page = "TRUE"
+    if after is not None:
+        page = "(severity_rank, age_from, incident_id) > ($4::smallint, $5::timestamptz, $6)"
+        params.extend(after)
+    condition, scope = scope_condition(principal, len(params) + 1)
+    rows = await pool.fetch(
+        f"""SELECT *, greatest(0, floor(extract(epoch FROM now() - age_from)))::bigint
+                AS age_seconds
+            FROM {tables["incidents"]}
+            WHERE {column} = $1 AND ($2 = 'all' OR status = $2) AND {page} AND {condition}
+            ORDER BY severity_rank, age_from, incident_id LIMIT $3""",  # noqa: S608 (our names)
+        *params,
+        *scope,
+    )
+    return [
+        ((row["severity_rank"], row["age_from"], row["incident_id"]), _card(row)) for row in rows
+    ]
+
+
+async def prevention_actions(
+    pool: asyncpg.Pool,
+    tables: Tables,
+    principal: Principal,
+    *,
+    owner: str | None,
+    site_id: str | None,
+    include_completed: bool,
+) -> list[OwnerActions]:
+    """The visible prevention actions by owner; each owner's overdue ones (not completed, due
+    before today in UTC) first, then by due date."""
+    condition, scope = scope_condition(principal, 4)
+    rows = await pool.fetch(
+        f"""SELECT *, (NOT completed AND due_on < (now() AT TIME ZONE 'UTC')::date) AS overdue
+            FROM {tables["actions"]}
+            WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR site_id = $2)
+              AND ($3 OR NOT completed) AND {condition}
+            ORDER BY owner, overdue DESC, due_on, incident_id, action_id""",  # noqa: S608
+        owner,
+        site_id,
+        include_completed,
+        *scope,
+    )
+    return [
+        OwnerActions(
+            owner=name,
+            actions=[PreventionActionItem.model_validate(dict(row)) for row in owned],
+        )
+        for name, owned in groupby(rows, key=lambda row: row["owner"])
+    ]
