@@ -12,7 +12,8 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from events.envelope import NewEvent, StoredEvent
+from events.envelope import NewEvent, StoredEvent, inexact_numbers, jcs_is_sorted_dumps
+from events.errors import InvalidCommand
 
 
 class Severity(StrEnum):
@@ -76,10 +77,18 @@ class Catalogue:
 
     def to_new_event(self, event: Event, metadata: dict[str, Any]) -> NewEvent:
         cls = type(event)
+        data = event.model_dump(mode="json")
+        if not jcs_is_sorted_dumps(data):  # only then can a number be out of range
+            inexact = inexact_numbers(data)
+            if inexact:
+                raise InvalidCommand(
+                    "numbers must be finite and within +/-(2^53 - 1) to be kept exactly",
+                    missing=inexact,
+                )
         return NewEvent(
             type=cls.type_name(),
             schema_version=cls.schema_version,
-            data=event.model_dump(mode="json"),
+            data=data,
             metadata=metadata,
         )
 

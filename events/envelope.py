@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -121,7 +122,7 @@ def envelope_fields(
 _SAFE_INTEGER = 2**53 - 1
 
 
-def _jcs_equals_sorted_dumps(value: Any) -> bool:
+def jcs_is_sorted_dumps(value: Any) -> bool:
     """True when sorted, compact json.dumps gives exactly the RFC 8785 bytes: no floats (JCS
     formats numbers the ECMAScript way), integers within its safe range, and no key outside the
     Basic Multilingual Plane (JCS sorts keys by UTF-16 code units, Python by code points)."""
@@ -130,18 +131,35 @@ def _jcs_equals_sorted_dumps(value: Any) -> bool:
     if isinstance(value, int):
         return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
     if isinstance(value, list):
-        return all(_jcs_equals_sorted_dumps(item) for item in value)
+        return all(jcs_is_sorted_dumps(item) for item in value)
     if isinstance(value, dict):
         return all(
             isinstance(key, str) and all(ord(char) <= 0xFFFF for char in key) for key in value
-        ) and all(_jcs_equals_sorted_dumps(item) for item in value.values())
+        ) and all(jcs_is_sorted_dumps(item) for item in value.values())
     return False
+
+
+def inexact_numbers(value: Any, pointer: str = "") -> list[str]:
+    """Pointers of numbers the log cannot keep exactly: not finite, or beyond the safe integer
+    range (jsonb would give back an integer that RFC 8785 refuses, and the stream's hashes could
+    never be checked again)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return []
+    if isinstance(value, int):
+        return [] if -_SAFE_INTEGER <= value <= _SAFE_INTEGER else [pointer]
+    if isinstance(value, float):
+        return [] if math.isfinite(value) and abs(value) <= _SAFE_INTEGER else [pointer]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in inexact_numbers(item, f"{pointer}/{i}")]
+    if isinstance(value, dict):
+        return [p for k, item in value.items() for p in inexact_numbers(item, f"{pointer}/{k}")]
+    return []
 
 
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 canonical JSON. The pure-Python rfc8785 package costs ~0.1 ms an event on the
     append path, so the common case takes json's C encoder, which is byte-identical there."""
-    if _jcs_equals_sorted_dumps(value):
+    if jcs_is_sorted_dumps(value):
         try:
             text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             return text.encode("utf-8")

@@ -25,6 +25,17 @@ class InvalidCommand(LedgerError):
     title = "Invalid command"
 
 
+class SecretsFound(InvalidCommand):
+    """The redaction scan found secrets or personal data; `findings` says where and what kind,
+    never the values."""
+
+    title = "Secrets found"
+
+    def __init__(self, detail: str, findings: Sequence[dict[str, str]]) -> None:
+        super().__init__(detail, missing=[finding["pointer"] for finding in findings])
+        self.findings = list(findings)
+
+
 class GateNotSatisfied(LedgerError):
     """The command is well formed but the current state does not allow it yet."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.approval_queue import ApprovalQueue
 from projections.base import Projection
 from projections.incident_board import IncidentBoard
+from projections.playbook_catalogue import PlaybookCatalogue
 from projections.prevention_actions import PreventionActions
 from projections.site_activity import SiteActivity
 from projections.stream_heads import StreamHeads
@@ -17,6 +18,7 @@ ALL: tuple[Projection, ...] = (
     ApprovalQueue(),
     IncidentBoard(),
     PreventionActions(),
+    PlaybookCatalogue(),
 )
 """Every projection of the service, by which the runners, rebuilds and /readyz are driven."""
 

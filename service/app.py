@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,8 @@ from service.history import routes as history
 from service.incidents import routes as incidents
 from service.ledger import Ledger
 from service.metrics import Metrics
+from service.playbooks import routes as playbooks
+from service.playbooks.signing import PlaybookSigner
 from service.problems import install_problem_handlers
 from service.read_models import routes as read_models
 from service.read_models.supervisor import Supervisor
@@ -44,6 +47,7 @@ ROUTERS: list[APIRouter] = [
     history.router,
     workflows.router,
     incidents.router,
+    playbooks.router,
 ]
 
 
@@ -93,6 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.background = set()
+    app.state.playbook_signer = PlaybookSigner.from_settings(settings)
+    app.state.request_hash_key = hashlib.sha256(
+        b"sophmate-ledger idempotency\n" + settings.jwt_secret.encode()
+    ).digest()
     install_problem_handlers(app)
     app.add_middleware(
         EdgeMiddleware,

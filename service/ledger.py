@@ -6,6 +6,7 @@ is written in the same transaction as the events, so a key is never bound to a l
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -114,10 +115,20 @@ class CommandPlan(Generic[S]):
     also: tuple[CommandPlan[Any], ...] = ()
     """Other streams the command changes in the same transaction (all land, or none). Each is
     loaded and decided on its own state; one that decides nothing is left alone. Their
-    `within`, `answer` and status are not used: the first plan speaks for the command."""
+    `within`, `answer` and status are not used: the first plan speaks for the command, and when
+    it decides nothing (already done) nothing is appended and the answer is a 200."""
 
     def respond(self, results: list[AppendResult]) -> dict[str, Any]:
         return {**_result_body(results), **self.answer}
+
+
+def pinned_at(ctx: CommandContext, version: int, stream_id: str) -> CommandContext:
+    """The command's context pinned to the version its answer was built from (a report, a
+    signed document): a change in between is a 409, never an answer that disagrees with the
+    log. A caller's own If-Match must name that same version."""
+    if ctx.if_match is not None and ctx.if_match != version:
+        raise VersionConflict(stream_id, ctx.if_match, version)
+    return dataclasses.replace(ctx, if_match=version)
 
 
 CommandObserver = Callable[[str, list[str], float], None]
@@ -200,9 +211,19 @@ class Ledger:
         self, ctx: CommandContext, plan: CommandPlan[S], claim: IdempotencyClaim | None
     ) -> CommandReply:
         for attempt in range(2):
-            appends = [await self._decide(ctx, plan, pinned=ctx.if_match)]
+            first, position = await self._decide(ctx, plan, pinned=ctx.if_match)
+            if not first.events:
+                # Already done (an idempotent command): nothing to append, nothing to store.
+                body = CommandResult(
+                    event_ids=[],
+                    stream_id=first.stream_id,
+                    stream_version=first.expected_version or 0,
+                    position=position,
+                ).model_dump()
+                return CommandReply(200, {**body, **plan.answer}, False)
+            appends = [first]
             for other in plan.also:
-                decided = await self._decide(ctx, other, pinned=None)
+                decided, _ = await self._decide(ctx, other, pinned=None)
                 if decided.events:
                     appends.append(decided)
             try:
@@ -223,8 +244,9 @@ class Ledger:
 
     async def _decide(
         self, ctx: CommandContext, plan: CommandPlan[Any], pinned: int | None
-    ) -> StreamAppend:
-        """Load one stream the caller may change, decide on its state, and say what to append."""
+    ) -> tuple[StreamAppend, int]:
+        """Load one stream the caller may change, decide on its state, and say what to append
+        (and the global position of the stream's head)."""
         loaded = await self.load(plan.aggregate, plan.stream_id)
         if loaded.tenant is not None:
             tenant = loaded.tenant
@@ -237,15 +259,17 @@ class Ledger:
             raise VersionConflict(plan.stream_id, pinned, loaded.version)
         metadata = ctx.metadata()
         events = [CATALOGUE.to_new_event(event, metadata) for event in plan.decide(loaded.state)]
-        return StreamAppend(
+        head = loaded.events[-1] if loaded.events else None
+        append = StreamAppend(
             plan.stream_id,
             plan.aggregate.stream_type,
             loaded.version,
             events,
             tenant.site_id,
             tenant.agency_id,
-            loaded.events[-1].hash if loaded.events else None,
+            head.hash if head else None,
         )
+        return append, head.position if head else 0
 
     @staticmethod
     def _claim(ctx: CommandContext, plan: CommandPlan[S]) -> IdempotencyClaim | None:

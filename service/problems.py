@@ -6,6 +6,7 @@ A problem never carries a stack trace or the offending input: a rejected value m
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,9 +21,11 @@ from events.errors import (
     InvalidCommand,
     LedgerError,
     NotFound,
+    SecretsFound,
     StateConflict,
     VersionConflict,
 )
+from service.redaction import redact_text
 
 log = logging.getLogger("sophmate.ledger")
 
@@ -85,6 +88,8 @@ async def _ledger_error(request: Request, error: Exception) -> JSONResponse:
         extra["missing"] = error.missing
     if isinstance(error, VersionConflict):
         extra["current_version"] = error.current
+    if isinstance(error, SecretsFound):
+        extra["findings"] = error.findings
     if isinstance(error, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="sophmate-ledger"'
     if isinstance(error, ServiceUnavailable):
@@ -94,9 +99,14 @@ async def _ledger_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    # Only where and what: `input` and `ctx` would echo the submitted (maybe secret) values.
+    # Only where and what: `input` and `ctx` would echo the submitted (maybe secret) values,
+    # and a key the schema does not know is itself masked, since a key can hold a secret too.
     errors = [
-        {"loc": list(item.get("loc", ())), "msg": item.get("msg", ""), "type": item.get("type")}
+        {
+            "loc": [_masked(part) for part in item.get("loc", ())],
+            "msg": item.get("msg", ""),
+            "type": item.get("type"),
+        }
         for item in error.errors()
     ]
     missing = [
@@ -110,6 +120,19 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     if missing:
         extra["missing"] = missing
     return problem(422, "Invalid request", detail, kind="invalid-request", **extra)
+
+
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def _masked(part: object) -> object:
+    """A location part as the client may see it: an index, or a name that looks like one of our
+    field names and holds no secret shape. Anything else is a key the client chose."""
+    if isinstance(part, int) or (
+        isinstance(part, str) and _FIELD_NAME.match(part) and not redact_text(part)[1]
+    ):
+        return part
+    return "<key>"
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,6 +24,9 @@ _SECRET_FIELD_NAME = re.compile(
     r"|secret[-_ .]?access[-_ .]?key|authorization|credentials?)$",
     re.IGNORECASE,
 )
+
+
+IDENTITY_KINDS = frozenset({"email"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,20 @@ def redact_text(text: str) -> tuple[str, list[str]]:
     """Masked text and the kinds found (for log lines and Markdown reports)."""
     masked, kinds = _mask_text(text)
     return masked, sorted(kinds)
+
+
+def outside_identities(findings: Sequence[Finding], identities: Collection[str]) -> list[Finding]:
+    """The findings less those at identity pointers (an `owner` field) where the only kind found
+    is an e-mail address: staff logins often are one, and who owns the work is not a customer's
+    detail. Anything else at such a pointer still counts."""
+    kinds: dict[str, set[str]] = {}
+    for finding in findings:
+        kinds.setdefault(finding.pointer, set()).add(finding.kind)
+    return [
+        f
+        for f in findings
+        if not (f.pointer in identities and kinds[f.pointer] <= IDENTITY_KINDS and not f.in_key)
+    ]
 
 
 def escape_pointer_token(token: str) -> str:

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     jwks_url: str | None = None
     jwks_ttl_seconds: int = 300
 
+    playbook_signing_key: str | None = None
+    """The Ed25519 key that signs playbook exports: 32 random bytes, base64url. Unset outside
+    production: derived from the JWT secret, so a development ledger verifies its own exports
+    across restarts."""
+
     run_projections: bool = True
     """Run the projection runners in this process; false when `sophmate-ledger worker` does."""
     projection_poll_seconds: float = 1.0
@@ -55,6 +60,8 @@ class Settings(BaseSettings):
                 )
             if self.database_url is None:
                 raise ValueError("LEDGER_DATABASE_URL must be set in production")
+            if self.playbook_signing_key is None:
+                raise ValueError("LEDGER_PLAYBOOK_SIGNING_KEY must be set in production")
         return self
 
 

@@ -223,5 +223,20 @@ class SupportHandoffCreated(Event):
     shared_fields: list[str]
     evidence_ids: list[str]
     report_sha256: str
-    """SHA-256 of the report's canonical JSON: the report is rebuilt from the log to check it."""
+    """SHA-256 of the report's canonical JSON."""
     generated_at: datetime | None = None
+    report: dict[str, JsonValue] | None = None
+    """The report exactly as shared (already redacted), so that it can be shown and checked
+    against its hash whatever later versions of the report builder do."""
+
+
+@CATALOGUE.event
+class LinkedWorkflowResumed(Event):
+    """A workflow this incident paused resumed: the incident's restart gate was met then. Written
+    in the resume's transaction, so that no change to the incident can slip in between."""
+
+    severity = Severity.NOTICE
+
+    incident_id: str
+    workflow_id: str
+    resumed_by: str

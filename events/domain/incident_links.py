@@ -4,15 +4,25 @@ and regression check are done (`Incident.restart_blockers`, checked by `decide_r
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from events.catalogue import Event
-from events.domain.workflow_events import IncidentLinked, WorkflowPaused
-from events.domain.workflows import Workflow, registered_id
+from events.domain.workflow_events import IncidentLinked
+from events.domain.workflows import Workflow, decide_pause, registered_id
 from events.errors import InvalidCommand
 
 
 def decide_link_incident(
-    workflow: Workflow, incident_id: str, site_id: str, actor: str, pause: bool, summary: str
+    workflow: Workflow,
+    incident_id: str,
+    site_id: str,
+    actor: str,
+    roles: Collection[str],
+    pause: bool,
+    summary: str,
 ) -> list[Event]:
+    """Links the workflow; pausing it too follows the pause rule (its owner, an operations lead
+    or an administrator), so an incident is no way around it."""
     workflow_id = registered_id(workflow)
     if workflow.site_id != site_id:
         # Named as the request names it: the caller can see both sites, so nothing leaks.
@@ -27,6 +37,5 @@ def decide_link_incident(
         IncidentLinked(workflow_id=workflow_id, incident_id=incident_id, linked_by=actor)
     ]
     if pause and not workflow.paused:
-        reason = f"incident {incident_id}: {summary}"
-        events.append(WorkflowPaused(workflow_id=workflow_id, paused_by=actor, reason=reason))
+        events += decide_pause(workflow, actor, roles, f"incident {incident_id}: {summary}")
     return events

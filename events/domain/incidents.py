@@ -28,6 +28,7 @@ from events.domain.incident_events import (
     IncidentOpened,
     IncidentReopened,
     LinkedWork,
+    LinkedWorkflowResumed,
     MaskedValue,
     PreventionActionAdded,
     PreventionActionCompleted,
@@ -179,7 +180,8 @@ def _evolve_review(incident: Incident, event: Event) -> Incident:
     if isinstance(event, IncidentClosed):
         return incident.model_copy(update={"closed": True})
     if isinstance(event, IncidentReopened):
-        return incident.model_copy(update={"closed": False})
+        # A recurrence means the last regression check missed it: a new one is needed.
+        return incident.model_copy(update={"closed": False, "regression_passed": None})
     if isinstance(event, SupportHandoffCreated):
         return incident.model_copy(
             update={"handoff_ids": (*incident.handoff_ids, event.handoff_id)}
@@ -278,6 +280,7 @@ def decide_escalate(
 
 def decide_close(incident: Incident, actor: str, summary: str) -> list[Event]:
     incident_id = changeable_id(incident)
+    require_text("closing an incident needs a summary", summary=summary)
     missing = incident.missing_for_close()
     if missing:
         raise GateNotSatisfied("the incident cannot close yet", missing=missing)
@@ -299,6 +302,7 @@ def decide_create_handoff(
     shared_fields: Sequence[str],
     report_sha256: str,
     generated_at: datetime | None = None,
+    report: dict[str, JsonValue] | None = None,
 ) -> list[Event]:
     """Records a redacted report sent to the escalation target; the report is built elsewhere."""
     incident_id = changeable_id(incident)
@@ -316,5 +320,18 @@ def decide_create_handoff(
             evidence_ids=list(incident.evidence_ids),
             report_sha256=report_sha256,
             generated_at=generated_at,
+            report=report,
         )
+    ]
+
+
+def decide_note_resume(incident: Incident, workflow_id: str, actor: str) -> list[Event]:
+    """The incident's side of a linked workflow's resume: refused while its restart gate is
+    not met, recorded otherwise."""
+    incident_id = opened_id(incident)
+    blockers = incident.restart_blockers()
+    if blockers:
+        raise GateNotSatisfied("the workflow cannot resume yet", missing=blockers)
+    return [
+        LinkedWorkflowResumed(incident_id=incident_id, workflow_id=workflow_id, resumed_by=actor)
     ]

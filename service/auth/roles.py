@@ -13,6 +13,8 @@ EVERYONE = frozenset(Role)
 LEADS = frozenset({R.ADMINISTRATOR, R.OPERATIONS_LEAD})
 WORKERS = EVERYONE - {R.AUDITOR}
 """Every role that does work on a site; auditors only read."""
+CURATORS = LEADS | {R.AGENCY_LEAD}
+"""Who moves playbooks between client sites."""
 REVIEWERS = LEADS | {R.SUPPORT_LEAD}
 """Who runs a post-incident review (SOP: the support lead or the site administrator)."""
 
@@ -81,9 +83,25 @@ MATRIX: dict[str, frozenset[Role]] = {
     "reopen-incident": REVIEWERS,
     "create-support-handoff": REVIEWERS | {R.SUPPORT_AGENT},
     "get-support-handoff": EVERYONE - {R.EDITOR, R.MARKETER},
+    # playbooks (SOP agency reuse): built by operations and developers, moved between client
+    # sites by the leads and the agency's implementation lead; an agency lead only within its
+    # own agency (tenancy)
+    "register-playbook": CURATORS | {R.DEVELOPER},
+    "revise-playbook": CURATORS | {R.DEVELOPER},
+    "get-playbook": EVERYONE,
+    "export-playbook": CURATORS,
+    "import-playbook": CURATORS,
+    "complete-local-change": CURATORS | {R.DEVELOPER},
+    "record-playbook-first-run": CURATORS | {R.DEVELOPER},
+    "approve-playbook-promotion": CURATORS,
+    "promote-playbook": CURATORS,
+    "list-site-playbooks": EVERYONE,
+    "list-agency-playbooks": EVERYONE,
 }
 
-PUBLIC_OPERATIONS = frozenset({"healthz", "readyz", "metrics"})
+PUBLIC_OPERATIONS = frozenset(
+    {"healthz", "readyz", "metrics", "get-playbook-signing-keys", "get-playbook-export-schema"}
+)
 PLATFORM_OPERATIONS = frozenset({"rebuild-projection"})
 """Operations on the whole ledger, not a tenant: only a platform administrator (sites "*")."""
 """Operations that need no token at all."""

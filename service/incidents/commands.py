@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -37,11 +38,11 @@ from service.incidents.schemas import (
     OpenIncidentBody,
     RecordEvidenceBody,
 )
-from service.ledger import CommandContext, CommandPlan, CommandReply, Ledger
-from service.redaction import redact
+from service.ledger import CommandContext, CommandPlan, CommandReply, Ledger, pinned_at
+from service.redaction import Finding, outside_identities, redact
 
-ID_FIELDS = ("incident_id", "site_id", "evidence_id", "action_id", "handoff_id")
-IDENTITY_FIELDS = ("owner",)
+NAME_FIELDS = ("incident_id", "site_id", "evidence_id", "action_id", "handoff_id", "owner")
+IDENTITY_POINTERS = ("/owner",)
 """Fields that name the ledger's own people, whose logins are often e-mail addresses."""
 
 
@@ -50,17 +51,26 @@ def masked_body(body: BaseModel) -> tuple[dict[str, Any], list[MaskedValue]]:
     original = body.model_dump(mode="json")
     clean, found = redact(original)
     assert isinstance(clean, dict)
-    in_ids = sorted({f.pointer for f in found if f.pointer.lstrip("/") in ID_FIELDS})
-    if in_ids:
-        # An id names a stream for ever: it is refused, not masked.
-        raise InvalidCommand("an id may not hold a secret or personal data", missing=in_ids)
-    for field in IDENTITY_FIELDS:
-        kinds = {f.kind for f in found if f.pointer == f"/{field}"}
-        if kinds == {"email"}:
-            # A staff member's login is who owns the work, not a customer's detail.
-            clean[field] = original[field]
-            found = [f for f in found if f.pointer != f"/{field}"]
-    return clean, [MaskedValue(pointer=f.pointer, kind=f.kind) for f in found]
+    kept = outside_identities(found, IDENTITY_POINTERS)
+    for pointer in IDENTITY_POINTERS:
+        if pointer in original_pointers(found) and pointer not in original_pointers(kept):
+            clean[pointer.lstrip("/")] = original[pointer.lstrip("/")]
+    # An id names a stream for ever, and a masked owner could never complete their action:
+    # refused, not masked.
+    refused = sorted({f.pointer for f in kept if _is_name(f.pointer)})
+    if refused:
+        raise InvalidCommand(
+            "an id or owner may not hold a secret or personal data", missing=refused
+        )
+    return clean, [MaskedValue(pointer=f.pointer, kind=f.kind) for f in kept]
+
+
+def original_pointers(findings: list[Finding]) -> set[str]:
+    return {f.pointer for f in findings}
+
+
+def _is_name(pointer: str) -> bool:
+    return pointer.lstrip("/") in NAME_FIELDS or pointer.startswith("/linked/workflows/")
 
 
 def _plan(
@@ -97,22 +107,25 @@ async def open_incident(
         actor=ctx.principal.sub,
     )
     summary = cmd.facts.summary or ""
+    actor, roles = ctx.principal.sub, [role.value for role in ctx.principal.roles]
+    pause = body.pause_linked_workflows
     # One transaction: the incident, and each linked workflow's link (and pause).
     links = tuple(
         CommandPlan(
             WORKFLOWS,
             WORKFLOWS.stream_id(workflow_id),
-            lambda w: decide_link_incident(
-                w,
-                body.incident_id,
-                body.site_id,
-                ctx.principal.sub,
-                body.pause_linked_workflows,
-                summary,
+            partial(
+                decide_link_incident,
+                incident_id=body.incident_id,
+                site_id=body.site_id,
+                actor=actor,
+                roles=roles,
+                pause=pause,
+                summary=summary,
             ),
             "workflow",
         )
-        for workflow_id in dict.fromkeys(cmd.linked.workflows)
+        for workflow_id in cmd.linked.workflows
     )
     plan = _plan(
         body.incident_id,
@@ -225,7 +238,7 @@ async def create_support_handoff(
 
     def decide(incident: Incident) -> list[Event]:
         return decide_create_handoff(
-            incident, body.handoff_id, actor, handoff.SHARED_FIELDS, digest, generated_at
+            incident, body.handoff_id, actor, handoff.SHARED_FIELDS, digest, generated_at, report
         )
 
     plan = _plan(incident_id, decide, status_code=201)
@@ -236,7 +249,5 @@ async def create_support_handoff(
         "report": report,
         "markdown": handoff.render_markdown(report),
     }
-    # The report was built at the version loaded: pinned there, a concurrent change is a 409
-    # (retry), never a report whose hash does not match the log.
-    pinned = dataclasses.replace(ctx, if_match=loaded.version)
+    pinned = pinned_at(ctx, loaded.version, INCIDENTS.stream_id(incident_id))
     return await ledger.execute(pinned, dataclasses.replace(plan, answer=answer))

@@ -51,17 +51,16 @@ def timeline(incident_id: str, loaded: Loaded[Incident]) -> IncidentTimeline:
 
 
 def support_handoff(loaded: Loaded[Incident], handoff_id: str) -> HandoffView:
-    events = [CATALOGUE.decode(event) for event in loaded.events]
-    for index, event in enumerate(events):
+    """The report as it was shared, and whether it still has the hash recorded with it."""
+    for stored in loaded.events:
+        event = CATALOGUE.decode(stored)
         if isinstance(event, SupportHandoffCreated) and event.handoff_id == handoff_id:
-            generated_at = event.generated_at or loaded.events[index].recorded_at
-            report = handoff.build_report(events[:index], handoff_id, generated_at)
-            digest = handoff.report_sha256(report)
+            report = event.report or {}
             return HandoffView(
                 handoff_id=handoff_id,
                 report_sha256=event.report_sha256,
-                verified=digest == event.report_sha256,
+                verified=handoff.report_sha256(report) == event.report_sha256,
                 report=report,
-                markdown=handoff.render_markdown(report),
+                markdown=handoff.render_markdown(report) if report else "",
             )
     raise NotFound("handoff not found")

@@ -4,9 +4,9 @@ the decider sees it (service/incidents/commands.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from events.domain.incident_events import (
     DocumentedArea,
@@ -43,6 +43,22 @@ OPEN_EXAMPLE: dict[str, Any] = {
 }
 
 
+class LinkedWorkBody(LinkedWork):
+    """Named by id; each list at most 50, without repeats."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workflows: tuple[Annotated[str, Field(pattern=ID_PATTERN)], ...] = Field((), max_length=ITEMS)
+    agents: tuple[Annotated[str, Field(pattern=ID_PATTERN)], ...] = Field((), max_length=ITEMS)
+    tools: tuple[Annotated[str, Field(pattern=ID_PATTERN)], ...] = Field((), max_length=ITEMS)
+    panels: tuple[Annotated[str, Field(pattern=ID_PATTERN)], ...] = Field((), max_length=ITEMS)
+
+    @field_validator("workflows", "agents", "tools", "panels")
+    @classmethod
+    def _once(cls, ids: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(ids))
+
+
 class OpenIncidentBody(IncidentFacts):
     """Missing facts are listed in the refusal's `missing`."""
 
@@ -59,9 +75,11 @@ class OpenIncidentBody(IncidentFacts):
     wordpress_version: str | None = Field(None, max_length=40)
     php_version: str | None = Field(None, max_length=40)
     reproduction_steps: str | None = Field(None, max_length=TEXT)
-    linked: LinkedWork = LinkedWork()
+    linked: LinkedWorkBody = LinkedWorkBody()
     pause_linked_workflows: bool = Field(
-        True, description="Pause every linked workflow in the same transaction as the opening."
+        True,
+        description="Pause every linked workflow in the same transaction as the opening (the "
+        "pause rule applies: the workflow's owner, an operations lead or an administrator).",
     )
 
 

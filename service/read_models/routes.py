@@ -17,7 +17,7 @@ from projections.rebuild import rebuild
 from projections.site_activity import SiteActivity
 from projections.workflow_board import WorkflowBoard
 from service.auth.dependencies import Caller
-from service.read_models import incident_queries, queries, workflow_queries
+from service.read_models import incident_queries, playbook_routes, queries, workflow_queries
 from service.read_models.freshness import MinPosition, read_model
 from service.read_models.incident_queries import BoardStatus
 from service.read_models.schemas import (
@@ -255,3 +255,6 @@ async def rebuild_projection(name: str, who: Caller, request: Request) -> Rebuil
     request.app.state.background.add(task)
     task.add_done_callback(request.app.state.background.discard)
     return RebuildStarted(projection=name, status="rebuilding")
+
+
+playbook_routes.add_routes(router)

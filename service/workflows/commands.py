@@ -8,13 +8,15 @@ order the log then shows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from events.catalogue import Event
 from events.domain import runs
-from events.domain.incidents import INCIDENTS
+from events.domain.incidents import INCIDENTS, decide_note_resume
 from events.domain.kill_switches import (
     KILL_SWITCHES,
     KillSwitches,
@@ -206,20 +208,36 @@ async def resume_workflow(
     ledger: Ledger, ctx: CommandContext, workflow_id: str, reason: str | None
 ) -> CommandReply:
     """Refused while a kill switch covers the workflow or an incident linked to it has open
-    prevention actions or no passed regression check. The incidents are read, not locked: one
-    reopened while the resume is decided lands after it, as the log then shows."""
+    prevention actions or no passed regression check. Each linked incident records the resume
+    in the same transaction, at the version whose gate was checked: a change to an incident in
+    between is a conflict, never a resume past an open action."""
     loaded = await ledger.load_visible(
         ctx.principal, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow"
     )
     site_id = loaded.state.site_id or ""
     switches = (await ledger.load(KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id))).state
+    linked = loaded.state.incident_ids
     incidents = [
         (await ledger.load(INCIDENTS, INCIDENTS.stream_id(incident_id))).state
-        for incident_id in loaded.state.incident_ids
+        for incident_id in linked
     ]
     actor = ctx.principal.sub
-    plan = _plan(workflow_id, lambda w: decide_resume(w, actor, reason, switches, incidents))
-    return await ledger.execute(ctx, plan)
+
+    def decide(workflow: Workflow) -> list[Event]:
+        if workflow.incident_ids != linked:
+            raise StateConflict("an incident was linked to the workflow meanwhile; retry")
+        return decide_resume(workflow, actor, reason, switches, incidents)
+
+    notes = tuple(
+        CommandPlan(
+            INCIDENTS,
+            INCIDENTS.stream_id(incident_id),
+            partial(decide_note_resume, workflow_id=workflow_id, actor=actor),
+            "incident",
+        )
+        for incident_id in linked
+    )
+    return await ledger.execute(ctx, dataclasses.replace(_plan(workflow_id, decide), also=notes))
 
 
 async def promote_workflow(

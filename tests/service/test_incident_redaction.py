@@ -41,7 +41,7 @@ async def test_no_secret_of_the_corpus_is_stored_answered_or_logged(
     opened = await api.client.post(
         "/v1/incidents",
         json={**OPEN_EXAMPLE, "reproduction_steps": f"ask the chat; it replies {first}"},
-        headers=api.as_(*LEAD),
+        headers=api.as_("olga"),
     )
     assert opened.status_code == 201
     kinds = sorted(SECRET_SAMPLES[0].kinds)
@@ -72,7 +72,7 @@ async def test_no_secret_of_the_corpus_is_stored_answered_or_logged(
 
 
 async def test_evidence_answers_where_and_what_was_masked_never_the_value(api: Api) -> None:
-    await api.post("/v1/incidents", OPEN_EXAMPLE, *LEAD)
+    await api.post("/v1/incidents", OPEN_EXAMPLE, "olga")
     secret = next(s for s in SECRET_SAMPLES if "openai_key" in s.kinds)
     body = {"evidence_id": "e1", "content": {"request": {"headers": [secret.text]}}}
     answer = await api.post(INC + "/evidence", body, *LEAD)
@@ -88,7 +88,7 @@ async def test_evidence_answers_where_and_what_was_masked_never_the_value(api: A
 
 
 async def test_ordinary_text_is_stored_and_handed_off_unchanged(api: Api) -> None:
-    await api.post("/v1/incidents", OPEN_EXAMPLE, *LEAD)
+    await api.post("/v1/incidents", OPEN_EXAMPLE, "olga")
     body = {"evidence_id": "ordinary", "content": ORDINARY_SAMPLES}
     answer = await api.post(INC + "/evidence", body, *LEAD)
     assert answer.status_code == 201

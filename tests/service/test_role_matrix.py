@@ -28,6 +28,8 @@ PATH_VALUES = {
     "incident_id": "inc-2026-11-22-prices",
     "action_id": "alert-index-age",
     "handoff_id": "handoff-1",
+    "playbook_id": "cart-followup",
+    "change_id": "provider",
 }
 
 

@@ -21,7 +21,14 @@ def test_production_refuses_the_default_secret() -> None:
         Settings(env="production", database_url="postgresql://x@db/ledger")
     with pytest.raises(ValueError, match="LEDGER_JWT_SECRET"):
         Settings(env="production", database_url="postgresql://x@db/ledger", jwt_secret="short")
-    ok = Settings(env="production", database_url="postgresql://x@db/l", jwt_secret="k" * 40)
+    with pytest.raises(ValueError, match="LEDGER_PLAYBOOK_SIGNING_KEY"):
+        Settings(env="production", database_url="postgresql://x@db/l", jwt_secret="k" * 40)
+    ok = Settings(
+        env="production",
+        database_url="postgresql://x@db/l",
+        jwt_secret="k" * 40,
+        playbook_signing_key="a" * 43,
+    )
     assert ok.jwt_secret != DEV_JWT_SECRET
 
 

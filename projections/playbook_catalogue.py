@@ -1,0 +1,209 @@
+"""One row per playbook deployment (a `playbook-<id>` stream on one site), for the agency
+catalogue: what the playbook SOP's acceptance checks ask at a glance. Its lineage, version and
+content hash, where it came from and when it was exported, its owner, its local changes open and
+done, the first run and approvals of its current version, and whether it runs in staging or
+read-only.
+
+Rows of one lineage are compared (drift) by the query, not here: which deployments a caller may
+see decides which one is the reference. For that, a row keeps what its source sent
+(`source_version`, `source_content_hash`) apart from what it runs, which a local revision
+changes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from events.catalogue import CATALOGUE
+from events.domain import playbook_events
+from projections.base import LogEvent, Tables
+
+STREAM_PREFIX = "playbook-"
+STREAM_TYPE = "playbook"
+PLAYBOOK_EVENT_TYPES = frozenset(
+    cls.type_name() for cls in CATALOGUE if cls.__module__ == playbook_events.__name__
+)
+"""Every event of a playbook's stream moves its row's last position."""
+COLUMNS = (
+    "playbook_id",
+    "site_id",
+    "agency_id",
+    "name",
+    "owner",
+    "lineage",
+    "version",
+    "source_version",
+    "content_hash",
+    "source_content_hash",
+    "imported",
+    "source_site",
+    "exported_at",
+    "environment",
+    "read_only",
+    "local_changes_open",
+    "local_changes_done",
+    "first_run_id",
+    "first_run_succeeded",
+    "first_run_environment",
+    "first_run_read_only",
+    "promotion_approvals",
+    "last_position",
+    "updated_at",
+)
+
+Row = dict[str, Any]
+
+NEW_VERSION: Row = {
+    "environment": "staging",
+    "read_only": True,
+    "first_run_id": None,
+    "first_run_succeeded": None,
+    "first_run_environment": None,
+    "first_run_read_only": None,
+    "promotion_approvals": 0,
+}
+"""What every new version starts with (registered, revised or imported): staging, read-only,
+no first run and no approval."""
+
+
+def _registered(event: LogEvent) -> Row:
+    data = event.data
+    return {
+        "playbook_id": event.stream_id.removeprefix(STREAM_PREFIX),
+        "site_id": event.site_id,
+        "agency_id": event.agency_id,
+        "name": data["content"]["name"],
+        "owner": data["owner"],
+        "lineage": data["content_hash"],  # a native lineage is its first version's hash
+        "version": data["version"],
+        "source_version": data["version"],
+        "content_hash": data["content_hash"],
+        "source_content_hash": data["content_hash"],
+        "imported": False,
+        "source_site": None,
+        "exported_at": None,
+        "local_changes_open": [],
+        "local_changes_done": [],
+        **NEW_VERSION,
+    }
+
+
+def _imported(event: LogEvent) -> Row:
+    """A first import or a later version of the same lineage: the new version replaces the
+    whole row, its local changes included, as the domain's state does."""
+    data, provenance = event.data, event.data["provenance"]
+    return {
+        "playbook_id": event.stream_id.removeprefix(STREAM_PREFIX),
+        "site_id": event.site_id,
+        "agency_id": event.agency_id,
+        "name": data["content"]["name"],
+        "owner": data["owner"],
+        "lineage": provenance["lineage"],
+        "version": data["version"],
+        "source_version": provenance["version"],
+        "content_hash": data["content_hash"],
+        "source_content_hash": provenance["content_hash"],
+        "imported": True,
+        "source_site": provenance["source_site"],
+        "exported_at": datetime.fromisoformat(provenance["exported_at"]),
+        "local_changes_open": [change["change_id"] for change in data["local_changes"]],
+        "local_changes_done": [],
+        **NEW_VERSION,
+    }
+
+
+def evolve(row: Row, event: LogEvent) -> None:
+    """Fold one event of the playbook's stream into its row (a registration or an import has
+    just made the row afresh)."""
+    kind, data = event.type, event.data
+    current = data.get("content_hash") == row["content_hash"]
+    if kind == "PlaybookRevised":
+        row.update(NEW_VERSION, name=data["content"]["name"], content_hash=data["content_hash"])
+        row["version"] = data["version"]
+        if not row["imported"]:  # a local revision of an import leaves what its source sent
+            row.update(source_version=data["version"], source_content_hash=data["content_hash"])
+    elif kind == "PlaybookExported" and not row["imported"]:
+        row["exported_at"] = datetime.fromisoformat(data["exported_at"])
+    elif kind == "LocalChangeCompleted" and data["change_id"] in row["local_changes_open"]:
+        change_id = data["change_id"]
+        row["local_changes_open"] = [c for c in row["local_changes_open"] if c != change_id]
+        row["local_changes_done"] = [*row["local_changes_done"], change_id]
+    elif kind == "PlaybookFirstRunRecorded" and current:
+        # The latest first run of the current version: a later failure undoes a success.
+        row["first_run_id"] = data["run_id"]
+        row["first_run_succeeded"] = data["succeeded"]
+        row["first_run_environment"] = data["environment"]
+        row["first_run_read_only"] = data["read_only"]
+    elif kind == "PlaybookPromotionApproved" and current:
+        row["promotion_approvals"] += 1
+    elif kind == "PlaybookPromoted":
+        row.update(environment="production", read_only=False)
+    row["last_position"] = event.position
+    row["updated_at"] = event.recorded_at
+
+
+class PlaybookCatalogue:
+    name: str = "playbook_catalogue"
+    version: int = 1
+    handles: frozenset[str] | None = PLAYBOOK_EVENT_TYPES
+    tables: tuple[str, ...] = ("playbooks",)
+    inline: bool = False
+    reads_payload: bool = True
+
+    def ddl(self, tables: Tables) -> list[str]:
+        playbooks = tables["playbooks"]
+        return [
+            f"""CREATE TABLE {playbooks} (
+                playbook_id text PRIMARY KEY, site_id text, agency_id text, name text NOT NULL,
+                owner text NOT NULL, lineage text NOT NULL, version integer NOT NULL,
+                source_version integer NOT NULL, content_hash text NOT NULL,
+                source_content_hash text NOT NULL, imported boolean NOT NULL,
+                source_site text, exported_at timestamptz,
+                environment text NOT NULL, read_only boolean NOT NULL,
+                local_changes_open text[] NOT NULL, local_changes_done text[] NOT NULL,
+                first_run_id text, first_run_succeeded boolean, first_run_environment text,
+                first_run_read_only boolean, promotion_approvals integer NOT NULL,
+                last_position bigint NOT NULL, updated_at timestamptz NOT NULL)""",
+            f"CREATE INDEX ON {playbooks} (site_id, lineage)",
+            f"CREATE INDEX ON {playbooks} (agency_id, lineage)",
+        ]
+
+    async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
+        streams: dict[str, list[LogEvent]] = defaultdict(list)
+        for event in events:
+            if event.stream_type == STREAM_TYPE:
+                streams[event.stream_id.removeprefix(STREAM_PREFIX)].append(event)
+        if not streams:
+            return
+        found = await conn.fetch(
+            f"SELECT {', '.join(COLUMNS)} FROM {tables['playbooks']} "
+            "WHERE playbook_id = ANY($1::text[])",
+            list(streams),
+        )
+        rows: dict[str, Row] = {row["playbook_id"]: dict(row) for row in found}
+        changed: list[Row] = []
+        for playbook_id, stream_events in streams.items():
+            row = rows.get(playbook_id)
+            for event in stream_events:  # in stream order: the batch is in commit order
+                if event.type == "PlaybookRegistered":
+                    row = _registered(event)
+                elif event.type == "PlaybookImported":
+                    row = _imported(event)
+                elif row is None:
+                    continue
+                evolve(row, event)
+            if row is not None:
+                changed.append(row)
+        if not changed:
+            return
+        placeholders = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])
+        await conn.executemany(
+            f"""INSERT INTO {tables["playbooks"]} ({", ".join(COLUMNS)})
+                VALUES ({placeholders}) ON CONFLICT (playbook_id) DO UPDATE SET {updates}""",
+            [tuple(row[c] for c in COLUMNS) for row in changed],
+        )

@@ -1,0 +1,1 @@
+"""Playbooks: register, export signed, import into another client site, localise, promote."""

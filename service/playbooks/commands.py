@@ -1,0 +1,201 @@
+"""Playbook commands: scan -> load -> decide -> append.
+
+Nothing with a secret shape enters a playbook or leaves in an export: register, revise, export
+and import all refuse (422) with the JSON pointers and kinds the redaction scan found, never the
+values, and append nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from events.catalogue import Event
+from events.domain import playbook_rollout as rollout
+from events.domain.playbook_format import FORMAT, PlaybookExport, build_export, local_changes
+from events.domain.playbooks import (
+    PLAYBOOKS,
+    Playbook,
+    RegisterPlaybook,
+    decide_export,
+    decide_register,
+    decide_revise,
+)
+from events.domain.sites import SITES, Site
+from events.errors import Forbidden, InvalidCommand, SecretsFound
+from service.ledger import CommandContext, CommandPlan, CommandReply, Ledger, pinned_at
+from service.playbooks.schemas import (
+    ImportPlaybookBody,
+    RecordFirstRunBody,
+    RegisterPlaybookBody,
+)
+from service.playbooks.signing import PlaybookSigner
+from service.redaction import outside_identities, scan
+
+OWNERS = ("/owner", "/provenance/owner")
+"""Where a playbook names its owner: an e-mail login there is not a customer's detail."""
+
+
+def refuse_secrets(value: object, where: str) -> None:
+    findings = outside_identities(scan(value), OWNERS)
+    if findings:
+        raise SecretsFound(
+            f"{where} holds secrets or personal data; remove them and try again",
+            [{"pointer": f.pointer, "kind": f.kind} for f in findings],
+        )
+
+
+def plan(
+    playbook_id: str, decide: Any, status_code: int = 200, **extra: Any
+) -> CommandPlan[Playbook]:
+    stream_id = PLAYBOOKS.stream_id(playbook_id)
+    return CommandPlan(PLAYBOOKS, stream_id, decide, "playbook", status_code=status_code, **extra)
+
+
+async def register_playbook(
+    ledger: Ledger, ctx: CommandContext, body: RegisterPlaybookBody
+) -> CommandReply:
+    site = await ledger.load_visible(ctx.principal, SITES, SITES.stream_id(body.site_id), "site")
+    refuse_secrets(body.model_dump(mode="json"), "the playbook")
+    cmd = RegisterPlaybook(**body.model_dump(), actor=ctx.principal.sub)
+    decide = lambda p: decide_register(p, cmd)  # noqa: E731
+    return await ledger.execute(ctx, plan(body.playbook_id, decide, 201, new_tenant=site.tenant))
+
+
+async def revise_playbook(
+    ledger: Ledger, ctx: CommandContext, playbook_id: str, body: Any
+) -> CommandReply:
+    refuse_secrets(body.model_dump(mode="json"), "the playbook")
+    actor = ctx.principal.sub
+    return await ledger.execute(
+        ctx, plan(playbook_id, lambda p: decide_revise(p, body.content, actor))
+    )
+
+
+async def export_playbook(
+    ledger: Ledger, ctx: CommandContext, signer: PlaybookSigner, playbook_id: str, export_id: str
+) -> CommandReply:
+    loaded = await ledger.load_visible(
+        ctx.principal, PLAYBOOKS, PLAYBOOKS.stream_id(playbook_id), "playbook"
+    )
+    exported_at = datetime.now(UTC).replace(microsecond=0)
+    unsigned = build_export(loaded.state, exported_at, export_id)
+    # Registered content was scanned on the way in; this guards what older rules let through.
+    refuse_secrets(unsigned.model_dump(mode="json"), "the export")
+    document = signer.sign(unsigned).model_dump(mode="json")
+    actor, kid = ctx.principal.sub, signer.kid
+    decide = lambda p: decide_export(p, export_id, actor, exported_at, kid)  # noqa: E731
+    pinned = pinned_at(ctx, loaded.version, PLAYBOOKS.stream_id(playbook_id))
+    return await ledger.execute(
+        pinned, plan(playbook_id, decide, 201, answer={"document": document})
+    )
+
+
+def verified_document(signer: PlaybookSigner, document: dict[str, Any]) -> PlaybookExport:
+    """Scan, format, schema, signature: in that order, so that a refusal never echoes a value
+    that the scan would have caught (a key the schema does not know may itself be a secret)."""
+    refuse_secrets(document, "the document")
+    if document.get("format") != FORMAT:
+        raise InvalidCommand(f"the document is not in the {FORMAT} format", missing=["format"])
+    try:
+        parsed = PlaybookExport.model_validate(document)
+    except ValidationError as error:
+        paths = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
+        raise InvalidCommand("the document does not match its JSON Schema", missing=paths) from None
+    signer.verify(parsed)
+    return parsed
+
+
+def require_same_customer(source: Site, target: Site) -> None:
+    """A playbook moves only within one agency's client sites (or stays on its own site): a
+    careless import would carry one client's assumptions into another's."""
+    same_site = source.site_id == target.site_id
+    same_agency = source.agency_id is not None and source.agency_id == target.agency_id
+    if not (same_site or same_agency):
+        raise Forbidden("the playbook comes from a site of another agency or customer")
+
+
+async def import_playbook(
+    ledger: Ledger,
+    ctx: CommandContext,
+    signer: PlaybookSigner,
+    site_id: str,
+    body: ImportPlaybookBody,
+) -> CommandReply:
+    target = await ledger.load_visible(ctx.principal, SITES, SITES.stream_id(site_id), "site")
+    refuse_secrets(
+        {"owner": body.owner, "target_facts": body.target_facts.model_dump()}, "the body"
+    )
+    document = verified_document(signer, body.document)
+    provenance = document.provenance
+    source = (await ledger.load(SITES, SITES.stream_id(provenance.source_site))).state
+    require_same_customer(source, target.state)
+    # One stream per lineage on a site: importing the same lineage again lands on it, so the
+    # same content twice is a no-op and a newer version is a new import version.
+    playbook_id = f"{site_id}.{provenance.lineage.removeprefix('sha256:')[:16]}"
+    cmd = rollout.ImportPlaybook(
+        playbook_id=playbook_id,
+        site_id=site_id,
+        owner=body.owner,
+        document=document,
+        target_facts=body.target_facts,
+        actor=ctx.principal.sub,
+    )
+
+    def decide(playbook: Playbook) -> list[Event]:
+        return rollout.decide_import(playbook, cmd)
+
+    changes = local_changes(document.content.assumptions, body.target_facts)
+    answer = {
+        "playbook_id": playbook_id,
+        "imported": True,
+        "local_changes": [change.model_dump(mode="json") for change in changes],
+    }
+    reply = await ledger.execute(
+        ctx, plan(playbook_id, decide, 201, new_tenant=target.tenant, answer=answer)
+    )
+    if reply.status_code == 200 and not reply.body["event_ids"]:
+        return dataclasses.replace(reply, body={**reply.body, "imported": False})
+    return reply
+
+
+async def complete_local_change(
+    ledger: Ledger, ctx: CommandContext, playbook_id: str, change_id: str, note: str | None
+) -> CommandReply:
+    actor = ctx.principal.sub
+    decide = lambda p: rollout.decide_complete_local_change(p, change_id, actor, note)  # noqa: E731
+    return await ledger.execute(ctx, plan(playbook_id, decide))
+
+
+async def record_first_run(
+    ledger: Ledger, ctx: CommandContext, playbook_id: str, body: RecordFirstRunBody
+) -> CommandReply:
+    refuse_secrets(body.summary, "the summary")  # a summary is copied into the catalogue
+    actor = ctx.principal.sub
+
+    def decide(playbook: Playbook) -> list[Event]:
+        cmd = rollout.RecordFirstRun(
+            run_id=body.run_id,
+            succeeded=body.succeeded,
+            environment=body.environment or playbook.environment,
+            read_only=playbook.read_only if body.read_only is None else body.read_only,
+            summary=body.summary,
+            actor=actor,
+        )
+        return rollout.decide_record_first_run(playbook, cmd)
+
+    return await ledger.execute(ctx, plan(playbook_id, decide, 201))
+
+
+async def approve_promotion(ledger: Ledger, ctx: CommandContext, playbook_id: str) -> CommandReply:
+    actor = ctx.principal.sub
+    decide = lambda p: rollout.decide_approve_promotion(p, actor)  # noqa: E731
+    return await ledger.execute(ctx, plan(playbook_id, decide))
+
+
+async def promote_playbook(ledger: Ledger, ctx: CommandContext, playbook_id: str) -> CommandReply:
+    actor = ctx.principal.sub
+    return await ledger.execute(ctx, plan(playbook_id, lambda p: rollout.decide_promote(p, actor)))
