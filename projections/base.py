@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -106,3 +107,28 @@ class Projection(Protocol):
     async def apply(
         self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables
     ) -> None: ...
+
+
+def by_entity(events: list[LogEvent], stream_type: str) -> dict[str, list[LogEvent]]:
+    """The batch's events of one stream type, by entity id (the stream id less its
+    "<type>-" prefix), each list in stream order: a batch is in commit order."""
+    prefix = f"{stream_type}-"
+    streams: dict[str, list[LogEvent]] = {}
+    for event in events:
+        if event.stream_type == stream_type:
+            streams.setdefault(event.stream_id.removeprefix(prefix), []).append(event)
+    return streams
+
+
+async def rows_by_id(
+    conn: asyncpg.Connection,
+    table: str,
+    id_column: str,
+    columns: Sequence[str],
+    ids: list[str],
+) -> dict[str, dict[str, Any]]:
+    """The current rows of a batch's entities, as mutable dicts keyed by id."""
+    found = await conn.fetch(
+        f"SELECT {', '.join(columns)} FROM {table} WHERE {id_column} = ANY($1::text[])", ids
+    )
+    return {row[id_column]: dict(row) for row in found}

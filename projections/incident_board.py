@@ -7,7 +7,6 @@ never reads the clock), so the row keeps only the moment the failure occurred.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from typing import Any, get_args
 
@@ -16,7 +15,7 @@ import asyncpg
 from events.catalogue import CATALOGUE
 from events.domain import incident_events
 from events.domain.incident_events import IncidentSeverity
-from projections.base import LogEvent, Tables
+from projections.base import LogEvent, Tables, by_entity, rows_by_id
 
 STREAM_PREFIX = "incident-"
 STREAM_TYPE = "incident"
@@ -115,18 +114,10 @@ class IncidentBoard:
         ]
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
-        streams: dict[str, list[LogEvent]] = defaultdict(list)
-        for event in events:
-            if event.stream_type == STREAM_TYPE:
-                streams[event.stream_id.removeprefix(STREAM_PREFIX)].append(event)
+        streams = by_entity(events, STREAM_TYPE)
         if not streams:
             return
-        rows = await conn.fetch(
-            f"SELECT {', '.join(COLUMNS)} FROM {tables['incidents']} "
-            "WHERE incident_id = ANY($1::text[])",
-            list(streams),
-        )
-        boards: dict[str, Board] = {row["incident_id"]: dict(row) for row in rows}
+        boards = await rows_by_id(conn, tables["incidents"], "incident_id", COLUMNS, list(streams))
         changed: list[Board] = []
         for incident_id, stream_events in streams.items():
             board = boards.get(incident_id)

@@ -12,7 +12,6 @@ changes.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +19,7 @@ import asyncpg
 
 from events.catalogue import CATALOGUE
 from events.domain import playbook_events
-from projections.base import LogEvent, Tables
+from projections.base import LogEvent, Tables, by_entity, rows_by_id
 
 STREAM_PREFIX = "playbook-"
 STREAM_TYPE = "playbook"
@@ -173,18 +172,10 @@ class PlaybookCatalogue:
         ]
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
-        streams: dict[str, list[LogEvent]] = defaultdict(list)
-        for event in events:
-            if event.stream_type == STREAM_TYPE:
-                streams[event.stream_id.removeprefix(STREAM_PREFIX)].append(event)
+        streams = by_entity(events, STREAM_TYPE)
         if not streams:
             return
-        found = await conn.fetch(
-            f"SELECT {', '.join(COLUMNS)} FROM {tables['playbooks']} "
-            "WHERE playbook_id = ANY($1::text[])",
-            list(streams),
-        )
-        rows: dict[str, Row] = {row["playbook_id"]: dict(row) for row in found}
+        rows = await rows_by_id(conn, tables["playbooks"], "playbook_id", COLUMNS, list(streams))
         changed: list[Row] = []
         for playbook_id, stream_events in streams.items():
             row = rows.get(playbook_id)
