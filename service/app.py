@@ -18,6 +18,7 @@ from service.auth.keyring import JwksSource, SiteKeySource
 from service.auth.tokens import KeySource, TokenVerifier
 from service.database import check_schema, create_pool
 from service.edge import EdgeMiddleware
+from service.event_schemas import install_event_schemas
 from service.health import routes as health
 from service.history import routes as history
 from service.incidents import routes as incidents
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in ROUTERS:
         app.include_router(router)
+    install_event_schemas(app)
     return app
 
 

@@ -37,3 +37,17 @@ def test_every_request_body_has_a_complete_example() -> None:
             schema = schemas[ref]
             (example,) = schema["examples"]
             assert set(schema["properties"]) <= set(example), f"{ref} example is incomplete"
+
+
+def test_every_event_type_is_published_with_its_json_schema() -> None:
+    from events.catalogue import CATALOGUE
+    from events.domain import load_all
+
+    load_all()
+    schemas = openapi_document()["components"]["schemas"]
+    for cls in CATALOGUE:
+        schema = schemas[f"Event.{cls.type_name()}"]
+        assert set(schema["properties"]) == set(cls.model_fields), cls.type_name()
+        assert f"severity {cls.severity.value}" in schema["description"]
+    served = [name for name in schemas if name.startswith("Event.")]
+    assert len(served) >= len(list(CATALOGUE))
