@@ -6,7 +6,6 @@ A problem never carries a stack trace or the offending input: a rejected value m
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,7 +24,7 @@ from events.errors import (
     StateConflict,
     VersionConflict,
 )
-from service.redaction import redact_text
+from service.redaction import safe_location_part
 
 log = logging.getLogger("sophmate.ledger")
 
@@ -103,7 +102,7 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     # and a key the schema does not know is itself masked, since a key can hold a secret too.
     errors = [
         {
-            "loc": [_masked(part) for part in item.get("loc", ())],
+            "loc": [safe_location_part(part) for part in item.get("loc", ())],
             "msg": item.get("msg", ""),
             "type": item.get("type"),
         }
@@ -120,19 +119,6 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     if missing:
         extra["missing"] = missing
     return problem(422, "Invalid request", detail, kind="invalid-request", **extra)
-
-
-_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-
-
-def _masked(part: object) -> object:
-    """A location part as the client may see it: an index, or a name that looks like one of our
-    field names and holds no secret shape. Anything else is a key the client chose."""
-    if isinstance(part, int) or (
-        isinstance(part, str) and _FIELD_NAME.match(part) and not redact_text(part)[1]
-    ):
-        return part
-    return "<key>"
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

@@ -76,6 +76,20 @@ def outside_identities(findings: Sequence[Finding], identities: Collection[str])
     ]
 
 
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def safe_location_part(part: object) -> object:
+    """A part of an error's location as a client may see it again: an index, or a name shaped
+    like one of our field names with no secret shape in it. Anything else is a key the client
+    chose (a name, an address, a secret) and is not echoed."""
+    if isinstance(part, int) or (
+        isinstance(part, str) and _FIELD_NAME.match(part) and not _mask_text(part)[1]
+    ):
+        return part
+    return "<key>"
+
+
 def escape_pointer_token(token: str) -> str:
     if "~" in token or "/" in token:
         return token.replace("~", "~0").replace("/", "~1")

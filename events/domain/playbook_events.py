@@ -11,12 +11,13 @@ redaction scan of an exported or imported document sees every value and every ke
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from events.catalogue import CATALOGUE, Event, Severity
 from events.domain.workflow_events import Environment
+from events.envelope import inexact_numbers
 
 InputType = Literal["string", "number", "boolean", "date", "choice"]
 ChangeAction = Literal["adapt", "confirm"]
@@ -46,6 +47,14 @@ class PlaybookInput(BaseModel):
     choices: tuple[str, ...] = ()
     description: str = ""
 
+    @field_validator("default")
+    @classmethod
+    def _exact(cls, value: JsonValue) -> JsonValue:
+        # The content is hashed as RFC 8785 JSON, which has no NaN and no integers beyond 2^53.
+        if inexact_numbers(value):
+            raise ValueError("numbers must be finite and within +/-(2^53 - 1)")
+        return value
+
 
 class ApprovalBoundaries(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -54,21 +63,30 @@ class ApprovalBoundaries(BaseModel):
     steps_requiring_approval: tuple[str, ...] = ()
 
 
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+Names = Annotated[tuple[Name, ...], Field(max_length=32)]
+
+
 class PlaybookAssumptions(BaseModel):
     """What a playbook assumes of the site it runs on; the same shape states a target site's own
-    facts at import, so that the two compare field by field. Nothing here is a secret: a provider
-    is named, never keyed."""
+    facts at import, so that the two compare field by field.
+
+    Every value is a name, never a text: a playbook names the provider, the policies and the
+    conventions it assumes (`coupon_rules: "max-10-percent"`), and each site keeps the text of
+    its own policies. So an export cannot carry one client's private policy or a key to another,
+    and a name that differs on the target site becomes a local change."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    provider: str | None = None
-    knowledge_base_sources: tuple[str, ...] = ()
-    roles: tuple[str, ...] = ()
-    approval_policy: str | None = None
-    product_language: str | None = None
-    coupon_rules: str | None = None
-    order_status_conventions: tuple[str, ...] = ()
-    support_ownership: str | None = None
+    provider: Name | None = None
+    knowledge_base_sources: Names = ()
+    roles: Names = ()
+    approval_policy: Name | None = None
+    product_language: Name | None = None
+    coupon_rules: Name | None = None
+    order_status_conventions: Names = ()
+    support_ownership: Name | None = None
 
 
 ASSUMPTION_FIELDS = (

@@ -44,7 +44,7 @@ class PlaybookSignature(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     alg: Literal["EdDSA"]
-    kid: str
+    kid: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
     """Which of the ledger's keys signed; an import verifies with the same key."""
     value: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
     """base64url without padding, over `signing_input` of the document."""

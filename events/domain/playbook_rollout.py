@@ -8,6 +8,8 @@ the tenancy check at the edge, before these deciders run.
 
 from __future__ import annotations
 
+import hashlib
+
 from pydantic import BaseModel, ConfigDict
 
 from events.catalogue import Event
@@ -25,6 +27,9 @@ from events.domain.playbooks import Playbook, missing_in_content, registered_id,
 from events.domain.workflow_events import Environment
 from events.errors import GateNotSatisfied, InvalidCommand, NotFound, StateConflict
 
+IMPORT_PREFIX = "imp-"
+"""Ids of imported playbooks; register-playbook refuses them."""
+
 
 class ImportPlaybook(BaseModel):
     """An import of a document whose format, schema, signature and redaction scan the edge has
@@ -41,8 +46,15 @@ class ImportPlaybook(BaseModel):
 
 
 def decide_import(playbook: Playbook, cmd: ImportPlaybook) -> list[Event]:
-    """Idempotent: the version the stream already runs adds nothing. A new version of the same
+    """Idempotent: the version already imported adds nothing. A newer version of the same
     lineage goes back to staging and read-only with its own local changes."""
+    try:
+        return _decide_import(playbook, cmd)
+    except AlreadyImported:
+        return []
+
+
+def _decide_import(playbook: Playbook, cmd: ImportPlaybook) -> list[Event]:
     document = cmd.document
     lineage = document.provenance.lineage
     if playbook.registered:
@@ -52,6 +64,7 @@ def decide_import(playbook: Playbook, cmd: ImportPlaybook) -> list[Event]:
             raise StateConflict(f"playbook {cmd.playbook_id} is of another lineage")
         if playbook.content_hash == content_hash(document.content):
             return []
+        _require_newer(playbook, document)
     missing = _missing_in_import(cmd)
     if missing:
         raise InvalidCommand("the imported playbook is incomplete", missing=missing)
@@ -70,6 +83,31 @@ def decide_import(playbook: Playbook, cmd: ImportPlaybook) -> list[Event]:
             imported_by=cmd.actor,
         )
     ]
+
+
+def _require_newer(playbook: Playbook, document: PlaybookExport) -> None:
+    """The version already imported adds nothing, even after a local revision; an older version
+    never replaces a newer one (an old document in a drawer cannot roll a site back)."""
+    current, incoming = playbook.provenance, document.provenance
+    if current is None:
+        return
+    if incoming.content_hash == current.content_hash:
+        raise AlreadyImported()
+    if incoming.version <= current.version:
+        raise StateConflict(
+            f"version {incoming.version} is not newer than the imported version {current.version}"
+        )
+
+
+class AlreadyImported(Exception):
+    """This version of the lineage is already imported here: the import is a no-op."""
+
+
+def imported_playbook_id(site_id: str, lineage: str) -> str:
+    """One stream per (site, lineage), in a namespace registrations may not use, and of fixed
+    length whatever the site id."""
+    digest = hashlib.sha256(f"{site_id}\n{lineage}".encode()).hexdigest()
+    return f"{IMPORT_PREFIX}{digest[:24]}"
 
 
 def _missing_in_import(cmd: ImportPlaybook) -> list[str]:
@@ -127,6 +165,10 @@ def decide_record_first_run(playbook: Playbook, cmd: RecordFirstRun) -> list[Eve
         )
     if playbook.first_run is not None and playbook.first_run.run_id == cmd.run_id:
         raise StateConflict(f"run {cmd.run_id} is already recorded")
+    open_changes = [f"local_changes.{c}.done" for c in playbook.open_local_changes()]
+    if open_changes:
+        # SOP order: localise, then run in staging or read-only, then production.
+        raise GateNotSatisfied("localise the playbook before its first run", missing=open_changes)
     return [
         PlaybookFirstRunRecorded(
             playbook_id=playbook_id,
@@ -142,8 +184,12 @@ def decide_record_first_run(playbook: Playbook, cmd: RecordFirstRun) -> list[Eve
 
 
 def decide_approve_promotion(playbook: Playbook, actor: str) -> list[Event]:
-    """The second person: never whoever registered, revised or imported the current version."""
+    """The second person: never whoever registered, revised or imported the current version,
+    and only for what the gate has seen (a successful first run, every local change done)."""
     playbook_id = _changeable_id(playbook)
+    unseen = [item for item in missing_for_promotion(playbook) if item != "promotion_approval"]
+    if unseen:
+        raise GateNotSatisfied("approve after the first run and the local changes", missing=unseen)
     if actor == playbook.defined_by:
         raise GateNotSatisfied(
             "the author of a version cannot approve it",

@@ -220,6 +220,9 @@ class RegisterPlaybook(BaseModel):
 def decide_register(playbook: Playbook, cmd: RegisterPlaybook) -> list[Event]:
     if playbook.registered:
         raise StateConflict(f"playbook {cmd.playbook_id} is already registered")
+    if cmd.playbook_id.startswith("imp-"):
+        # Reserved for imports (playbook_rollout.imported_playbook_id): no squatting on them.
+        raise InvalidCommand("ids starting with imp- are kept for imports", missing=["playbook_id"])
     missing = ([] if cmd.owner.strip() else ["owner"]) + missing_in_content(cmd.content)
     if missing:
         raise InvalidCommand("a playbook needs its owner and full content", missing=missing)

@@ -8,6 +8,7 @@ values, and append nothing.
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,13 @@ from pydantic import ValidationError
 
 from events.catalogue import Event
 from events.domain import playbook_rollout as rollout
-from events.domain.playbook_format import FORMAT, PlaybookExport, build_export, local_changes
+from events.domain.playbook_format import (
+    FORMAT,
+    SIGNED_FIELDS,
+    PlaybookExport,
+    build_export,
+    local_changes,
+)
 from events.domain.playbooks import (
     PLAYBOOKS,
     Playbook,
@@ -25,6 +32,7 @@ from events.domain.playbooks import (
     decide_revise,
 )
 from events.domain.sites import SITES, Site
+from events.envelope import canonical_json
 from events.errors import Forbidden, InvalidCommand, SecretsFound
 from service.ledger import CommandContext, CommandPlan, CommandReply, Ledger, pinned_at
 from service.playbooks.schemas import (
@@ -33,18 +41,20 @@ from service.playbooks.schemas import (
     RegisterPlaybookBody,
 )
 from service.playbooks.signing import PlaybookSigner
-from service.redaction import outside_identities, scan
+from service.redaction import outside_identities, safe_location_part, scan
 
 OWNERS = ("/owner", "/provenance/owner")
 """Where a playbook names its owner: an e-mail login there is not a customer's detail."""
 
 
-def refuse_secrets(value: object, where: str) -> None:
+def refuse_secrets(value: object, where: str, prefix: str = "") -> None:
+    """Every playbook body goes through here whole, so no free-text field can be missed.
+    `prefix` makes the pointers address the request body."""
     findings = outside_identities(scan(value), OWNERS)
     if findings:
         raise SecretsFound(
             f"{where} holds secrets or personal data; remove them and try again",
-            [{"pointer": f.pointer, "kind": f.kind} for f in findings],
+            [{"pointer": prefix + f.pointer, "kind": f.kind} for f in findings],
         )
 
 
@@ -95,17 +105,33 @@ async def export_playbook(
 
 
 def verified_document(signer: PlaybookSigner, document: dict[str, Any]) -> PlaybookExport:
-    """Scan, format, schema, signature: in that order, so that a refusal never echoes a value
-    that the scan would have caught (a key the schema does not know may itself be a secret)."""
-    refuse_secrets(document, "the document")
+    """Scan, format, schema, signature, in that order: a refusal never echoes a value the scan
+    would have caught. The signature is checked over the document as received, and the document
+    must be exactly what the schema gives back (no coercion, no dropped defaults), so an export
+    verifies whatever later versions of this code fill in."""
+    refuse_secrets(document, "the document", prefix="/document")
     if document.get("format") != FORMAT:
-        raise InvalidCommand(f"the document is not in the {FORMAT} format", missing=["format"])
+        raise InvalidCommand(
+            f"the document is not in the {FORMAT} format", missing=["document.format"]
+        )
     try:
-        parsed = PlaybookExport.model_validate(document)
+        parsed = PlaybookExport.model_validate_json(json.dumps(document), strict=True)
     except ValidationError as error:
-        paths = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
+        paths = sorted(
+            {
+                ".".join(str(safe_location_part(p)) for p in ("document", *e["loc"]))
+                for e in error.errors()
+            }
+        )
         raise InvalidCommand("the document does not match its JSON Schema", missing=paths) from None
-    signer.verify(parsed)
+    received = {name: document[name] for name in SIGNED_FIELDS}
+    signer.verify(parsed, canonical_json(received))
+    if canonical_json(parsed.model_dump(mode="json", include=SIGNED_FIELDS)) != canonical_json(
+        received
+    ):
+        raise InvalidCommand(
+            "the document is not in the form the ledger exported", missing=["document"]
+        )
     return parsed
 
 
@@ -135,7 +161,7 @@ async def import_playbook(
     require_same_customer(source, target.state)
     # One stream per lineage on a site: importing the same lineage again lands on it, so the
     # same content twice is a no-op and a newer version is a new import version.
-    playbook_id = f"{site_id}.{provenance.lineage.removeprefix('sha256:')[:16]}"
+    playbook_id = rollout.imported_playbook_id(site_id, provenance.lineage)
     cmd = rollout.ImportPlaybook(
         playbook_id=playbook_id,
         site_id=site_id,
@@ -158,13 +184,22 @@ async def import_playbook(
         ctx, plan(playbook_id, decide, 201, new_tenant=target.tenant, answer=answer)
     )
     if reply.status_code == 200 and not reply.body["event_ids"]:
-        return dataclasses.replace(reply, body={**reply.body, "imported": False})
+        # Already imported: say what the site has, not what this request would have made.
+        current = (await ledger.load(PLAYBOOKS, PLAYBOOKS.stream_id(playbook_id))).state
+        recorded = [
+            change.model_dump(mode="json", exclude={"completed_by"})
+            for change in current.local_changes
+        ]
+        return dataclasses.replace(
+            reply, body={**reply.body, "imported": False, "local_changes": recorded}
+        )
     return reply
 
 
 async def complete_local_change(
     ledger: Ledger, ctx: CommandContext, playbook_id: str, change_id: str, note: str | None
 ) -> CommandReply:
+    refuse_secrets({"note": note}, "the note")
     actor = ctx.principal.sub
     decide = lambda p: rollout.decide_complete_local_change(p, change_id, actor, note)  # noqa: E731
     return await ledger.execute(ctx, plan(playbook_id, decide))
@@ -173,7 +208,7 @@ async def complete_local_change(
 async def record_first_run(
     ledger: Ledger, ctx: CommandContext, playbook_id: str, body: RecordFirstRunBody
 ) -> CommandReply:
-    refuse_secrets(body.summary, "the summary")  # a summary is copied into the catalogue
+    refuse_secrets(body.model_dump(mode="json"), "the body")
     actor = ctx.principal.sub
 
     def decide(playbook: Playbook) -> list[Event]:

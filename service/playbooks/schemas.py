@@ -49,11 +49,11 @@ CONTENT_EXAMPLE: dict[str, Any] = {
         "provider": "openai",
         "knowledge_base_sources": ["shipping-policy"],
         "roles": ["store_manager"],
-        "approval_policy": "store manager approves customer messages",
+        "approval_policy": "manager-approves-messages",
         "product_language": "en",
-        "coupon_rules": "at most 10 % on carts over 50 EUR",
+        "coupon_rules": "max-10-percent",
         "order_status_conventions": ["pending", "processing"],
-        "support_ownership": "support lead",
+        "support_ownership": "support-lead",
     },
 }
 _EXAMPLE_HASH = content_hash(PlaybookContent.model_validate(CONTENT_EXAMPLE))

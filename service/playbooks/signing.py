@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -54,16 +53,19 @@ class PlaybookSigner:
         value = b64url(self._key.sign(signing_input(document)))
         return signed(document, self.kid, value)
 
-    def verify(self, document: PlaybookExport) -> None:
+    def verify(self, document: PlaybookExport, signed_bytes: bytes) -> None:
         """Refuses (422) a document this ledger did not sign, or one changed since."""
         signature = document.signature
-        if not hmac.compare_digest(signature.kid, self.kid):
+        if signature.kid != self.kid:
             raise InvalidCommand(
                 "the document was not signed by this ledger's playbook key",
                 missing=["document.signature.kid"],
             )
         try:
-            self._public.verify(unb64url(signature.value), signing_input(document))
+            raw = unb64url(signature.value)
+            if b64url(raw) != signature.value:
+                raise ValueError("not the canonical base64url form")
+            self._public.verify(raw, signed_bytes)
         except (InvalidSignature, ValueError):
             raise InvalidCommand(
                 "the signature does not match the document: it was changed after export",

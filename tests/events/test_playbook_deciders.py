@@ -100,11 +100,17 @@ def first_run(succeeded: bool = True, run_id: str = "run-1", **where: Any) -> Re
                           actor="omar", **fields)  # fmt: skip
 
 
-def ready(given: list[Event]) -> list[Event]:
-    """The import with every local change done, a successful first run and an approval."""
+def localised(given: list[Event]) -> list[Event]:
+    """The import with every local change done."""
     events = list(given)
     for change in fold(events).open_local_changes():
         events += decide_complete_local_change(fold(events), change, "omar", "localized")
+    return events
+
+
+def ready(given: list[Event]) -> list[Event]:
+    """The import with every local change done, a successful first run and an approval."""
+    events = localised(given)
     events += decide_record_first_run(fold(events), first_run())
     return events + decide_approve_promotion(fold(events), "priya")
 
@@ -234,9 +240,32 @@ def test_importing_the_same_content_into_the_same_site_twice_appends_nothing() -
     assert decide_import(fold(ready(IMPORTED)), import_cmd(actor="priya")) == []
 
 
+def test_an_older_version_never_replaces_a_newer_import() -> None:
+    v2 = content(assumptions={**ASSUMES, "coupon_rules": "no-stacking"})
+    revised = [*REGISTERED, *decide_revise(fold(REGISTERED), v2, "dana")]
+    newer = decide_import(Playbook(), import_cmd(exported(revised, "exp-2")))
+    with pytest.raises(StateConflict):
+        decide_import(fold(newer), import_cmd(exported(REGISTERED)))
+
+
+def test_the_imported_version_again_keeps_a_local_revision() -> None:
+    local = content(description="localised for the florist")
+    revised = [*IMPORTED, *decide_revise(fold(IMPORTED), local, "omar")]
+    assert decide_import(fold(revised), import_cmd()) == []
+
+
+def test_import_ids_are_reserved() -> None:
+    squat = RegisterPlaybook(
+        playbook_id="imp-0123", site_id=SOURCE, owner="eve", content=CONTENT, actor="eve"
+    )
+    with pytest.raises(InvalidCommand) as err:
+        decide_register(Playbook(), squat)
+    assert err.value.missing == ["playbook_id"]
+
+
 def test_a_new_version_of_the_same_lineage_is_imported_back_into_staging() -> None:
     promoted = [*ready(IMPORTED), *decide_promote(fold(ready(IMPORTED)), "priya")]
-    v2 = content(assumptions={**ASSUMES, "coupon_rules": "no stacking"})
+    v2 = content(assumptions={**ASSUMES, "coupon_rules": "no-stacking"})
     revised = [*REGISTERED, *decide_revise(fold(REGISTERED), v2, "dana")]
     reimported = [*promoted, *decide_import(fold(promoted), import_cmd(exported(revised, "exp-2")))]
     state = fold(reimported)
@@ -280,29 +309,46 @@ def test_local_changes_are_completed_once_and_only_when_known() -> None:
 
 
 def test_a_first_run_in_production_writes_is_refused() -> None:
+    local = fold(localised(IMPORTED))
     with pytest.raises(GateNotSatisfied) as err:
-        decide_record_first_run(
-            fold(IMPORTED), first_run(environment="production", read_only=False)
-        )
+        decide_record_first_run(local, first_run(environment="production", read_only=False))
     assert err.value.missing == ["first_run.staging_or_read_only"]
-    events = decide_record_first_run(fold(IMPORTED), first_run(environment="production"))
-    assert fold([*IMPORTED, *events]).first_run is not None
+    events = decide_record_first_run(local, first_run(environment="production"))
+    assert fold([*localised(IMPORTED), *events]).first_run is not None
+
+
+def test_the_first_run_comes_after_the_local_changes() -> None:
+    with pytest.raises(GateNotSatisfied) as err:
+        decide_record_first_run(fold(IMPORTED), first_run())
+    assert err.value.missing == [
+        "local_changes.provider.done",
+        "local_changes.product_language.done",
+    ]
+
+
+def test_an_approval_comes_after_a_successful_first_run() -> None:
+    with pytest.raises(GateNotSatisfied) as err:
+        decide_approve_promotion(fold(localised(IMPORTED)), "priya")
+    assert err.value.missing == ["first_run.succeeded"]
 
 
 def test_a_first_run_needs_a_summary_and_is_recorded_once() -> None:
+    local = localised(IMPORTED)
     with pytest.raises(InvalidCommand) as err:
-        decide_record_first_run(fold(IMPORTED), first_run().model_copy(update={"summary": " "}))
+        decide_record_first_run(fold(local), first_run().model_copy(update={"summary": " "}))
     assert err.value.missing == ["summary"]
-    ran = [*IMPORTED, *decide_record_first_run(fold(IMPORTED), first_run())]
+    ran = [*local, *decide_record_first_run(fold(local), first_run())]
     with pytest.raises(StateConflict):
         decide_record_first_run(fold(ran), first_run())
 
 
 def test_the_author_of_a_version_cannot_approve_it_and_no_one_approves_twice() -> None:
+    local = localised(IMPORTED)
+    ran = [*local, *decide_record_first_run(fold(local), first_run())]
     with pytest.raises(GateNotSatisfied) as err:
-        decide_approve_promotion(fold(IMPORTED), "omar")
+        decide_approve_promotion(fold(ran), "omar")
     assert err.value.missing == ["promotion_approval.second_person"]
-    approved = [*IMPORTED, *decide_approve_promotion(fold(IMPORTED), "priya")]
+    approved = [*ran, *decide_approve_promotion(fold(ran), "priya")]
     with pytest.raises(StateConflict):
         decide_approve_promotion(fold(approved), "priya")
 

@@ -247,6 +247,7 @@ async def test_a_revision_resets_the_first_run_and_approvals_not_the_local_chang
     await log.register("refunds")
     await log.import_("refunds-client", await log.export("refunds", "exp-1"))
     await log.complete("refunds-client", "provider")
+    await log.complete("refunds-client", "product_language")
     await log.first_run("refunds-client", "run-1")
     await log.approve("refunds-client")
     old_hash = log.state("refunds-client").content_hash
@@ -273,8 +274,8 @@ async def test_a_revision_resets_the_first_run_and_approvals_not_the_local_chang
         True,
     )
     assert (client["local_changes_open"], client["local_changes_done"]) == (
-        ["product_language"],
-        ["provider"],
+        [],
+        ["provider", "product_language"],
     )
     assert (client["imported"], client["source_site"], client["source_content_hash"]) == (
         True,
@@ -350,8 +351,8 @@ async def test_rebuilds_equal_live(
     for n, site in enumerate(("client-shop", "beta-shop", "gamma-shop")):
         await log.import_(f"refunds-{n}", first, site=site)
         await log.complete(f"refunds-{n}", "provider")
+        await log.complete(f"refunds-{n}", "product_language")
         await log.first_run(f"refunds-{n}", f"run-{n}", succeeded=n != 1)
-    await log.complete("refunds-0", "product_language")
     await log.approve("refunds-0")
     await log.promote("refunds-0")
     await log.revise("refunds", content(name="Refund triage v2"))
