@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from events.envelope import StoredEvent
-from events.errors import NotFound
+from events.errors import Forbidden, NotFound
 from service.auth.principal import Principal
 
 
@@ -41,6 +41,18 @@ def require_access(principal: Principal, tenant: Tenant | None, what: str) -> No
 def require_create(principal: Principal, tenant: Tenant | None, what: str) -> None:
     if tenant is None or not can_create(principal, tenant):
         raise NotFound(f"{what} not found")
+
+
+def require_same_customer(source: Tenant | None, target: Tenant | None) -> None:
+    """What moves between sites (a playbook) moves only within one agency's client sites, or
+    stays on its own site: a careless move would carry one client's data into another's. 403,
+    not 404: the caller may see both sites, and the refusal is the rule, not an unknown id."""
+    if source is None or target is None:
+        raise Forbidden("the playbook comes from a site this ledger does not know")
+    same_site = source.site_id == target.site_id
+    same_agency = source.agency_id is not None and source.agency_id == target.agency_id
+    if not (same_site or same_agency):
+        raise Forbidden("the playbook comes from a site of another agency or customer")
 
 
 def stream_tenant(events: Sequence[StoredEvent]) -> Tenant | None:

@@ -31,9 +31,9 @@ from events.domain.playbooks import (
     decide_register,
     decide_revise,
 )
-from events.domain.sites import SITES, Site
+from events.domain.sites import SITES
 from events.envelope import canonical_json
-from events.errors import Forbidden, InvalidCommand, SecretsFound
+from events.errors import InvalidCommand, SecretsFound
 from service.ledger import CommandContext, CommandPlan, CommandReply, Ledger, pinned_at
 from service.playbooks.schemas import (
     ImportPlaybookBody,
@@ -42,6 +42,7 @@ from service.playbooks.schemas import (
 )
 from service.playbooks.signing import PlaybookSigner
 from service.redaction import outside_identities, safe_location_part, scan
+from service.tenancy import require_same_customer
 
 OWNERS = ("/owner", "/provenance/owner")
 """Where a playbook names its owner: an e-mail login there is not a customer's detail."""
@@ -135,15 +136,6 @@ def verified_document(signer: PlaybookSigner, document: dict[str, Any]) -> Playb
     return parsed
 
 
-def require_same_customer(source: Site, target: Site) -> None:
-    """A playbook moves only within one agency's client sites (or stays on its own site): a
-    careless import would carry one client's assumptions into another's."""
-    same_site = source.site_id == target.site_id
-    same_agency = source.agency_id is not None and source.agency_id == target.agency_id
-    if not (same_site or same_agency):
-        raise Forbidden("the playbook comes from a site of another agency or customer")
-
-
 async def import_playbook(
     ledger: Ledger,
     ctx: CommandContext,
@@ -157,8 +149,8 @@ async def import_playbook(
     )
     document = verified_document(signer, body.document)
     provenance = document.provenance
-    source = (await ledger.load(SITES, SITES.stream_id(provenance.source_site))).state
-    require_same_customer(source, target.state)
+    source = await ledger.load(SITES, SITES.stream_id(provenance.source_site))
+    require_same_customer(source.tenant, target.tenant)
     # One stream per lineage on a site: importing the same lineage again lands on it, so the
     # same content twice is a no-op and a newer version is a new import version.
     playbook_id = rollout.imported_playbook_id(site_id, provenance.lineage)
