@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import jsonschema
 import pytest
 
 from service.playbooks.schemas import CONTENT_EXAMPLE
@@ -183,8 +184,13 @@ async def test_a_cross_agency_import_is_refused(agency: Agency, token: TokenFact
     assert across.status_code == 403, across.text
 
 
-async def test_the_schema_and_keys_are_published(client: httpx.AsyncClient) -> None:
+async def test_the_schema_and_keys_are_published(agency: Agency, client: httpx.AsyncClient) -> None:
     schema = (await client.get("/v1/playbook-exports/schema")).json()
     assert schema["$id"] == "urn:sophmate:schema:sophmate-playbook:1"
+    # An export is valid by the published schema itself, as any consumer checks it.
+    validator = jsonschema.Draft202012Validator(schema)
+    document = await agency.export()
+    assert list(validator.iter_errors(document)) == []
+    assert list(validator.iter_errors({**document, "format": "sophmate-playbook/9"}))
     keys = (await client.get("/v1/playbook-exports/signing-keys")).json()["keys"]
     assert (keys[0]["crv"], keys[0]["alg"]) == ("Ed25519", "EdDSA")
