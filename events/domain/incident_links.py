@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from events.catalogue import Event
+from events.domain.incident_events import LinkedWorkflowResumed
+from events.domain.incidents import Incident, opened_id
 from events.domain.workflow_events import IncidentLinked
 from events.domain.workflows import Workflow, decide_pause, registered_id
-from events.errors import InvalidCommand
+from events.errors import GateNotSatisfied, InvalidCommand
 
 
 def decide_link_incident(
@@ -39,3 +41,15 @@ def decide_link_incident(
     if pause and not workflow.paused:
         events += decide_pause(workflow, actor, roles, f"incident {incident_id}: {summary}")
     return events
+
+
+def decide_note_resume(incident: Incident, workflow_id: str, actor: str) -> list[Event]:
+    """The incident's side of a linked workflow's resume: refused while its restart gate is
+    not met, recorded otherwise."""
+    incident_id = opened_id(incident)
+    blockers = incident.restart_blockers()
+    if blockers:
+        raise GateNotSatisfied("the workflow cannot resume yet", missing=blockers)
+    return [
+        LinkedWorkflowResumed(incident_id=incident_id, workflow_id=workflow_id, resumed_by=actor)
+    ]

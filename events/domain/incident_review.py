@@ -5,9 +5,9 @@ checklist). The close gate that checks them is in incidents.py."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, JsonValue
 
 from events.catalogue import Event
 from events.domain.incident_events import (
@@ -21,9 +21,10 @@ from events.domain.incident_events import (
     RestartCriteriaDefined,
     RootCauseRecorded,
     SafeguardsRecorded,
+    SupportHandoffCreated,
 )
 from events.domain.incidents import Incident, changeable_id, require_text
-from events.errors import Forbidden, InvalidCommand, NotFound, StateConflict
+from events.errors import Forbidden, GateNotSatisfied, InvalidCommand, NotFound, StateConflict
 
 
 def decide_record_root_cause(incident: Incident, root_cause: str, actor: str) -> list[Event]:
@@ -143,5 +144,35 @@ def decide_record_documentation_change(
             description=description,
             reference=reference,
             recorded_by=actor,
+        )
+    ]
+
+
+def decide_create_handoff(
+    incident: Incident,
+    handoff_id: str,
+    actor: str,
+    shared_fields: Sequence[str],
+    report_sha256: str,
+    generated_at: datetime | None = None,
+    report: dict[str, JsonValue] | None = None,
+) -> list[Event]:
+    """Records a redacted report sent to the escalation target; the report is built elsewhere."""
+    incident_id = changeable_id(incident)
+    if incident.escalation is None:
+        raise GateNotSatisfied("decide the escalation before a handoff", missing=["escalation"])
+    if handoff_id in incident.handoff_ids:
+        raise StateConflict(f"handoff {handoff_id} already exists")
+    return [
+        SupportHandoffCreated(
+            incident_id=incident_id,
+            handoff_id=handoff_id,
+            created_by=actor,
+            shared_with=incident.escalation,
+            shared_fields=list(shared_fields),
+            evidence_ids=list(incident.evidence_ids),
+            report_sha256=report_sha256,
+            generated_at=generated_at,
+            report=report,
         )
     ]

@@ -9,7 +9,7 @@ workflows linked to it stay paused (`Incident.restart_blockers`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
@@ -28,7 +28,6 @@ from events.domain.incident_events import (
     IncidentOpened,
     IncidentReopened,
     LinkedWork,
-    LinkedWorkflowResumed,
     MaskedValue,
     PreventionActionAdded,
     PreventionActionCompleted,
@@ -293,45 +292,3 @@ def decide_reopen(incident: Incident, actor: str, reason: str) -> list[Event]:
     if not incident.closed:
         raise StateConflict(f"incident {incident_id} is not closed")
     return [IncidentReopened(incident_id=incident_id, reopened_by=actor, reason=reason)]
-
-
-def decide_create_handoff(
-    incident: Incident,
-    handoff_id: str,
-    actor: str,
-    shared_fields: Sequence[str],
-    report_sha256: str,
-    generated_at: datetime | None = None,
-    report: dict[str, JsonValue] | None = None,
-) -> list[Event]:
-    """Records a redacted report sent to the escalation target; the report is built elsewhere."""
-    incident_id = changeable_id(incident)
-    if incident.escalation is None:
-        raise GateNotSatisfied("decide the escalation before a handoff", missing=["escalation"])
-    if handoff_id in incident.handoff_ids:
-        raise StateConflict(f"handoff {handoff_id} already exists")
-    return [
-        SupportHandoffCreated(
-            incident_id=incident_id,
-            handoff_id=handoff_id,
-            created_by=actor,
-            shared_with=incident.escalation,
-            shared_fields=list(shared_fields),
-            evidence_ids=list(incident.evidence_ids),
-            report_sha256=report_sha256,
-            generated_at=generated_at,
-            report=report,
-        )
-    ]
-
-
-def decide_note_resume(incident: Incident, workflow_id: str, actor: str) -> list[Event]:
-    """The incident's side of a linked workflow's resume: refused while its restart gate is
-    not met, recorded otherwise."""
-    incident_id = opened_id(incident)
-    blockers = incident.restart_blockers()
-    if blockers:
-        raise GateNotSatisfied("the workflow cannot resume yet", missing=blockers)
-    return [
-        LinkedWorkflowResumed(incident_id=incident_id, workflow_id=workflow_id, resumed_by=actor)
-    ]

@@ -23,7 +23,6 @@ from events.domain.incidents import (
     Incident,
     OpenIncidentCommand,
     decide_close,
-    decide_create_handoff,
     decide_escalate,
     decide_open,
     decide_record_evidence,
@@ -237,7 +236,7 @@ async def create_support_handoff(
     actor = ctx.principal.sub
 
     def decide(incident: Incident) -> list[Event]:
-        return decide_create_handoff(
+        return review.decide_create_handoff(
             incident, body.handoff_id, actor, handoff.SHARED_FIELDS, digest, generated_at, report
         )
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from events.catalogue import Event
 from events.domain import runs
-from events.domain.incidents import INCIDENTS, decide_note_resume
+from events.domain.incident_links import decide_note_resume
+from events.domain.incidents import INCIDENTS
 from events.domain.kill_switches import (
     KILL_SWITCHES,
     KillSwitches,
