@@ -230,9 +230,11 @@ class Ledger:
                 results = await self.store.append_streams(
                     appends, idempotency=claim, within=self._within(plan)
                 )
-            except VersionConflict:
-                # Retry once on a fresh load, unless the caller pinned the version with If-Match.
-                if ctx.if_match is not None or attempt == 1:
+            except VersionConflict as conflict:
+                # Retry once on a fresh load, unless the caller pinned this stream with If-Match
+                # (If-Match names the first stream; the others are always re-read).
+                pinned = ctx.if_match is not None and conflict.stream_id == plan.stream_id
+                if pinned or attempt == 1:
                     raise
                 replay = await self._replay(claim)
                 if replay is not None:

@@ -145,3 +145,20 @@ async def test_an_owner_that_is_not_a_login_is_refused(api: Api) -> None:
     phone_owner = {**ACTION, "owner": "+1 415 555 2671"}
     refused = await api.post(INC + "/prevention-actions", phone_owner, "sam", "support_lead")
     assert (refused.status_code, refused.json()["missing"]) == (422, ["/owner"])
+
+
+async def test_if_match_pins_the_workflow_not_the_incidents_it_reads(api: Api) -> None:
+    await open_incident(api)
+    await review(api)
+    await api.post(INC + "/prevention-actions", ACTION, "sam", "support_lead")
+    await api.post(INC + "/prevention-actions/alert-index-age/complete", {}, OWNER)
+
+    async def evidence() -> None:
+        body = {"evidence_id": "late", "content": "a late log line"}
+        assert (await api.post(INC + "/evidence", body, "sam", "support_lead")).status_code == 201
+
+    interleave(api, evidence)
+    version = (await api.get(WF)).headers["ETag"]
+    headers = {**api.as_("olga"), "If-Match": version}
+    resumed = await api.client.post(WF + "/resume", json={"reason": "done"}, headers=headers)
+    assert resumed.status_code == 200, resumed.text
