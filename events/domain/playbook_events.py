@@ -106,7 +106,7 @@ class PlaybookContent(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str
+    name: str = Field(max_length=200)
     description: str = ""
     steps: tuple[PlaybookStep, ...]
     inputs: tuple[PlaybookInput, ...] = ()

@@ -6,6 +6,7 @@ change with time alone, which a projection cannot see.
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import Literal
@@ -26,6 +27,8 @@ BoardStatus = Literal["open", "closed", "all"]
 BoardKey = tuple[int, datetime, str]
 """Where a board page ends: severity rank, moment the age counts from, incident id."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+OWNER_CURSOR_MAX = 1068
+"""An owner's cursor is at most this long: base64url of 200 characters of up to 4 UTF-8 bytes."""
 
 
 def board_cursor(key: BoardKey) -> str:
@@ -41,6 +44,27 @@ def parse_board_cursor(cursor: str) -> BoardKey | None:
         return int(rank), EPOCH + timedelta(microseconds=int(micros)), incident_id
     except (ValueError, OverflowError):
         raise InvalidCommand("cursor is not a `next_cursor` of this list") from None
+
+
+def owner_cursor(owner: str) -> str:
+    """Where a page of prevention actions ends: its last owner, base64url without padding, so
+    that any owner string round-trips."""
+    return base64.urlsafe_b64encode(owner.encode()).rstrip(b"=").decode()
+
+
+def parse_owner_cursor(cursor: str) -> str | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        owner = raw.decode()
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text
+        owner = ""
+    # Only a cursor this list gave out: the same text when encoded again, and no NUL, which
+    # Postgres text cannot hold.
+    if not owner or "\x00" in owner or owner_cursor(owner) != cursor:
+        raise InvalidCommand("cursor is not a `next_cursor` of this list")
+    return owner
 
 
 def _card(row: asyncpg.Record) -> IncidentCard:
@@ -102,19 +126,27 @@ async def prevention_actions(
     owner: str | None,
     site_id: str | None,
     include_completed: bool,
+    after: str | None,
+    limit: int,
 ) -> list[OwnerActions]:
-    """The visible prevention actions by owner; each owner's overdue ones (not completed, due
-    before today in UTC) first, then by due date."""
-    condition, scope = scope_condition(principal, 4)
+    """The visible prevention actions of at most `limit` owners after `after`, by owner, each
+    owner with all of its actions: the overdue ones (not completed, due before today in UTC)
+    first, then by due date."""
+    condition, scope = scope_condition(principal, 6)
     rows = await pool.fetch(
-        f"""SELECT *, (NOT completed AND due_on < (now() AT TIME ZONE 'UTC')::date) AS overdue
-            FROM {tables["actions"]}
-            WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR site_id = $2)
-              AND ($3 OR NOT completed) AND {condition}
+        f"""WITH visible AS (
+                SELECT *, (NOT completed AND due_on < (now() AT TIME ZONE 'UTC')::date) AS overdue
+                FROM {tables["actions"]}
+                WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR site_id = $2)
+                  AND ($3 OR NOT completed) AND ($4::text IS NULL OR owner > $4) AND {condition}
+            ), page AS (SELECT DISTINCT owner FROM visible ORDER BY owner LIMIT $5)
+            SELECT * FROM visible WHERE owner IN (SELECT owner FROM page)
             ORDER BY owner, overdue DESC, due_on, incident_id, action_id""",  # noqa: S608
         owner,
         site_id,
         include_completed,
+        after,
+        limit,
         *scope,
     )
     return [

@@ -9,11 +9,13 @@ drifts when its content hash differs from it: an older version, or a version rev
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import base64
+import json
+from itertools import groupby
 
 import asyncpg
 
+from events.errors import InvalidCommand
 from projections.base import Tables
 from service.auth.principal import Principal
 from service.read_models.schemas import (
@@ -23,15 +25,45 @@ from service.read_models.schemas import (
 )
 from service.tenancy import scope_condition
 
+PlaybookKey = tuple[str, str]
+"""Where a page ends: a lineage's reference name and the lineage (agency), or a deployment's name
+and playbook id (site)."""
+PLAYBOOK_CURSOR_MAX = 8192
+"""Names are free text: a cursor holds the whole name, up to what a URL carries in practice."""
+REFERENCE_FIRST = """imported,
+    CASE WHEN NOT imported THEN version END DESC NULLS LAST,
+    CASE WHEN imported THEN exported_at END DESC NULLS LAST,
+    last_position DESC, site_id, playbook_id"""
+"""Orders a lineage's deployments reference first: natives before imports, of natives the
+highest version, of imports the latest export, then the latest change."""
 
-def reference(rows: Iterable[asyncpg.Record]) -> asyncpg.Record:
-    """The deployment whose source content (`source_content_hash`) a lineage's deployments are
-    compared with."""
-    rows = list(rows)
-    natives = [row for row in rows if not row["imported"]]
-    if natives:
-        return max(natives, key=lambda row: (row["version"], row["last_position"]))
-    return max(rows, key=lambda row: (row["exported_at"], row["last_position"]))
+
+def playbook_cursor(key: PlaybookKey) -> str:
+    """A key as base64url (no padding) of its JSON array, so that any name round-trips."""
+    text = json.dumps(list(key), ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def parse_playbook_cursor(cursor: str) -> PlaybookKey | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        found = json.loads(raw.decode())
+        # Only a cursor this list gave out: two strings without NUL (Postgres text cannot hold
+        # it), and the same text when encoded again (this also refuses lone surrogates).
+        if (
+            isinstance(found, list)
+            and len(found) == 2
+            and all(isinstance(part, str) and "\x00" not in part for part in found)
+            and playbook_cursor((found[0], found[1])) == cursor
+        ):
+            return found[0], found[1]
+    # ValueError: binascii.Error, UnicodeError, JSONDecodeError, non-ASCII text; RecursionError:
+    # JSON nested deeper than Python parses.
+    except (ValueError, RecursionError):
+        pass
+    raise InvalidCommand("cursor is not a `next_cursor` of this list")
 
 
 def _deployment(row: asyncpg.Record, reference_hash: str) -> PlaybookDeployment:
@@ -69,7 +101,7 @@ def _deployment(row: asyncpg.Record, reference_hash: str) -> PlaybookDeployment:
 
 
 def _lineage(rows: list[asyncpg.Record]) -> PlaybookLineage:
-    ref = reference(rows)
+    ref = next(row for row in rows if row["is_reference"])
     return PlaybookLineage(
         lineage=ref["lineage"],
         name=ref["name"],
@@ -82,52 +114,81 @@ def _lineage(rows: list[asyncpg.Record]) -> PlaybookLineage:
 
 
 async def agency_catalogue(
-    pool: asyncpg.Pool, tables: Tables, principal: Principal, agency_id: str
+    pool: asyncpg.Pool,
+    tables: Tables,
+    principal: Principal,
+    agency_id: str,
+    *,
+    after: PlaybookKey | None,
+    limit: int,
 ) -> list[PlaybookLineage]:
-    """The agency's playbooks the caller may see, one entry per lineage, by name."""
-    condition, scope = scope_condition(principal, 2)
+    """The agency's playbooks the caller may see, one entry per lineage, by name then lineage:
+    at most `limit` lineages after `after`, each with all of its visible deployments, so that
+    its reference and drift do not depend on the page."""
+    after_name, after_lineage = after or (None, None)
+    condition, scope = scope_condition(principal, 5)
+    # Names compare in "C" order: code points, as Python sorts the page.
     rows = await pool.fetch(
-        f"SELECT * FROM {tables['playbooks']} "  # noqa: S608 (our own names)
-        f"WHERE agency_id = $1 AND {condition} ORDER BY lineage, site_id, playbook_id",
+        f"""WITH visible AS (
+                SELECT *, row_number() OVER (PARTITION BY lineage ORDER BY {REFERENCE_FIRST}) = 1
+                    AS is_reference
+                FROM {tables["playbooks"]} WHERE agency_id = $1 AND {condition}
+            ), page AS (
+                SELECT lineage FROM visible
+                WHERE is_reference AND ($2::text IS NULL
+                    OR (name COLLATE "C", lineage COLLATE "C") > ($2::text, $3::text))
+                ORDER BY name COLLATE "C", lineage COLLATE "C" LIMIT $4
+            )
+            SELECT * FROM visible WHERE lineage IN (SELECT lineage FROM page)
+            ORDER BY lineage, site_id, playbook_id""",  # noqa: S608 (our own names)
         agency_id,
+        after_name,
+        after_lineage,
+        limit,
         *scope,
     )
-    by_lineage: dict[str, list[asyncpg.Record]] = defaultdict(list)
-    for row in rows:
-        by_lineage[row["lineage"]].append(row)
-    lineages = [_lineage(found) for found in by_lineage.values()]
+    lineages = [_lineage(list(found)) for _, found in groupby(rows, key=lambda row: row["lineage"])]
     return sorted(lineages, key=lambda entry: (entry.name, entry.lineage))
 
 
 async def site_playbooks(
-    pool: asyncpg.Pool, tables: Tables, principal: Principal, site_id: str
+    pool: asyncpg.Pool,
+    tables: Tables,
+    principal: Principal,
+    site_id: str,
+    *,
+    after: PlaybookKey | None,
+    limit: int,
 ) -> list[PlaybookDeployment]:
-    """A site's playbooks by name, each compared with its lineage's reference among the
-    deployments the caller may see in the site's agency."""
+    """A site's playbooks by name then playbook id, at most `limit` after `after`, each
+    compared with its lineage's reference among all the deployments the caller may see in the
+    site's agency (not only those of the page)."""
     playbooks = tables["playbooks"]
-    condition, scope = scope_condition(principal, 2)
+    after_name, after_id = after or (None, None)
+    condition, scope = scope_condition(principal, 5)
     own = await pool.fetch(
-        f"SELECT * FROM {playbooks} WHERE site_id = $1 AND {condition} "  # noqa: S608
-        "ORDER BY name, playbook_id",
+        f"""SELECT * FROM {playbooks}
+            WHERE site_id = $1 AND ($2::text IS NULL OR (name, playbook_id) > ($2::text, $3::text))
+              AND {condition}
+            ORDER BY name, playbook_id LIMIT $4""",  # noqa: S608
         site_id,
+        after_name,
+        after_id,
+        limit,
         *scope,
     )
     if not own:
         return []
     condition, scope = scope_condition(principal, 4)
-    kin = await pool.fetch(
-        f"""SELECT * FROM {playbooks}
+    references = await pool.fetch(
+        f"""SELECT DISTINCT ON (lineage) lineage, source_content_hash FROM {playbooks}
             WHERE lineage = ANY($1::text[]) AND {condition}
-              AND (site_id = $2 OR agency_id IS NOT DISTINCT FROM $3)""",  # noqa: S608
+              AND (site_id = $2 OR agency_id IS NOT DISTINCT FROM $3)
+            ORDER BY lineage, {REFERENCE_FIRST}""",  # noqa: S608
         sorted({row["lineage"] for row in own}),
         site_id,
         own[0]["agency_id"],
         *scope,
     )
-    by_lineage: dict[str, list[asyncpg.Record]] = defaultdict(list)
-    for row in kin:
-        by_lineage[row["lineage"]].append(row)
-    references = {
-        lineage: reference(found)["source_content_hash"] for lineage, found in by_lineage.items()
-    }
-    return [_deployment(row, references[row["lineage"]]) for row in own]
+    reference_hash = {row["lineage"]: row["source_content_hash"] for row in references}
+    return [_deployment(row, reference_hash[row["lineage"]]) for row in own]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from events.domain.sites import SITES
 from events.errors import NotFound
@@ -18,10 +18,24 @@ from service.requests import LedgerDep
 
 CATALOGUE = PlaybookCatalogue()
 SiteId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
+Cursor = Annotated[
+    str,
+    Query(
+        max_length=playbook_queries.PLAYBOOK_CURSOR_MAX,
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="`next_cursor` of the last page.",
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=500)]
 
 
 async def list_agency_playbooks(
-    agency_id: str, who: Caller, request: Request, min_position: MinPosition = None
+    agency_id: str,
+    who: Caller,
+    request: Request,
+    min_position: MinPosition = None,
+    cursor: Cursor = "",
+    limit: Limit = 100,
 ) -> AgencyPlaybooks:
     """The agency's playbook catalogue on the sites you may see, one entry per lineage (the
     content hash of a playbook's first version, kept across sites and versions), by name.
@@ -31,12 +45,25 @@ async def list_agency_playbooks(
     or read-only, and whether it drifts: its content differs from the lineage's reference, which
     is the current version where it was registered (not imported) if you may see that site,
     otherwise the version exported most recently among the imports you see, as exported. A
-    deployment of an older version, or one revised locally, drifts."""
+    deployment of an older version, or one revised locally, drifts.
+
+    A page holds at most `limit` lineages, each with all of its deployments you may see; drift
+    is the same on every page."""
     if not (who.all_sites or who.agency == agency_id):
         raise NotFound("agency not found")
     pool, tables = await read_model(request, CATALOGUE, min_position)
-    lineages = await playbook_queries.agency_catalogue(pool, tables, who, agency_id)
-    return AgencyPlaybooks(agency_id=agency_id, playbooks=lineages)
+    lineages = await playbook_queries.agency_catalogue(
+        pool,
+        tables,
+        who,
+        agency_id,
+        after=playbook_queries.parse_playbook_cursor(cursor),
+        limit=limit,
+    )
+    next_cursor = None
+    if len(lineages) == limit:
+        next_cursor = playbook_queries.playbook_cursor((lineages[-1].name, lineages[-1].lineage))
+    return AgencyPlaybooks(agency_id=agency_id, playbooks=lineages, next_cursor=next_cursor)
 
 
 async def list_site_playbooks(
@@ -45,15 +72,28 @@ async def list_site_playbooks(
     request: Request,
     ledger: LedgerDep,
     min_position: MinPosition = None,
+    cursor: Cursor = "",
+    limit: Limit = 100,
 ) -> SitePlaybooks:
-    """A site's playbooks, by name, in the shape of the agency catalogue's deployments. Drift is
-    decided as in the agency catalogue, among the deployments you may see in the site's agency:
-    against the current version where it was registered, otherwise against the version exported
-    most recently."""
+    """A site's playbooks, by name (then playbook id), in the shape of the agency catalogue's
+    deployments. Drift is decided as in the agency catalogue, among the deployments you may see
+    in the site's agency: against the current version where it was registered, otherwise
+    against the version exported most recently. Paging does not change it."""
     await ledger.load_visible(who, SITES, SITES.stream_id(site_id), "site")
     pool, tables = await read_model(request, CATALOGUE, min_position)
-    deployments = await playbook_queries.site_playbooks(pool, tables, who, site_id)
-    return SitePlaybooks(site_id=site_id, playbooks=deployments)
+    deployments = await playbook_queries.site_playbooks(
+        pool,
+        tables,
+        who,
+        site_id,
+        after=playbook_queries.parse_playbook_cursor(cursor),
+        limit=limit,
+    )
+    next_cursor = None
+    if len(deployments) == limit:
+        last = deployments[-1]
+        next_cursor = playbook_queries.playbook_cursor((last.name, last.playbook_id))
+    return SitePlaybooks(site_id=site_id, playbooks=deployments, next_cursor=next_cursor)
 
 
 def add_routes(router: APIRouter) -> None:

@@ -220,9 +220,19 @@ async def list_prevention_actions(
         str | None, Query(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="Only this site's.")
     ] = None,
     include_completed: Annotated[bool, Query(description="Also list completed actions.")] = False,
+    cursor: Annotated[
+        str,
+        Query(
+            max_length=incident_queries.OWNER_CURSOR_MAX,
+            pattern=r"^[A-Za-z0-9_-]*$",
+            description="`next_cursor` of the last page.",
+        ),
+    ] = "",
+    limit: Annotated[int, Query(ge=1, le=200, description="At most this many owners.")] = 50,
 ) -> PreventionActionsByOwner:
     """Prevention actions of incidents on sites you may see, by owner. Each owner's overdue
-    actions (not completed and due before today, UTC) come first, then the rest by due date."""
+    actions (not completed and due before today, UTC) come first, then the rest by due date.
+    A page holds at most `limit` owners, each with all of its actions."""
     pool, tables = await read_model(request, ACTIONS, min_position)
     owners = await incident_queries.prevention_actions(
         pool,
@@ -231,8 +241,11 @@ async def list_prevention_actions(
         owner=owner,
         site_id=site_id,
         include_completed=include_completed,
+        after=incident_queries.parse_owner_cursor(cursor),
+        limit=limit,
     )
-    return PreventionActionsByOwner(owners=owners)
+    next_cursor = incident_queries.owner_cursor(owners[-1].owner) if len(owners) == limit else None
+    return PreventionActionsByOwner(owners=owners, next_cursor=next_cursor)
 
 
 @router.post(

@@ -154,6 +154,7 @@ class OwnerActions(BaseModel):
 
 class PreventionActionsByOwner(BaseModel):
     owners: list[OwnerActions] = Field(description="By owner.")
+    next_cursor: str | None = Field(examples=[None])
 
 
 CONTENT_HASH_EXAMPLE = "sha256:5f1c0a3e9b7d24c86e0f4a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f"
@@ -243,8 +244,10 @@ class PlaybookLineage(BaseModel):
 class AgencyPlaybooks(BaseModel):
     agency_id: str = Field(examples=["northwind-agency"])
     playbooks: list[PlaybookLineage] = Field(description="By name, one entry per lineage.")
+    next_cursor: str | None = Field(examples=[None])
 
 
 class SitePlaybooks(BaseModel):
     site_id: str = Field(examples=["client-shop"])
     playbooks: list[PlaybookDeployment] = Field(description="By name.")
+    next_cursor: str | None = Field(examples=[None])

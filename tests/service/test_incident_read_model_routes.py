@@ -3,6 +3,7 @@ severity then age, status filters and pages, overdue actions first, and tenant s
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -33,6 +34,14 @@ class Reader:
         )
         assert read.status_code == status, read.text
         return read.json()
+
+    async def refused(self, path: str, headers: Any = None) -> str:
+        """The 422 problem a malformed query parameter gets, as text."""
+        read = await self.client.get(path, headers=headers or self.headers())
+        assert read.status_code == 422, read.text
+        assert read.headers["content-type"] == "application/problem+json"
+        assert read.json()["status"] == 422
+        return read.text
 
     async def board(self, path: str, headers: Any = None) -> list[str]:
         return [card["incident_id"] for card in (await self.get(path, headers))["incidents"]]
@@ -164,3 +173,65 @@ async def test_prevention_actions_by_owner_overdue_first(reader: Reader) -> None
         "devon": ["very-late"]
     }
     assert await reader.owners() == {"devon": ["late", "soon", "later"], "olga": ["olgas"]}
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+async def test_prevention_actions_page_by_owner(reader: Reader) -> None:
+    log = reader.log
+    # Owners that a cursor must carry whole: dots, slashes, "=", spaces and non-ASCII.
+    owners = ["devon", "olga", "zoë.ops/2=3", "ops lead", "Ops+Lead@acme.example", "ümit"]
+    for n, owner in enumerate(owners):
+        await log.add_action("high-old", f"late-{n}", owner, PAST)
+        await log.add_action("low-old", f"later-{n}", owner, FUTURE)
+    await log.add_action("beta-critical", "very-late-0", "devon", PAST - timedelta(days=1))
+    everyone = reader.headers("agency_lead", ())
+    whole = await reader.get("/v1/prevention-actions?limit=200", everyone)
+    assert whole["next_cursor"] is None
+    assert sorted(group["owner"] for group in whole["owners"]) == sorted(owners)
+
+    for limit in (1, 2, 4, 6):
+        groups, cursor, pages = [], "", 0
+        while True:
+            query = f"?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+            page = await reader.get(f"/v1/prevention-actions{query}", everyone)
+            assert len(page["owners"]) <= limit
+            groups += page["owners"]
+            pages += 1
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert groups == whole["owners"], "every owner once, in order, with all of its actions"
+        assert pages == len(owners) // limit + 1, "the page after a full one ends the list"
+
+    devon = await reader.get("/v1/prevention-actions?owner=devon&limit=1", everyone)
+    assert [a["action_id"] for a in devon["owners"][0]["actions"]] == [
+        "very-late-0",
+        "late-0",
+        "later-0",
+    ], "a page holds all of an owner's actions, overdue first"
+    after_devon = await reader.get(
+        f"/v1/prevention-actions?owner=devon&cursor={devon['next_cursor']}", everyone
+    )
+    assert after_devon == {"owners": [], "next_cursor": None}
+    assert (await reader.get("/v1/prevention-actions", everyone))["next_cursor"] is None
+
+
+async def test_a_malformed_prevention_actions_cursor_is_refused_without_echo(
+    reader: Reader,
+) -> None:
+    for cursor in (
+        "secret cursor value!",  # not base64url
+        "c2VjcmV0LWN1cnNvci12YWx1ZQ=",  # padded
+        b64(b"\xffsecret-cursor-value"),  # not UTF-8
+        b64(b"secret-cursor\x00value"),  # NUL, which Postgres text cannot hold
+        "c2VjcmV0LWN1cnNvci12YWx1ZR",  # "secret-cursor-value", but not as we encode it
+        "c" + "2" * 1068,  # longer than any owner's cursor
+    ):
+        text = await reader.refused(f"/v1/prevention-actions?cursor={cursor}")
+        assert cursor not in text
+        assert "secret" not in text
+    await reader.refused("/v1/prevention-actions?limit=0")
+    await reader.refused("/v1/prevention-actions?limit=201")

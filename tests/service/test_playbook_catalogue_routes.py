@@ -4,6 +4,7 @@ scoping of sites, agencies and the reference itself."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
@@ -37,11 +38,28 @@ class Reader:
         return bearer(self.token(sub="reader", roles=(role,), sites=sites, agency=agency))
 
     async def get(self, path: str, headers: Any = None, status: int = 200) -> Any:
+        sep = "&" if "?" in path else "?"
         read = await self.client.get(
-            f"{path}?min_position={self.log.position}", headers=headers or self.headers()
+            f"{path}{sep}min_position={self.log.position}", headers=headers or self.headers()
         )
         assert read.status_code == status, read.text
         return read.json()
+
+    async def pages(self, path: str, limit: int, headers: Any = None) -> list[dict[str, Any]]:
+        """Every page of a list, concatenated; each page holds at most `limit` entries and only
+        the last has no `next_cursor`."""
+        entries: list[dict[str, Any]] = []
+        cursor = ""
+        while True:
+            query = f"?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+            page = await self.get(f"{path}{query}", headers)
+            assert len(page["playbooks"]) <= limit
+            entries += page["playbooks"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                assert len(page["playbooks"]) < limit
+                return entries
+            assert len(page["playbooks"]) == limit
 
     async def agency(self, agency_id: str = AGENCY, headers: Any = None) -> list[dict[str, Any]]:
         found = await self.get(f"/v1/agencies/{agency_id}/playbooks", headers)
@@ -228,3 +246,92 @@ async def test_another_tenants_playbooks_are_invisible(reader: Reader) -> None:
     editor = reader.headers("editor", (BETA,))
     (refunds,) = await reader.agency(headers=editor)
     assert [d["site_id"] for d in refunds["deployments"]] == [BETA]
+
+
+async def more_playbooks(reader: Reader) -> None:
+    """Names that sort differently by code point and by a language's rules, two lineages of the
+    same name (on the agency's demo shop and on the client shop), and drift in both directions."""
+    log = reader.log
+    for playbook_id, name, site in (
+        ("zeta", "Zeta checks", SOURCE),
+        ("alpha", "alpha checks", CLIENT),
+        ("ecoute", "Écoute client", CLIENT),
+        ("same-1", "Same name", SOURCE),
+        ("same-2", "Same name", CLIENT),
+    ):
+        body = content(name=name, prompt=f"Check {{{{order}}}} for {playbook_id}")
+        await log.register(playbook_id, site=site, body=body)
+    await log.import_("zeta-client", await log.export("zeta", "exp-zeta"))
+    await log.revise("refunds", V2)
+
+
+async def test_the_agency_catalogue_pages_by_lineage(reader: Reader) -> None:
+    await more_playbooks(reader)
+    lead = reader.headers("agency_lead", ())
+    whole = await reader.get(f"/v1/agencies/{AGENCY}/playbooks?limit=500", lead)
+    assert whole["next_cursor"] is None
+    names = [entry["name"] for entry in whole["playbooks"]]
+    assert names == sorted(names), "by name, in code point order"
+    assert len(names) == 7
+    assert names.count("Same name") == 2
+    same = [entry["lineage"] for entry in whole["playbooks"] if entry["name"] == "Same name"]
+    assert same == sorted(same), "the lineage breaks a tie of names"
+    refunds = next(entry for entry in whole["playbooks"] if entry["lineage"] == LINEAGE)
+    assert drift(refunds) == {SOURCE: False, BETA: True, CLIENT: True}
+    for limit in (1, 2, 3, 7):
+        assert (
+            await reader.pages(f"/v1/agencies/{AGENCY}/playbooks", limit, lead)
+            == (whole["playbooks"])
+        ), "every lineage once, in order, with all its deployments and the same drift"
+
+    beta_only = reader.headers("editor", (BETA,))
+    (beta,) = await reader.pages(f"/v1/agencies/{AGENCY}/playbooks", 1, beta_only)
+    assert drift(beta) == {BETA: False}, "the reference is among the deployments you may see"
+
+
+async def test_the_site_list_pages_by_name_then_playbook_id(reader: Reader) -> None:
+    await more_playbooks(reader)
+    lead = reader.headers("agency_lead", ())
+    whole = await reader.get(f"/v1/sites/{CLIENT}/playbooks?limit=500", lead)
+    assert whole["next_cursor"] is None
+    drifts = {item["playbook_id"]: item["drift"] for item in whole["playbooks"]}
+    assert drifts == {
+        "alpha": False,
+        "ecoute": False,
+        "refunds-client": True,
+        "same-2": False,
+        "stock": False,
+        "zeta-client": False,
+    }
+    for limit in (1, 2, 4, 6):
+        # A page of one deployment still finds its lineage's reference on another site.
+        paged = await reader.pages(f"/v1/sites/{CLIENT}/playbooks", limit, lead)
+        assert paged == whole["playbooks"], "every deployment once, in order, the same drift"
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+async def test_a_malformed_playbook_cursor_is_refused_without_echo(reader: Reader) -> None:
+    lead = reader.headers("agency_lead", ())
+    for cursor in (
+        "secret cursor value!",  # not base64url
+        b64(b"secret-cursor-value"),  # not JSON
+        b64(b'["secret-cursor-value"]'),  # not a pair
+        b64(b'["secret-cursor",7]'),  # not two strings
+        b64(b'[ "secret-cursor", "value" ]'),  # not as we encode it
+        b64(b'["secret-cursor\\u0000","value"]'),  # NUL, which Postgres text cannot hold
+        b64(b'["secret-cursor\\ud800","value"]'),  # a lone surrogate
+        b64(b"\xff" + b"secret-cursor-value" * 500),  # longer than a cursor
+        b64(b"[" * 6000),  # JSON nested deeper than Python parses
+    ):
+        for path in (f"/v1/agencies/{AGENCY}/playbooks", f"/v1/sites/{CLIENT}/playbooks"):
+            read = await reader.client.get(f"{path}?cursor={cursor}", headers=lead)
+            assert read.status_code == 422, (cursor, read.text)
+            assert read.headers["content-type"] == "application/problem+json"
+            assert read.json()["status"] == 422
+            assert cursor not in read.text
+            assert "secret" not in read.text
+    for limit in (0, 501):
+        await reader.get(f"/v1/sites/{CLIENT}/playbooks?limit={limit}", lead, status=422)
