@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,7 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
-from events.envelope import NewEvent
+from events.envelope import NewEvent, chain_hash, envelope_fields
 
 
 @dataclass(frozen=True, order=True)
@@ -90,3 +91,65 @@ TransactionHook = Callable[[asyncpg.Connection, list["AppendResult"]], Awaitable
 
 class IdempotencyRace(Exception):
     """Another request with the same key committed first; look its response up."""
+
+
+class StreamClash(Exception):
+    """The stream is not at the version the append was built on; the store turns this into a
+    VersionConflict once the connection is back in the pool."""
+
+    def __init__(self, stream_id: str, expected: int | None) -> None:
+        super().__init__(stream_id)
+        self.stream_id = stream_id
+        self.expected = expected
+
+
+EventRow = tuple[UUID, int, str, int, str, str, datetime, bytes, bytes]
+"""event_id, stream_version, type, schema_version, data, metadata, occurred_at, prev_hash, hash:
+the per-event columns of an insert, with data and metadata as JSON text."""
+
+
+def chained_rows(
+    item: StreamAppend, version: int, prev: bytes, recorded_at: datetime
+) -> tuple[list[EventRow], bytes]:
+    """The rows of `item` placed after `version` (whose hash is `prev`), and the new head hash."""
+    rows: list[EventRow] = []
+    for offset, event in enumerate(item.events, start=1):
+        envelope = envelope_fields(
+            event_id=event.event_id,
+            stream_id=item.stream_id,
+            stream_type=item.stream_type,
+            stream_version=version + offset,
+            site_id=item.site_id,
+            agency_id=item.agency_id,
+            type=event.type,
+            schema_version=event.schema_version,
+            data=event.data,
+            metadata=event.metadata,
+            occurred_at=event.occurred_at,
+            recorded_at=recorded_at,
+        )
+        digest = chain_hash(prev, envelope)
+        rows.append(
+            (
+                event.event_id,
+                version + offset,
+                event.type,
+                event.schema_version,
+                json.dumps(event.data),
+                json.dumps(event.metadata),
+                event.occurred_at,
+                prev,
+                digest,
+            )
+        )
+        prev = digest
+    return rows, prev
+
+
+def event_columns(rows: Sequence[EventRow]) -> list[list[Any]]:
+    """The rows as one list per column, the shape `unnest` takes (nine lists, even for none)."""
+    columns: list[list[Any]] = [[] for _ in range(9)]
+    for row in rows:
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    return columns

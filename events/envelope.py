@@ -125,7 +125,9 @@ _SAFE_INTEGER = 2**53 - 1
 def jcs_is_sorted_dumps(value: Any) -> bool:
     """True when sorted, compact json.dumps gives exactly the RFC 8785 bytes: no floats (JCS
     formats numbers the ECMAScript way), integers within its safe range, and no key outside the
-    Basic Multilingual Plane (JCS sorts keys by UTF-16 code units, Python by code points)."""
+    Basic Multilingual Plane (JCS sorts keys by UTF-16 code units, Python by code points).
+    Keys are checked by C string methods, not character by character: this runs for every event
+    on the append path, and that loop was a quarter of an append's client CPU."""
     if isinstance(value, str) or value is None or isinstance(value, bool):
         return True
     if isinstance(value, int):
@@ -134,7 +136,7 @@ def jcs_is_sorted_dumps(value: Any) -> bool:
         return all(jcs_is_sorted_dumps(item) for item in value)
     if isinstance(value, dict):
         return all(
-            isinstance(key, str) and all(ord(char) <= 0xFFFF for char in key) for key in value
+            isinstance(key, str) and (key.isascii() or max(key) <= "\uffff") for key in value
         ) and all(jcs_is_sorted_dumps(item) for item in value.values())
     return False
 

@@ -12,7 +12,6 @@ import asyncio
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -23,16 +22,11 @@ from events.appends import IdempotencyClaim as IdempotencyClaim
 from events.appends import IdempotencyRace as IdempotencyRace
 from events.appends import StoredResponse as StoredResponse
 from events.appends import StreamAppend as StreamAppend
+from events.appends import StreamClash, chained_rows, event_columns
 from events.appends import TransactionHook as TransactionHook
-from events.envelope import (
-    GENESIS_HASH,
-    NewEvent,
-    StoredEvent,
-    chain_hash,
-    envelope_fields,
-    utc_now,
-)
+from events.envelope import GENESIS_HASH, NewEvent, StoredEvent, utc_now
 from events.errors import IdempotencyKeyReused, VersionConflict
+from events.group_commit import STREAM_VERSION_KEY, GroupCommitter, PendingAppend
 
 NOTIFY_CHANNEL = "ledger_events"
 NOTIFY_INTERVAL = 0.01
@@ -61,11 +55,24 @@ RETURNING position, stream_version, transaction_id::text::bigint AS transaction_
 """
 
 
-class _Clash(Exception):
-    def __init__(self, stream_id: str, expected: int | None) -> None:
-        super().__init__(stream_id)
-        self.stream_id = stream_id
-        self.expected = expected
+async def _stream_base(
+    db: asyncpg.Connection | asyncpg.Pool, item: StreamAppend
+) -> tuple[int, bytes]:
+    """The version and hash an append builds on: from the caller when it knows them, else the
+    stream's head as stored now (the insert's guard and unique key catch a later change)."""
+    if item.expected_version == 0:
+        return 0, GENESIS_HASH
+    if item.expected_version is not None and item.head_hash is not None:
+        return item.expected_version, item.head_hash
+    head = await db.fetchrow(
+        "SELECT stream_version, hash FROM events WHERE stream_id = $1 "
+        "ORDER BY stream_version DESC LIMIT 1",
+        item.stream_id,
+    )
+    version, prev = (head["stream_version"], head["hash"]) if head else (0, GENESIS_HASH)
+    if item.expected_version is not None and item.expected_version != version:
+        raise StreamClash(item.stream_id, item.expected_version)
+    return version, prev
 
 
 def stored_event(row: asyncpg.Record) -> StoredEvent:
@@ -78,6 +85,7 @@ def stored_event(row: asyncpg.Record) -> StoredEvent:
 class EventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self._committer = GroupCommitter(pool)
         self._wake_pending = False
         self._waker: asyncio.Task[None] | None = None
 
@@ -111,7 +119,7 @@ class EventStore:
         recorded_at = utc_now()
         try:
             results = await self._append_all(appends, recorded_at, idempotency, within)
-        except _Clash as clash:
+        except StreamClash as clash:
             # Asked only now, with the connection back in the pool: under load a second
             # connection held inside the failed transaction could wait for a pool that is empty.
             current = await self.stream_version(clash.stream_id)
@@ -126,18 +134,25 @@ class EventStore:
         idempotency: IdempotencyClaim | None,
         within: TransactionHook | None,
     ) -> list[AppendResult]:
-        async with self.pool.acquire() as conn:
-            if len(appends) == 1 and idempotency is None and within is None:
-                # One INSERT statement is atomic by itself: no BEGIN/COMMIT round trips.
-                results = [await self._append_one(conn, appends[0], recorded_at)]
-            else:
-                async with conn.transaction():
-                    results = [await self._append_one(conn, item, recorded_at) for item in appends]
-                    if within is not None:
-                        await within(conn, results)
-                    if idempotency is not None:
-                        await self._store_response(conn, idempotency, results)
+        if len(appends) == 1 and appends[0].events and idempotency is None and within is None:
+            # One INSERT statement is atomic by itself: no BEGIN/COMMIT round trips, and
+            # concurrent callers' statements can be one (events/group_commit.py).
+            return [await self._append_alone(appends[0], recorded_at)]
+        async with self.pool.acquire() as conn, conn.transaction():
+            results = [await self._append_one(conn, item, recorded_at) for item in appends]
+            if within is not None:
+                await within(conn, results)
+            if idempotency is not None:
+                await self._store_response(conn, idempotency, results)
         return results
+
+    async def _append_alone(self, item: StreamAppend, recorded_at: datetime) -> AppendResult:
+        # The head read (when the caller did not bring it) and the hashing happen here, in the
+        # caller's task, while the batch before is in flight.
+        version, prev = await _stream_base(self.pool, item)
+        rows, head_hash = chained_rows(item, version, prev, recorded_at)
+        pending = PendingAppend(item, version, prev, rows, head_hash, recorded_at)
+        return await self._committer.append(pending)
 
     def _wake_subscribers(self) -> None:
         """NOTIFY after commit, coalesced: at most one per NOTIFY_INTERVAL per process.
@@ -155,7 +170,9 @@ class EventStore:
             self._wake_pending = False
             try:
                 await self.pool.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            except Exception:
+                # Best effort: the pool may be closing under it (asyncpg then reports even an
+                # InternalClientError), and subscribers poll anyway.
                 return
             # Under load one wake-up covers many appends; subscribers read whole batches.
             await asyncio.sleep(NOTIFY_INTERVAL)
@@ -163,78 +180,35 @@ class EventStore:
     async def _append_one(
         self, conn: asyncpg.Connection, item: StreamAppend, recorded_at: datetime
     ) -> AppendResult:
-        if item.expected_version == 0:
-            version, prev = 0, GENESIS_HASH
-        elif item.expected_version is not None and item.head_hash is not None:
-            version, prev = item.expected_version, item.head_hash
-        else:
-            head = await conn.fetchrow(
-                "SELECT stream_version, hash FROM events WHERE stream_id = $1 "
-                "ORDER BY stream_version DESC LIMIT 1",
-                item.stream_id,
-            )
-            version, prev = (head["stream_version"], head["hash"]) if head else (0, GENESIS_HASH)
-            if item.expected_version is not None and item.expected_version != version:
-                raise _Clash(item.stream_id, item.expected_version)
-        head_hash = prev
-        columns: list[list[Any]] = [[] for _ in range(9)]
-        for offset, event in enumerate(item.events, start=1):
-            envelope = envelope_fields(
-                event_id=event.event_id,
-                stream_id=item.stream_id,
-                stream_type=item.stream_type,
-                stream_version=version + offset,
-                site_id=item.site_id,
-                agency_id=item.agency_id,
-                type=event.type,
-                schema_version=event.schema_version,
-                data=event.data,
-                metadata=event.metadata,
-                occurred_at=event.occurred_at,
-                recorded_at=recorded_at,
-            )
-            digest = chain_hash(prev, envelope)
-            row = (
-                event.event_id,
-                version + offset,
-                event.type,
-                event.schema_version,
-                json.dumps(event.data),
-                json.dumps(event.metadata),
-                event.occurred_at,
-                prev,
-                digest,
-            )
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-            prev = digest
+        version, prev = await _stream_base(conn, item)
+        rows, head_hash = chained_rows(item, version, prev, recorded_at)
         try:
-            rows = await conn.fetch(
+            inserted = await conn.fetch(
                 _INSERT,
                 recorded_at,
                 item.stream_id,
                 item.stream_type,
                 item.site_id,
                 item.agency_id,
-                *columns,
+                *event_columns(rows),
                 version,
-                head_hash,
+                prev,
             )
         except asyncpg.UniqueViolationError as clash:
-            if clash.constraint_name != "events_stream_version_key":
+            if clash.constraint_name != STREAM_VERSION_KEY:
                 raise
-            rows = []
-        if len(rows) != len(item.events):
+            inserted = []
+        if len(inserted) != len(item.events):
             # A concurrent writer took this version first, or the stream is not where the
             # caller thought it was.
-            raise _Clash(item.stream_id, item.expected_version)
+            raise StreamClash(item.stream_id, item.expected_version)
         return AppendResult(
             stream_id=item.stream_id,
             stream_version=version + len(item.events),
             event_ids=[event.event_id for event in item.events],
-            positions=[row["position"] for row in rows],
-            transaction_id=rows[0]["transaction_id"] if rows else 0,
-            head_hash=prev,
+            positions=[row["position"] for row in inserted],
+            transaction_id=inserted[0]["transaction_id"] if inserted else 0,
+            head_hash=head_hash,
             request=item,
             recorded_at=recorded_at,
         )
