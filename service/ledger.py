@@ -112,6 +112,9 @@ class CommandPlan(Generic[S]):
     within: TransactionHook | None = None
     answer: dict[str, Any] = field(default_factory=dict)
     """Extra fields for the answer; stored for replays, so never a secret."""
+    unchanged: Callable[[S], dict[str, Any]] | None = None
+    """What to answer besides `answer` when the command decides nothing (already done), from
+    the state it was decided on."""
     also: tuple[CommandPlan[Any], ...] = ()
     """Other streams the command changes in the same transaction (all land, or none). Each is
     loaded and decided on its own state; one that decides nothing is left alone. Their
@@ -211,16 +214,17 @@ class Ledger:
         self, ctx: CommandContext, plan: CommandPlan[S], claim: IdempotencyClaim | None
     ) -> CommandReply:
         for attempt in range(2):
-            first, position = await self._decide(ctx, plan, pinned=ctx.if_match)
+            first, loaded = await self._decide(ctx, plan, pinned=ctx.if_match)
             if not first.events:
                 # Already done (an idempotent command): nothing to append, nothing to store.
                 body = CommandResult(
                     event_ids=[],
                     stream_id=first.stream_id,
-                    stream_version=first.expected_version or 0,
-                    position=position,
+                    stream_version=loaded.version,
+                    position=loaded.events[-1].position if loaded.events else 0,
                 ).model_dump()
-                return CommandReply(200, {**body, **plan.answer}, False)
+                extra = plan.unchanged(loaded.state) if plan.unchanged else {}
+                return CommandReply(200, {**body, **plan.answer, **extra}, False)
             appends = [first]
             for other in plan.also:
                 decided, _ = await self._decide(ctx, other, pinned=None)
@@ -246,9 +250,9 @@ class Ledger:
 
     async def _decide(
         self, ctx: CommandContext, plan: CommandPlan[Any], pinned: int | None
-    ) -> tuple[StreamAppend, int]:
+    ) -> tuple[StreamAppend, Loaded[Any]]:
         """Load one stream the caller may change, decide on its state, and say what to append
-        (and the global position of the stream's head)."""
+        (with what was loaded, for an answer when nothing is)."""
         loaded = await self.load(plan.aggregate, plan.stream_id)
         if loaded.tenant is not None:
             tenant = loaded.tenant
@@ -271,7 +275,7 @@ class Ledger:
             tenant.agency_id,
             head.hash if head else None,
         )
-        return append, head.position if head else 0
+        return append, loaded
 
     @staticmethod
     def _claim(ctx: CommandContext, plan: CommandPlan[S]) -> IdempotencyClaim | None:

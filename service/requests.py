@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from events.errors import InvalidCommand
 from service.auth.dependencies import Caller
@@ -70,6 +71,11 @@ Command = Annotated[CommandContext, Depends(command_context)]
 AsOf = Annotated[datetime | None, Query(description="State as it was at this time.")]
 AtVersion = Annotated[int | None, Query(ge=1, description="State at this version.")]
 """Time travel: a single-aggregate read folds its stream up to a moment or a version."""
+
+
+def versioned(view: BaseModel, version: int) -> JSONResponse:
+    """A read folded from one stream, with the version it was folded at as ETag (for If-Match)."""
+    return JSONResponse(view.model_dump(mode="json"), headers={"ETag": f'"{version}"'})
 
 
 def reply(outcome: CommandReply) -> Response:

@@ -32,7 +32,7 @@ from service.incidents.schemas import (
     SetEscalationBody,
     SetRestartCriteriaBody,
 )
-from service.requests import AsOf, AtVersion, Command, LedgerDep, reply
+from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
 from service.workflows.schemas import ID_PATTERN
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
@@ -67,8 +67,7 @@ async def get_incident(
         to_version=at_version,
         as_of=as_of,
     )
-    view = queries.incident_view(loaded)
-    return JSONResponse(view.model_dump(mode="json"), headers={"ETag": f'"{loaded.version}"'})
+    return versioned(queries.incident_view(loaded), loaded.version)
 
 
 @router.get(

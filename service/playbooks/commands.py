@@ -7,7 +7,6 @@ values, and append nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -172,20 +171,20 @@ async def import_playbook(
         "imported": True,
         "local_changes": [change.model_dump(mode="json") for change in changes],
     }
-    reply = await ledger.execute(
-        ctx, plan(playbook_id, decide, 201, new_tenant=target.tenant, answer=answer)
-    )
-    if reply.status_code == 200 and not reply.body["event_ids"]:
+
+    def unchanged(playbook: Playbook) -> dict[str, Any]:
         # Already imported: say what the site has, not what this request would have made.
-        current = (await ledger.load(PLAYBOOKS, PLAYBOOKS.stream_id(playbook_id))).state
         recorded = [
-            change.model_dump(mode="json", exclude={"completed_by"})
-            for change in current.local_changes
+            c.model_dump(mode="json", exclude={"completed_by"}) for c in playbook.local_changes
         ]
-        return dataclasses.replace(
-            reply, body={**reply.body, "imported": False, "local_changes": recorded}
-        )
-    return reply
+        return {"imported": False, "local_changes": recorded}
+
+    return await ledger.execute(
+        ctx,
+        plan(
+            playbook_id, decide, 201, new_tenant=target.tenant, answer=answer, unchanged=unchanged
+        ),
+    )
 
 
 async def complete_local_change(

@@ -25,7 +25,7 @@ from service.playbooks.schemas import (
     RevisePlaybookBody,
 )
 from service.playbooks.signing import PlaybookSigner
-from service.requests import AsOf, AtVersion, Command, LedgerDep, reply
+from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
 from service.workflows.schemas import ID_PATTERN
 
 router = APIRouter(prefix="/v1", tags=["playbooks"])
@@ -85,8 +85,7 @@ async def get_playbook(
         to_version=at_version,
         as_of=as_of,
     )
-    view = queries.playbook_view(loaded)
-    return JSONResponse(view.model_dump(mode="json"), headers={"ETag": f'"{loaded.version}"'})
+    return versioned(queries.playbook_view(loaded), loaded.version)
 
 
 @router.post(PLAYBOOK + "/revisions", operation_id="revise-playbook", response_model=CommandResult)

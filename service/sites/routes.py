@@ -11,7 +11,7 @@ from events.domain.sites import SITES
 from events.errors import NotFound
 from service.auth.dependencies import Caller
 from service.ledger import CommandResult
-from service.requests import AsOf, AtVersion, Command, LedgerDep, reply
+from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
 from service.sites import commands
 from service.sites.schemas import (
     RecordSiteChangeBody,
@@ -53,7 +53,7 @@ async def get_site(
     view = SiteView(
         site_id=site.site_id, agency_id=site.agency_id, facts=site.facts, version=loaded.version
     )
-    return JSONResponse(view.model_dump(mode="json"), headers={"ETag": f'"{loaded.version}"'})
+    return versioned(view, loaded.version)
 
 
 @router.post(

@@ -14,7 +14,7 @@ from events.domain.workflows import WORKFLOWS
 from service.auth.dependencies import Caller
 from service.ledger import CommandReply, CommandResult
 from service.problems import PROBLEM_JSON
-from service.requests import AsOf, AtVersion, Command, LedgerDep, reply
+from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
 from service.workflows import commands, queries
 from service.workflows.schemas import (
     CATEGORY_PATTERN,
@@ -82,8 +82,7 @@ async def get_workflow(
         to_version=at_version,
         as_of=as_of,
     )
-    view = queries.workflow_view(loaded)
-    return JSONResponse(view.model_dump(mode="json"), headers={"ETag": f'"{loaded.version}"'})
+    return versioned(queries.workflow_view(loaded), loaded.version)
 
 
 @router.post(
