@@ -2,8 +2,9 @@
 
 Reads of the whole log use commit-safe order: `position` comes from a sequence and sequences
 commit out of order, so a reader that only remembers "last position seen" would skip events of a
-transaction that commits late. Reading below the oldest running transaction's id, in
-(transaction_id, position) order, sees each committed event exactly once in one stable order.
+transaction that commits late. Reading below the horizon (events/horizon.py: the oldest event
+writer still running), in (transaction_id, position) order, sees each committed event exactly
+once in one stable order.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 
 import asyncpg
 
+from events import horizon
 from events.appends import START as START
 from events.appends import AppendResult as AppendResult
 from events.appends import GlobalPosition as GlobalPosition
@@ -273,13 +275,16 @@ class EventStore:
 
     async def read_all(self, after: GlobalPosition = START, limit: int = 500) -> list[StoredEvent]:
         """The next committed events after `after`, in commit-safe order."""
+        # The horizon in a statement before the read (events/horizon.py says why).
+        below = await horizon.current(self.pool)
         rows = await self.pool.fetch(
             f"SELECT {STORED_COLUMNS} FROM events "  # noqa: S608 (constant)
             "WHERE (transaction_id, position) > ($1::text::xid8, $2) "
-            "AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) "
+            "AND transaction_id < $4::text::xid8 "
             "ORDER BY events.transaction_id, events.position LIMIT $3",
             str(after.transaction_id),
             after.position,
             limit,
+            str(below),
         )
         return [stored_event(row) for row in rows]

@@ -9,12 +9,14 @@ and take over when its connection goes away.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections.abc import Callable
 
 import asyncpg
 
+from events import horizon
 from events.store import NOTIFY_CHANNEL
+from events.subscriber import Progress
 from projections import generations
 from projections.base import ENVELOPE_COLUMNS, EVENT_COLUMNS, LogEvent, Projection
 
@@ -22,7 +24,7 @@ log = logging.getLogger("sophmate.ledger.projections")
 
 _BATCH_QUERY = """SELECT {columns} FROM events
     WHERE (transaction_id, position) > ($1::text::xid8, $2)
-      AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      AND transaction_id < $4::text::xid8
     ORDER BY events.transaction_id, events.position LIMIT $3"""
 
 
@@ -30,6 +32,19 @@ BATCH_SIZE = 5000
 """Events per transaction while a runner is behind (a caught-up one reads only what is new).
 Larger batches fold more events into each read-model row: 5,000 catches up about twice as fast
 as 1,000 (`make bench`) and still commits within tens of milliseconds."""
+
+
+class _Unwatched:
+    """The progress of a runner no supervisor watches (tests, the rebuild command)."""
+
+    def running(self) -> None:
+        pass
+
+    def standby(self) -> None:
+        pass
+
+
+_UNWATCHED = _Unwatched()
 
 
 class Retired(Exception):
@@ -76,8 +91,10 @@ class Runner:
             gen = await generations.get(conn, projection.name, generation, lock=True)
             if gen.status == "retired":
                 raise Retired
+            # Its own statement, before the read: see events/horizon.py.
+            below = await horizon.current(conn)
             rows = await conn.fetch(
-                self.batch_query, str(gen.transaction_id), gen.position, self.batch_size
+                self.batch_query, str(gen.transaction_id), gen.position, self.batch_size, str(below)
             )
             if not rows:
                 return 0
@@ -99,32 +116,47 @@ class Runner:
             total += applied
         return total
 
-    async def run(self) -> None:
-        """Follow the log for the live generation until cancelled."""
+    @property
+    def name(self) -> str:
+        return f"projection:{self.projection.name}"
+
+    async def lag(self, pool: asyncpg.Pool) -> int | None:
+        """Committed events past the live generation's checkpoint (all of them before it)."""
+        gen = await generations.live(pool, self.projection.name)
+        after = (str(gen.transaction_id), gen.position) if gen is not None else ("0", 0)
+        lag = await pool.fetchval(
+            "SELECT count(*) FROM events WHERE (transaction_id, position) > ($1::text::xid8, $2)",
+            *after,
+        )
+        return int(lag)
+
+    async def run(self, progress: Progress = _UNWATCHED) -> None:
+        """Follow the log for the live generation until stopped; a database error is raised
+        (the supervisor restarts the runner from its checkpoint)."""
         key = f"projection:{self.projection.name}"
         async with self.pool.acquire() as lock_conn:
-            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):
-                if self.stopping.is_set():
-                    return
-                await self._pause()
             wake = asyncio.Event()
 
             def on_notify(*_: object) -> None:
                 wake.set()
 
-            await lock_conn.add_listener(NOTIFY_CHANNEL, on_notify)
-            self.active = True
-            log.info("projection runner active", extra={"projection": self.projection.name})
             try:
-                await self._follow(wake)
+                while not await lock_conn.fetchval(
+                    "SELECT pg_try_advisory_lock(hashtext($1))", key
+                ):
+                    progress.standby()
+                    if self.stopping.is_set():
+                        return
+                    await self._pause()
+                await lock_conn.add_listener(NOTIFY_CHANNEL, on_notify)
+                self.active = True
+                log.info("projection runner active", extra={"projection": self.projection.name})
+                await self._follow(wake, progress)
             finally:
                 self.active = False
-                # The pool's reset on release unlocks and unlistens; a broken connection is
-                # closed, which releases the lock just the same.
-                with contextlib.suppress(Exception):
-                    await lock_conn.remove_listener(NOTIFY_CHANNEL, on_notify)
+                await _give_back(lock_conn, key, on_notify)
 
-    async def _follow(self, wake: asyncio.Event) -> None:
+    async def _follow(self, wake: asyncio.Event, progress: Progress) -> None:
         while not self.stopping.is_set():
             gen = await generations.live(self.pool, self.projection.name)
             if gen is None:
@@ -134,7 +166,24 @@ class Runner:
                 applied = await self.step(gen.generation)
             except Retired:
                 continue
+            progress.running()
             if applied < self.batch_size:
                 # Polling as well as NOTIFY: a lost notification only delays.
                 await self._pause(wake)
                 wake.clear()
+
+
+async def _give_back(conn: asyncpg.Connection, key: str, on_notify: Callable[..., None]) -> None:
+    """Unlock and unlisten before the connection goes back to the pool, which does not reset
+    session state on release (service/database.py); a connection that cannot is closed, which
+    releases both just the same."""
+    if conn.is_closed():
+        return
+    try:
+        await conn.remove_listener(NOTIFY_CHANNEL, on_notify)
+        await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", key)
+    except asyncio.CancelledError:
+        conn.terminate()
+        raise
+    except Exception:  # a broken or busy connection: closing it is the release
+        conn.terminate()

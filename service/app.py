@@ -28,9 +28,10 @@ from service.playbooks import routes as playbooks
 from service.playbooks.signing import PlaybookSigner
 from service.problems import install_problem_handlers
 from service.read_models import routes as read_models
-from service.read_models.supervisor import Supervisor
+from service.read_models.subscribers import projection_subscribers
 from service.settings import Settings, get_settings
 from service.sites import routes as sites
+from service.supervisor import Backoff, Supervisor
 from service.workflows import routes as workflows
 
 DESCRIPTION = """The audit-and-approval ledger behind SophMate's AI automation on WordPress.
@@ -74,12 +75,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 EventStore(pool), app.state.metrics.observe_command, projections.INLINE
             )
             app.state.verifier = TokenVerifier(settings, key_sources(settings, pool))
-            supervisor = Supervisor(pool, settings.projection_poll_seconds)
-            if settings.run_projections:
-                supervisor.start()
+            subscribers = (
+                projection_subscribers(pool, settings.projection_poll_seconds)
+                if settings.run_projections
+                else []
+            )
+            supervisor = Supervisor(
+                subscribers, backoff=Backoff(max_seconds=settings.subscriber_retry_max_seconds)
+            )
+            app.state.supervisor = supervisor
+            supervisor.start()
             try:
                 yield
             finally:
+                # After the server has finished the in-flight requests: each subscriber stops
+                # at its next checkpoint.
                 await supervisor.stop()
                 for task in list(app.state.background):
                     task.cancel()
@@ -98,6 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.background = set()
+    app.state.draining = False
+    """Set on SIGTERM (service/serving.py): /readyz fails from then on."""
     app.state.playbook_signer = PlaybookSigner.from_settings(settings)
     app.state.request_hash_key = hashlib.sha256(
         b"sophmate-ledger idempotency\n" + settings.jwt_secret.encode()

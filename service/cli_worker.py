@@ -1,10 +1,10 @@
-"""`sophmate-ledger worker`: the projection runners without the HTTP API.
+"""`sophmate-ledger worker`: the subscribers (projection runners) without the HTTP API.
 
-In production the API replicas run with LEDGER_RUN_PROJECTIONS=false and leave the runners to
-one or more workers; several workers are safe (one runner per projection is active, by an
-advisory lock, and a standby takes over when it stops). SIGTERM or SIGINT stops the runners
-between batches and the process exits 0; a runner that fails makes it exit 1, so the process
-supervisor restarts it.
+In production the API replicas run with LEDGER_RUN_PROJECTIONS=false and leave the subscribers
+to one or more workers; several workers are safe (one runner per projection is active, by an
+advisory lock, and a standby takes over when it stops). A subscriber that fails (the database
+went away) is restarted with backoff, as in `serve`; the worker does not exit for it. SIGTERM or
+SIGINT stops the subscribers at their next checkpoint and the process exits 0.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import asyncio
 import logging
 import signal
 import sys
-from typing import Any
 
 from service.cli_database import database_urls, runtime_pool
 from service.settings import Settings
@@ -51,7 +50,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _work(url: str, settings: Settings) -> int:
     from projections import ALL
-    from service.read_models.supervisor import Supervisor
+    from service.read_models.subscribers import projection_subscribers
+    from service.supervisor import Backoff, Supervisor
 
     # Each runner holds a connection for its lock while it steps on another.
     async with runtime_pool(url, settings, max_size=2 * len(ALL) + 2) as pool:
@@ -59,36 +59,17 @@ async def _work(url: str, settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        supervisor = Supervisor(pool, settings.projection_poll_seconds)
+        supervisor = Supervisor(
+            projection_subscribers(pool, settings.projection_poll_seconds),
+            backoff=Backoff(max_seconds=settings.subscriber_retry_max_seconds),
+        )
         supervisor.start()
         log.info("worker started", extra={"projections": [p.name for p in ALL]})
         try:
-            failure = await _until_stopped_or_failed(supervisor.tasks, stop)
+            await stop.wait()
         finally:
             await supervisor.stop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
-    if failure is not None:
-        log.error("a projection runner failed", exc_info=failure)
-        return 1
     log.info("worker stopped")
     return 0
-
-
-async def _until_stopped_or_failed(
-    tasks: list[asyncio.Task[None]], stop: asyncio.Event
-) -> BaseException | None:
-    """None once `stop` is set; the error of the first task that fails before that."""
-    stopped = asyncio.create_task(stop.wait())
-    pending: set[asyncio.Future[Any]] = {stopped, *tasks}
-    try:
-        while True:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            if stopped in done:
-                return None
-            # A task that ends cleanly (the start-up rebuild check) is no failure.
-            for task in done:
-                if not task.cancelled() and task.exception() is not None:
-                    return task.exception()
-    finally:
-        stopped.cancel()

@@ -19,6 +19,19 @@ class SchemaBehind(RuntimeError):
     pass
 
 
+OUTAGES: tuple[type[Exception], ...] = (
+    OSError,  # refused, reset, no such socket: the server is not there
+    TimeoutError,  # no connection in pool_acquire_timeout_seconds: pool exhausted, server gone
+    asyncpg.PostgresConnectionError,  # class 08
+    asyncpg.InterfaceError,  # a connection closed under a query, a pool closing on shutdown
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting, timeouts
+    asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections, disk full
+    asyncpg.exceptions.IdleInTransactionSessionTimeoutError,
+)
+"""Errors that mean the database is away or overloaded, not that the request or the code is
+wrong: answered 503 with Retry-After, and a subscriber that meets one is restarted."""
+
+
 def asyncpg_dsn(url: str) -> str:
     """asyncpg wants plain postgresql://; accept the SQLAlchemy spelling too."""
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -62,17 +75,70 @@ async def check_schema(pool: asyncpg.Pool) -> None:
         )
 
 
+class BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg has no stubs
+    """A pool whose every acquire, its own query helpers' included, waits a bounded time.
+
+    asyncpg's acquire waits forever by default: with the pool exhausted, or the server gone, a
+    request would hang instead of being answered 503 (service/problems.py)."""
+
+    __slots__ = ("acquire_timeout",)
+
+    def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.acquire_timeout = acquire_timeout
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return super().acquire(timeout=self.acquire_timeout if timeout is None else timeout)
+
+
+class LedgerConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg has no stubs
+    """Remembers whether a session-level SET was run on it, so that only such a connection
+    pays for a reset when it goes back to the pool."""
+
+    __slots__ = ("session_changed",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.session_changed = False
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:  # noqa: ASYNC109 (asyncpg's signature)
+        if query[:4].upper() == "SET " and not query[4:10].upper().startswith("LOCAL"):
+            self.session_changed = True
+        status: str = await super().execute(query, *args, timeout=timeout)
+        return status
+
+
+async def _reset_if_changed(conn: asyncpg.Connection) -> None:
+    """asyncpg's default reset sends RESET ALL, UNLISTEN, CLOSE ALL and an advisory unlock on
+    every release: a round trip per release for state that connections here rarely hold. The
+    pool still rolls back an open transaction first; a session SET is undone here; the two
+    users of session locks and LISTEN (the projection runner and the rebuild) undo them
+    themselves before release."""
+    if isinstance(conn, LedgerConnection) and conn.session_changed:
+        conn.session_changed = False
+        await conn.execute("RESET ALL")
+
+
 async def create_pool(url: str, settings: Settings, **kwargs: Any) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
+    pool = BoundedPool(
         asyncpg_dsn(url),
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
+        max_queries=50_000,
+        max_inactive_connection_lifetime=300.0,
+        reset=_reset_if_changed,
+        loop=None,
+        connection_class=LedgerConnection,
+        record_class=asyncpg.Record,
+        acquire_timeout=settings.pool_acquire_timeout_seconds,
+        # Connecting is part of acquiring: an unreachable server must not hang it either.
+        timeout=settings.pool_acquire_timeout_seconds,
         server_settings={
             "application_name": "sophmate-ledger",
-            # One stuck transaction holds back the commit-safe horizon for every reader.
+            # Also on the runtime role (migration 0004); set here so the setting wins.
             "idle_in_transaction_session_timeout": str(settings.idle_in_transaction_timeout_ms),
         },
         **kwargs,
     )
-    assert pool is not None
+    await pool
     return pool

@@ -17,6 +17,7 @@ from prometheus_client import (
 )
 
 from projections import ALL, generations
+from service.supervisor import HEALTHY
 
 router = APIRouter(tags=["health"])
 
@@ -42,6 +43,25 @@ class Metrics:
             "ledger_projection_lag_events",
             "Committed events a projection has not applied yet.",
             ["projection"],
+            registry=self.registry,
+        )
+
+        self.subscriber_up = Gauge(
+            "ledger_subscriber_up",
+            "1 while a subscriber of this process runs (or stands by), 0 while it is down.",
+            ["subscriber"],
+            registry=self.registry,
+        )
+        self.subscriber_failures = Gauge(
+            "ledger_subscriber_failures",
+            "Failures (each followed by a restart) of a subscriber since the process started.",
+            ["subscriber"],
+            registry=self.registry,
+        )
+        self.subscriber_lag = Gauge(
+            "ledger_subscriber_lag_events",
+            "Committed events a subscriber of this process has not processed yet.",
+            ["subscriber"],
             registry=self.registry,
         )
 
@@ -82,4 +102,12 @@ async def metrics(request: Request) -> Response:
     for name, entry in (await projection_lag(state.pool)).items():
         if isinstance(entry["lag"], int):
             state.metrics.projection_lag.labels(name).set(entry["lag"])
+    supervisor = state.supervisor
+    _, report = await supervisor.report(state.pool, state.settings.subscriber_max_lag_events)
+    for name, sub in supervisor.states.items():
+        state.metrics.subscriber_up.labels(name).set(1 if sub.status in HEALTHY else 0)
+        state.metrics.subscriber_failures.labels(name).set(sub.failures)
+        lag = report[name]["lag"]
+        if isinstance(lag, int):
+            state.metrics.subscriber_lag.labels(name).set(lag)
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -24,6 +24,7 @@ from events.errors import (
     StateConflict,
     VersionConflict,
 )
+from service.database import OUTAGES
 from service.redaction import safe_location_part
 
 log = logging.getLogger("sophmate.ledger")
@@ -131,6 +132,27 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return problem(error.status_code, title, detail, headers=dict(error.headers or {}))
 
 
+OUTAGE_RETRY_AFTER_SECONDS = 1
+
+
+async def _outage(request: Request, error: Exception) -> JSONResponse:
+    """The database is away or saturated: the request is fine, and worth repeating shortly."""
+    log.warning(
+        "database unavailable",
+        extra={
+            "request_id": getattr(request.state, "request_id", None),
+            "error": type(error).__name__,
+        },
+    )
+    return problem(
+        503,
+        "Service unavailable",
+        "the database is unavailable or busy; retry shortly",
+        kind="database-unavailable",
+        headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.exception(
         "unhandled error", extra={"request_id": getattr(request.state, "request_id", None)}
@@ -142,4 +164,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LedgerError, _ledger_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for outage in OUTAGES:
+        app.add_exception_handler(outage, _outage)
     app.add_exception_handler(Exception, _unexpected)

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     pool_min_size: int = 2
     pool_max_size: int = 20
     idle_in_transaction_timeout_ms: int = 10_000
+    pool_acquire_timeout_seconds: float = Field(5.0, gt=0)
+    """The longest a request waits for a database connection; then 503 with Retry-After."""
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_issuer: str = "sophmate-ledger"
@@ -46,6 +48,16 @@ class Settings(BaseSettings):
     """Run the projection runners in this process; false when `sophmate-ledger worker` does."""
     projection_poll_seconds: float = 1.0
     min_position_wait_seconds: float = 2.0
+    subscriber_max_lag_events: int = Field(10_000, ge=0)
+    """/readyz fails while a subscriber of this process is further behind the log than this."""
+    subscriber_retry_max_seconds: float = Field(5.0, gt=0)
+    """The cap of a failed subscriber's restart backoff (it doubles from 0.1 s, with jitter)."""
+
+    shutdown_drain_seconds: float = Field(1.0, ge=0)
+    """On SIGTERM, /readyz fails this long while requests are still served, so a load
+    balancer stops sending before the listener closes."""
+    shutdown_grace_seconds: float = Field(20.0, gt=0)
+    """Then in-flight requests get this long to finish before their connections are closed."""
 
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from service.database import head_revision, schema_revision
+from service.database import OUTAGES, head_revision, schema_revision
 from service.metrics import projection_lag
 
 router = APIRouter(tags=["health"])
@@ -19,19 +19,35 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", operation_id="readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Ready to serve: the database answers and its schema is the one this build needs."""
+    """Ready to serve: not shutting down, the database answers, its schema is the one this build
+    needs, and every subscriber of this process (the projection runners) runs, within
+    LEDGER_SUBSCRIBER_MAX_LAG_EVENTS of the log."""
+    state = request.app.state
     checks: dict[str, object] = {}
+    # First of all on SIGTERM, so a load balancer stops sending before the listener closes.
+    ready = not state.draining
+    if state.draining:
+        checks["shutdown"] = "draining"
     try:
-        current = await schema_revision(request.app.state.pool)
+        current = await schema_revision(state.pool)
         checks["database"] = "ok"
-    except Exception as error:  # any failure to reach the database means not ready
+    except OUTAGES as error:
         checks["database"] = f"unreachable: {type(error).__name__}"
         current = None
     head = head_revision()
     checks["schema"] = {"current": current, "required": head}
-    ready = checks["database"] == "ok" and current == head
-    if ready:
-        checks["projections"] = await projection_lag(request.app.state.pool)
+    ready = ready and checks["database"] == "ok" and current == head
+    supervisor = getattr(state, "supervisor", None)
+    if checks["database"] == "ok" and supervisor is not None:
+        try:
+            running, checks["subscribers"] = await supervisor.report(
+                state.pool, state.settings.subscriber_max_lag_events
+            )
+            checks["projections"] = await projection_lag(state.pool)
+            ready = ready and running
+        except OUTAGES as error:
+            checks["database"] = f"unreachable: {type(error).__name__}"
+            ready = False
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},
         status_code=200 if ready else 503,

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
+from events import horizon as events_horizon
 from events.envelope import StoredEvent
 from events.errors import InvalidCommand
 
@@ -25,7 +26,6 @@ from service.tenancy import scope_condition
 EXPORT_CHUNK = 1000
 """Rows per query of an export: memory stays bounded by one chunk, whatever the log's size."""
 
-_HORIZON = "pg_snapshot_xmin(pg_current_snapshot())"
 _CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})$")
 _BIGINT_MAX = 2**63 - 1
 
@@ -65,16 +65,13 @@ class _Where:
 
 
 def _where(
-    principal: Principal, filters: EventFilters, after: GlobalPosition, horizon: int | None
+    principal: Principal, filters: EventFilters, after: GlobalPosition, horizon: int
 ) -> _Where:
     where = _Where()
     tenancy, values = scope_condition(principal, len(where.params) + 1)
     where.params.extend(values)
     where.add(tenancy)
-    if horizon is None:
-        where.add(f"transaction_id < {_HORIZON}")
-    else:
-        where.add(f"transaction_id < {where.param(str(horizon))}::text::xid8")
+    where.add(f"transaction_id < {where.param(str(horizon))}::text::xid8")
     tx, pos = where.param(str(after.transaction_id)), where.param(after.position)
     where.add(f"(transaction_id, position) > ({tx}::text::xid8, {pos})")
     for column, value in (
@@ -102,6 +99,8 @@ async def _read(
     limit: int,
     horizon: int | None = None,
 ) -> list[StoredEvent]:
+    if horizon is None:
+        horizon = await current_horizon(pool)
     where = _where(principal, filters, after, horizon)
     rows = await pool.fetch(
         f"SELECT {STORED_COLUMNS} FROM events WHERE {where.sql()} "  # noqa: S608 (placeholders only)
@@ -132,7 +131,7 @@ async def read_page(
 
 async def current_horizon(pool: asyncpg.Pool) -> int:
     """Transactions below this id have all ended: what is committed below it stays as it is."""
-    return int(await pool.fetchval(f"SELECT {_HORIZON}::text::bigint"))
+    return await events_horizon.current(pool)
 
 
 async def export_chunks(

@@ -6,7 +6,7 @@ import asyncpg
 
 from projections import generations
 from projections.site_activity import SiteActivity
-from service.read_models.supervisor import _rebuild_if_outdated
+from service.read_models.subscribers import _rebuild_if_outdated
 from tests.projections.history import write_history
 
 
