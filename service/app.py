@@ -108,8 +108,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.background = set()
-    app.state.draining = False
-    """Set on SIGTERM (service/serving.py): /readyz fails from then on."""
     app.state.playbook_signer = PlaybookSigner.from_settings(settings)
     app.state.request_hash_key = hashlib.sha256(
         b"sophmate-ledger idempotency\n" + settings.jwt_secret.encode()

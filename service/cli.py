@@ -13,11 +13,9 @@ from service.settings import Settings, get_settings
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from service.app import create_app
     from service.database import SchemaBehind, migrate
     from service.logs import configure_logging
+    from service.serving import serve
 
     configure_logging(settings.log_level)
     with database_urls(settings) as (owner_url, app_url):
@@ -28,7 +26,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         except SchemaBehind as behind:
             print(f"refusing to serve: {behind}", file=sys.stderr)
             return 2
-        app = create_app(settings.model_copy(update={"database_url": app_url}))
         base = f"http://{settings.host}:{settings.port}"
         embedded = settings.database_url is None
         where = f"embedded Postgres in {settings.data_dir}" if embedded else "LEDGER_DATABASE_URL"
@@ -41,7 +38,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
             flush=True,
         )
-        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+        # Returns on SIGTERM as on Ctrl-C, so leaving this block stops the embedded Postgres.
+        serve(settings.model_copy(update={"database_url": app_url}), workers=args.workers)
     return 0
 
 
@@ -102,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="HTTP processes sharing one socket (default 1); the first runs the subscribers",
+    )
     serve.set_defaults(run=cmd_serve)
     cli_worker.add_parser(sub)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)

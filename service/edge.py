@@ -13,6 +13,8 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.serving import is_draining
+
 log = logging.getLogger("sophmate.ledger.access")
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -55,6 +57,10 @@ class EdgeMiddleware:
                     *message.get("headers", []),
                     (REQUEST_ID_HEADER.encode(), request_id.encode()),
                 ]
+                if is_draining(scope):
+                    # Shutting down: keep-alive clients reconnect (to another replica) instead
+                    # of sending their next request into a connection about to close.
+                    message["headers"].append((b"connection", b"close"))
             await send(message)
 
         received = 0

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from service.database import OUTAGES, head_revision, schema_revision
 from service.metrics import projection_lag
+from service.serving import is_draining
 
 router = APIRouter(tags=["health"])
 
@@ -25,8 +26,8 @@ async def readyz(request: Request) -> JSONResponse:
     state = request.app.state
     checks: dict[str, object] = {}
     # First of all on SIGTERM, so a load balancer stops sending before the listener closes.
-    ready = not state.draining
-    if state.draining:
+    ready = not is_draining(request.scope)
+    if not ready:
         checks["shutdown"] = "draining"
     try:
         current = await schema_revision(state.pool)
