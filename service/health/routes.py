@@ -39,6 +39,8 @@ async def readyz(request: Request) -> JSONResponse:
     checks["schema"] = {"current": current, "required": head}
     ready = ready and checks["database"] == "ok" and current == head
     supervisor = getattr(state, "supervisor", None)
+    if checks["database"] != "ok" and supervisor is not None:
+        checks["subscribers"] = {n: {"status": s.status} for n, s in supervisor.states.items()}
     if checks["database"] == "ok" and supervisor is not None:
         try:
             running, checks["subscribers"] = await supervisor.report(
