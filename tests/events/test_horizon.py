@@ -89,7 +89,9 @@ async def test_a_writer_that_takes_the_lock_first_is_waited_for_before_its_inser
     assert [e.stream_id for e in await store.read_all(START)] == ["locked-first", "other"]
 
 
-async def _late_writer(pool: asyncpg.Pool, store: EventStore, n: int, rng: random.Random) -> set[str]:
+async def _late_writer(
+    pool: asyncpg.Pool, store: EventStore, n: int, rng: random.Random
+) -> set[str]:
     committed: set[str] = set()
     for batch_no in range(60):
         stream = f"w{n}-{batch_no}"

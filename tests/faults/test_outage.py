@@ -133,7 +133,8 @@ async def test_commands_answer_503_while_postgres_is_down_and_everything_resumes
         )
         live = await generations.live(conn, "site_activity")
         assert live is not None
-        modelled = dict(await conn.fetch(f"SELECT site_id, event_count FROM {live.tables['sites']}"))
+        sites = live.tables["sites"]
+        modelled = dict(await conn.fetch(f"SELECT site_id, event_count FROM {sites}"))
     finally:
         await conn.close()
     assert load.acknowledged <= set(logged), "an acknowledged command is not in the log"

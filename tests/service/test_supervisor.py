@@ -85,7 +85,7 @@ async def test_a_down_subscriber_or_one_too_far_behind_is_not_ready(pool: asyncp
     supervisor = Supervisor([flaky], backoff=Backoff(first_seconds=60, max_seconds=60))
     supervisor.start()
     try:
-        while supervisor.states["flaky"].status != "down":
+        while supervisor.states["flaky"].status != "down":  # noqa: ASYNC110 (polls a state)
             await asyncio.sleep(0.01)
         ready, report = await supervisor.report(pool, max_lag=10)
         assert not ready
