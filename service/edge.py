@@ -18,6 +18,7 @@ from service.serving import is_draining
 log = logging.getLogger("sophmate.ledger.access")
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -40,8 +41,12 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        offered = headers.get(REQUEST_ID_HEADER, "")
+        offered, length = "", "0"
+        for name, value in scope["headers"]:  # the two it needs, not a dict of them all
+            if name == _REQUEST_ID_KEY:
+                offered = value.decode("latin-1")
+            elif name == b"content-length":
+                length = value.decode("latin-1")
         # A client's id is kept only if it cannot inject anything into logs or headers.
         request_id = offered if _SAFE_REQUEST_ID.match(offered) else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
@@ -55,7 +60,7 @@ class EdgeMiddleware:
                 status = message["status"]
                 message["headers"] = [
                     *message.get("headers", []),
-                    (REQUEST_ID_HEADER.encode(), request_id.encode()),
+                    (_REQUEST_ID_KEY, request_id.encode()),
                 ]
                 if is_draining(scope):
                     # Shutting down: keep-alive clients reconnect (to another replica) instead
@@ -75,7 +80,7 @@ class EdgeMiddleware:
             return message
 
         try:
-            declared = int(headers.get("content-length", "0") or 0)
+            declared = int(length or 0)
         except ValueError:
             declared = 0
         try:

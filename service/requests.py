@@ -8,7 +8,7 @@ import hmac
 import json
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -22,7 +22,8 @@ _IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
+    # async: a plain `def` dependency is run in the thread pool, on every request.
     ledger: Ledger = request.app.state.ledger
     return ledger
 
@@ -73,9 +74,18 @@ AtVersion = Annotated[int | None, Query(ge=1, description="State at this version
 """Time travel: a single-aggregate read folds its stream up to a moment or a version."""
 
 
+class _SerialisedJSON(JSONResponse):
+    """A JSON response whose body is already JSON: serialised once, by pydantic, instead of
+    dumped to dicts first and then encoded by json.dumps."""
+
+    def render(self, content: Any) -> bytes:
+        assert isinstance(content, bytes)
+        return content
+
+
 def versioned(view: BaseModel, version: int) -> JSONResponse:
     """A read folded from one stream, with the version it was folded at as ETag (for If-Match)."""
-    return JSONResponse(view.model_dump(mode="json"), headers={"ETag": f'"{version}"'})
+    return _SerialisedJSON(view.model_dump_json().encode(), headers={"ETag": f'"{version}"'})
 
 
 def reply(outcome: CommandReply) -> Response:

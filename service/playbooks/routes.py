@@ -35,7 +35,7 @@ SiteId = Annotated[str, Path(pattern=ID_PATTERN)]
 PLAYBOOK = "/playbooks/{playbook_id}"
 
 
-def get_signer(request: Request) -> PlaybookSigner:
+async def get_signer(request: Request) -> PlaybookSigner:
     signer: PlaybookSigner = request.app.state.playbook_signer
     return signer
 
