@@ -37,18 +37,19 @@ class GroupCommitter:
         self.max_batch = max_batch
         """Commands per batch: bounds a batch's size and so its latency."""
         self.writer = BatchWriter()
-        self._queue: deque[PendingCommand] = deque()
+        self.queue: deque[PendingCommand] = deque()
+        """Commands waiting for a batch, in arrival order."""
         self._flusher: asyncio.Task[None] | None = None
 
     async def submit(self, pending: PendingCommand) -> list[AppendResult]:
-        self._queue.append(pending)
+        self.queue.append(pending)
         self._start_flusher()
         return await pending.outcome
 
     def _start_flusher(self) -> None:
         # One flusher at a time: a batch goes only after the one before it has committed, which
         # is also why two commands on one stream can never race each other here.
-        if self._queue and self._flusher is None:
+        if self.queue and self._flusher is None:
             # A task of its own, not a caller's: cancelling one caller never stops a batch.
             self._flusher = asyncio.get_running_loop().create_task(self._drain())
 
@@ -116,14 +117,14 @@ class GroupCommitter:
         batch: list[PendingCommand] = []
         taken: set[Hashable] = set()
         later: list[PendingCommand] = []
-        while self._queue and len(batch) < self.max_batch:
-            pending = self._queue.popleft()
+        while self.queue and len(batch) < self.max_batch:
+            pending = self.queue.popleft()
             if pending.outcome.done():
                 continue  # cancelled while queued: nothing of it was sent
             keys = pending.keys
             (batch if taken.isdisjoint(keys) else later).append(pending)
             taken |= keys
-        self._queue.extendleft(reversed(later))
+        self.queue.extendleft(reversed(later))
         return batch
 
     async def _send(self, conn: asyncpg.Connection, batch: list[PendingCommand]) -> Outcomes:

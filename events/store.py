@@ -119,6 +119,11 @@ class EventStore:
         """Append transactions this store committed: fewer than appends when they batch."""
         return self._committer.writer.transactions
 
+    @property
+    def commands_waiting(self) -> int:
+        """Appends queued behind the batch in flight: how far writers are ahead of commits."""
+        return len(self._committer.queue)
+
     async def _prepare(self, item: StreamAppend, recorded_at: datetime) -> PreparedAppend:
         version, prev = await _stream_base(self.pool, item)
         return PreparedAppend.build(item, version, prev, recorded_at)
