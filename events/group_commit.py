@@ -26,7 +26,8 @@ from collections.abc import Hashable
 import asyncpg
 
 from events.appends import AppendResult
-from events.batch_write import BatchWriter, Outcomes, PendingCommand
+from events.batch_statements import Outcomes, PendingCommand
+from events.batch_write import BatchWriter
 
 
 class GroupCommitter:

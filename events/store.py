@@ -24,7 +24,7 @@ from events.appends import PreparedAppend, StreamClash
 from events.appends import StoredResponse as StoredResponse
 from events.appends import StreamAppend as StreamAppend
 from events.appends import TransactionHook as TransactionHook
-from events.batch_write import PendingCommand
+from events.batch_statements import PendingCommand
 from events.envelope import GENESIS_HASH, NewEvent, StoredEvent, utc_now
 from events.errors import IdempotencyKeyReused, VersionConflict
 from events.group_commit import GroupCommitter

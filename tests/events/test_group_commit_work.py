@@ -17,7 +17,8 @@ from events.appends import (
     PreparedAppend,
     StreamAppend,
 )
-from events.batch_write import PendingCommand, defer_to_batch
+from events.batch_statements import PendingCommand
+from events.batch_write import defer_to_batch
 from events.envelope import GENESIS_HASH, utc_now
 from events.group_commit import GroupCommitter
 from events.store import EventStore
