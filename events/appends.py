@@ -86,7 +86,9 @@ class StoredResponse:
 
 
 TransactionHook = Callable[[asyncpg.Connection, list["AppendResult"]], Awaitable[None]]
-"""Work that must commit or roll back with the events (a side table, an inline read model)."""
+"""Work that must commit or roll back with the events (a side table, an inline read model).
+It runs in a batch's transaction, beside other commands' work; when the batch goes a second
+time (events/batch_write.py) it runs again, so it must do nothing outside the transaction."""
 
 
 class IdempotencyRace(Exception):

@@ -10,8 +10,9 @@ that command's rows out and costs the others nothing.
 Apart (the one retry): anything else that fails the transaction (a writer outside this process
 took a version first, a duplicate event id, a hook that raised, an idempotency key another
 process stored first) rolls it back, and the batch goes again with a savepoint per command, so
-that the one that fails fails alone. That is slower (three round trips per command instead of a
-few per batch, measured in the issue note), so it is only the fallback.
+that the one that fails fails alone. That costs three round trips per command instead of six
+per batch: measured through the Ledger (register-site, a key, both inline read models), 0.3 to
+0.5 x the commands/s of the together way at 8 and 32 writers, so it is only the fallback.
 """
 
 from __future__ import annotations

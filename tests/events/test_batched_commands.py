@@ -7,12 +7,16 @@ store busy until every command has queued, so the batch is the same on every run
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 import httpx
+from fastapi import FastAPI
 
 import projections
 from events.store import EventStore
@@ -22,20 +26,26 @@ from service.app import create_app
 from service.settings import Settings
 from service.workflows.schemas import REGISTER_EXAMPLE
 from tests.conftest import ScratchDatabase, TokenFactory
-from tests.events.blocking import RAW_INSERT, held, until, until_waiting_on_a_lock
+from tests.events.blocking import RAW_INSERT, RAW_KEY, held, until, until_waiting_on_a_lock
 from tests.support import bearer, new_events, site_body
 
 GATE = "gate-1"
 
 
 @asynccontextmanager
-async def _served(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, EventStore]]:
+async def _app(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
     """An app of its own (one process of the service), without projection runners."""
     app = create_app(settings.model_copy(update={"run_projections": False}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as http:
-            yield http, app.state.ledger.store
+            yield http, app
+
+
+@asynccontextmanager
+async def _served(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, EventStore]]:
+    async with _app(settings) as (http, app):
+        yield http, app.state.ledger.store
 
 
 @asynccontextmanager
@@ -180,3 +190,46 @@ async def test_refused_commands_in_a_batch_leave_the_others_committed(
     )
     assert doomed_events == 0
     assert await pool.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = 'doomed'") == 0
+
+
+async def test_a_key_stored_first_by_another_process_gets_its_answer_in_a_batch(
+    settings: Settings, token: TokenFactory, pool: asyncpg.Pool
+) -> None:
+    """Another process stores the answer to the same request and key while this one's batch
+    waits on the key: that command answers the stored reply; the rest of the batch commits."""
+    body = json.dumps(site_body("race-shop")).encode()
+    stored = {"event_ids": [], "stream_id": "site-race-shop", "stream_version": 1, "position": 7}
+    headers = {**bearer(token(sites=("*",))), "Content-Type": "application/json"}
+    async with _app(settings) as (http, app):
+        message = b"POST /v1/sites\n" + body
+        request_hash = hmac.new(app.state.request_hash_key, message, hashlib.sha256).digest()
+        elsewhere = ("ledger:alice", "race-1", request_hash, json.dumps(stored))
+        store = app.state.ledger.store
+        async with held(pool, RAW_KEY, *elsewhere, commit=True):
+            async with _gate(pool, store):
+                race = asyncio.create_task(
+                    http.post(
+                        "/v1/sites", content=body, headers={**headers, "Idempotency-Key": "race-1"}
+                    )
+                )
+                others = [
+                    asyncio.create_task(
+                        http.post(
+                            "/v1/sites",
+                            json=site_body(f"shop-{n}"),
+                            headers={**bearer(token(sites=("*",))), "Idempotency-Key": f"k-{n}"},
+                        )
+                    )
+                    for n in range(7)
+                ]
+                await until(lambda: store.commands_waiting == 8, "all commands queued")
+            # The batch's idempotency INSERT waits on the other process's key.
+            await until_waiting_on_a_lock(pool)
+        answered = await race
+        assert answered.status_code == 201
+        assert answered.headers["idempotent-replayed"] == "true"
+        assert answered.json() == stored
+        assert [(await o).status_code for o in others] == [201] * 7
+    assert (
+        await pool.fetchval("SELECT count(*) FROM events WHERE stream_id = 'site-race-shop'") == 0
+    )
