@@ -86,7 +86,9 @@ class StoredResponse:
 
 
 TransactionHook = Callable[[asyncpg.Connection, list["AppendResult"]], Awaitable[None]]
-"""Work that must commit or roll back with the events (a side table, an inline read model)."""
+"""Work that must commit or roll back with the events (a side table, an inline read model).
+It runs in a batch's transaction, beside other commands' work; when the batch goes a second
+time (events/batch_write.py) it runs again, so it must do nothing outside the transaction."""
 
 
 class IdempotencyRace(Exception):
@@ -106,6 +108,20 @@ class StreamClash(Exception):
 EventRow = tuple[UUID, int, str, int, str, str, datetime, bytes, bytes]
 """event_id, stream_version, type, schema_version, data, metadata, occurred_at, prev_hash, hash:
 the per-event columns of an insert, with data and metadata as JSON text."""
+
+EVENT_ROW_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("event_id", "uuid"),
+    ("stream_version", "int"),
+    ("type", "text"),
+    ("schema_version", "int"),
+    ("data", "jsonb"),
+    ("metadata", "jsonb"),
+    ("occurred_at", "timestamptz"),
+    ("prev_hash", "bytea"),
+    ("hash", "bytea"),
+)
+"""EventRow's fields as `events` columns with their SQL types, in order: the insert statement is
+built from this, so a new per-event column is added here, in EventRow and in chained_rows."""
 
 
 def chained_rows(
@@ -147,9 +163,42 @@ def chained_rows(
 
 
 def event_columns(rows: Sequence[EventRow]) -> list[list[Any]]:
-    """The rows as one list per column, the shape `unnest` takes (nine lists, even for none)."""
-    columns: list[list[Any]] = [[] for _ in range(9)]
+    """The rows as one list per column, the shape `unnest` takes (one list per entry of
+    EVENT_ROW_COLUMNS, even for no rows)."""
+    columns: list[list[Any]] = [[] for _ in EVENT_ROW_COLUMNS]
     for row in rows:
         for column, value in zip(columns, row, strict=True):
             column.append(value)
     return columns
+
+
+@dataclass(frozen=True)
+class PreparedAppend:
+    """One stream's part of a command, hashed onto the version it builds on."""
+
+    item: StreamAppend
+    base_version: int
+    base_hash: bytes
+    rows: list[EventRow]
+    head_hash: bytes
+    recorded_at: datetime
+
+    @classmethod
+    def build(
+        cls, item: StreamAppend, version: int, prev: bytes, recorded_at: datetime
+    ) -> PreparedAppend:
+        rows, head_hash = chained_rows(item, version, prev, recorded_at)
+        return cls(item, version, prev, rows, head_hash, recorded_at)
+
+    def result(self, positions: list[int], transaction_id: int) -> AppendResult:
+        """What its caller gets once its rows are in, at these positions (in version order)."""
+        return AppendResult(
+            stream_id=self.item.stream_id,
+            stream_version=self.base_version + len(self.item.events),
+            event_ids=[event.event_id for event in self.item.events],
+            positions=positions,
+            transaction_id=transaction_id,
+            head_hash=self.head_hash,
+            request=self.item,
+            recorded_at=self.recorded_at,
+        )

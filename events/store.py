@@ -22,13 +22,14 @@ from events.appends import AppendResult as AppendResult
 from events.appends import GlobalPosition as GlobalPosition
 from events.appends import IdempotencyClaim as IdempotencyClaim
 from events.appends import IdempotencyRace as IdempotencyRace
+from events.appends import PreparedAppend, StreamClash
 from events.appends import StoredResponse as StoredResponse
 from events.appends import StreamAppend as StreamAppend
-from events.appends import StreamClash, chained_rows, event_columns
 from events.appends import TransactionHook as TransactionHook
+from events.batch_statements import PendingCommand
 from events.envelope import GENESIS_HASH, NewEvent, StoredEvent, utc_now
 from events.errors import IdempotencyKeyReused, VersionConflict
-from events.group_commit import STREAM_VERSION_KEY, GroupCommitter, PendingAppend
+from events.group_commit import GroupCommitter
 
 NOTIFY_CHANNEL = "ledger_events"
 NOTIFY_INTERVAL = 0.01
@@ -36,25 +37,6 @@ NOTIFY_INTERVAL = 0.01
 STORED_COLUMNS = """position, transaction_id::text::bigint AS transaction_id, event_id, stream_id,
     stream_type, stream_version, site_id, agency_id, type, schema_version, data::text AS data,
     metadata::text AS metadata, occurred_at, recorded_at, prev_hash, hash"""
-
-# The guard makes a caller-supplied head safe: the event at the expected version must exist
-# with that hash (history is immutable, so it cannot have changed since the caller read it);
-# the unique (stream_id, stream_version) catches everyone who appended after it.
-_INSERT = """
-INSERT INTO events (event_id, stream_id, stream_type, stream_version, site_id, agency_id,
-                    type, schema_version, data, metadata, occurred_at, recorded_at,
-                    prev_hash, hash)
-SELECT e.event_id, $2, $3, e.stream_version, $4, $5, e.type, e.schema_version,
-       e.data::jsonb, e.metadata::jsonb, e.occurred_at, $1, e.prev_hash, e.hash
-FROM unnest($6::uuid[], $7::int[], $8::text[], $9::int[], $10::text[], $11::text[],
-            $12::timestamptz[], $13::bytea[], $14::bytea[])
-     AS e(event_id, stream_version, type, schema_version, data, metadata, occurred_at,
-          prev_hash, hash)
-WHERE $15::int = 0 OR EXISTS (
-    SELECT 1 FROM events h WHERE h.stream_id = $2 AND h.stream_version = $15 AND h.hash = $16)
-ORDER BY e.stream_version
-RETURNING position, stream_version, transaction_id::text::bigint AS transaction_id
-"""
 
 
 async def _stream_base(
@@ -117,44 +99,36 @@ class EventStore:
         idempotency: IdempotencyClaim | None = None,
         within: TransactionHook | None = None,
     ) -> list[AppendResult]:
-        """Append to several streams in one transaction: all of them land, or none."""
+        """Append to several streams in one transaction: all of them land, or none.
+
+        Concurrent calls share a transaction and its commit (events/group_commit.py); `within`
+        runs in it, after the events are in and before the commit."""
         recorded_at = utc_now()
         try:
-            results = await self._append_all(appends, recorded_at, idempotency, within)
+            # The head reads (when the caller did not bring them) and the hashing happen here,
+            # in the caller's task, while the batch before is in flight.
+            prepared = [await self._prepare(item, recorded_at) for item in appends]
+            results = await self._committer.submit(PendingCommand(prepared, idempotency, within))
         except StreamClash as clash:
-            # Asked only now, with the connection back in the pool: under load a second
-            # connection held inside the failed transaction could wait for a pool that is empty.
+            # Asked only now, on a connection of its own: the batch's has gone on to the next.
             current = await self.stream_version(clash.stream_id)
             raise VersionConflict(clash.stream_id, clash.expected, current) from None
         self._wake_subscribers()
         return results
 
-    async def _append_all(
-        self,
-        appends: Sequence[StreamAppend],
-        recorded_at: datetime,
-        idempotency: IdempotencyClaim | None,
-        within: TransactionHook | None,
-    ) -> list[AppendResult]:
-        if len(appends) == 1 and appends[0].events and idempotency is None and within is None:
-            # One INSERT statement is atomic by itself: no BEGIN/COMMIT round trips, and
-            # concurrent callers' statements can be one (events/group_commit.py).
-            return [await self._append_alone(appends[0], recorded_at)]
-        async with self.pool.acquire() as conn, conn.transaction():
-            results = [await self._append_one(conn, item, recorded_at) for item in appends]
-            if within is not None:
-                await within(conn, results)
-            if idempotency is not None:
-                await self._store_response(conn, idempotency, results)
-        return results
+    @property
+    def transactions_committed(self) -> int:
+        """Append transactions this store committed: fewer than appends when they batch."""
+        return self._committer.writer.transactions
 
-    async def _append_alone(self, item: StreamAppend, recorded_at: datetime) -> AppendResult:
-        # The head read (when the caller did not bring it) and the hashing happen here, in the
-        # caller's task, while the batch before is in flight.
+    @property
+    def commands_waiting(self) -> int:
+        """Appends queued behind the batch in flight: how far writers are ahead of commits."""
+        return len(self._committer.queue)
+
+    async def _prepare(self, item: StreamAppend, recorded_at: datetime) -> PreparedAppend:
         version, prev = await _stream_base(self.pool, item)
-        rows, head_hash = chained_rows(item, version, prev, recorded_at)
-        pending = PendingAppend(item, version, prev, rows, head_hash, recorded_at)
-        return await self._committer.append(pending)
+        return PreparedAppend.build(item, version, prev, recorded_at)
 
     def _wake_subscribers(self) -> None:
         """NOTIFY after commit, coalesced: at most one per NOTIFY_INTERVAL per process.
@@ -178,58 +152,6 @@ class EventStore:
                 return
             # Under load one wake-up covers many appends; subscribers read whole batches.
             await asyncio.sleep(NOTIFY_INTERVAL)
-
-    async def _append_one(
-        self, conn: asyncpg.Connection, item: StreamAppend, recorded_at: datetime
-    ) -> AppendResult:
-        version, prev = await _stream_base(conn, item)
-        rows, head_hash = chained_rows(item, version, prev, recorded_at)
-        try:
-            inserted = await conn.fetch(
-                _INSERT,
-                recorded_at,
-                item.stream_id,
-                item.stream_type,
-                item.site_id,
-                item.agency_id,
-                *event_columns(rows),
-                version,
-                prev,
-            )
-        except asyncpg.UniqueViolationError as clash:
-            if clash.constraint_name != STREAM_VERSION_KEY:
-                raise
-            inserted = []
-        if len(inserted) != len(item.events):
-            # A concurrent writer took this version first, or the stream is not where the
-            # caller thought it was.
-            raise StreamClash(item.stream_id, item.expected_version)
-        return AppendResult(
-            stream_id=item.stream_id,
-            stream_version=version + len(item.events),
-            event_ids=[event.event_id for event in item.events],
-            positions=[row["position"] for row in inserted],
-            transaction_id=inserted[0]["transaction_id"] if inserted else 0,
-            head_hash=head_hash,
-            request=item,
-            recorded_at=recorded_at,
-        )
-
-    async def _store_response(
-        self, conn: asyncpg.Connection, claim: IdempotencyClaim, results: list[AppendResult]
-    ) -> None:
-        try:
-            await conn.execute(
-                "INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response) "
-                "VALUES ($1, $2, $3, $4, $5::jsonb)",
-                claim.scope,
-                claim.key,
-                claim.request_hash,
-                claim.status_code,
-                json.dumps(claim.respond(results)),
-            )
-        except asyncpg.UniqueViolationError:
-            raise IdempotencyRace(claim.key) from None
 
     async def stored_response(
         self, scope: str, key: str, request_hash: bytes

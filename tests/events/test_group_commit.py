@@ -17,14 +17,8 @@ from events.envelope import NewEvent
 from events.errors import VersionConflict
 from events.integrity import verify_stream
 from events.store import EventStore
+from tests.events.blocking import RAW_INSERT, held, until_waiting_on_a_lock
 from tests.support import new_events
-
-_RAW_INSERT = """
-INSERT INTO events (event_id, stream_id, stream_type, stream_version, type, schema_version,
-                    data, metadata, occurred_at, recorded_at, prev_hash, hash)
-VALUES (gen_random_uuid(), $1, 'blocker', $2, 'Blocked', 1, '{}', '{}', now(), now(),
-        decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'))
-"""
 
 
 async def _check(store: EventStore, result: AppendResult) -> None:
@@ -46,14 +40,6 @@ async def _transactions(pool: asyncpg.Pool, prefix: str) -> int:
     return int(count)
 
 
-async def _lock_waiters(pool: asyncpg.Pool) -> int:
-    count = await pool.fetchval(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    return int(count)
-
-
 @asynccontextmanager
 async def _blocked_batch(
     pool: asyncpg.Pool, store: EventStore, stream_id: str, commit: bool, companions: int = 0
@@ -62,10 +48,7 @@ async def _blocked_batch(
     to that stream and `companions` appends to fresh streams waits on the unique key. The block
     lifts when the context ends: committed (the batch's statement fails) or rolled back (it
     lands whole). Yields the batch's tasks, the blocked append first."""
-    async with pool.acquire() as blocker:
-        tx = blocker.transaction()
-        await tx.start()
-        await blocker.execute(_RAW_INSERT, stream_id, 1)
+    async with held(pool, RAW_INSERT, stream_id, 1, commit=commit):
         # Created in one turn of the event loop, so they queue together and go as one batch.
         batch = [
             asyncio.create_task(store.append(stream_id, 0, new_events(1), stream_type="gc")),
@@ -76,16 +59,8 @@ async def _blocked_batch(
                 for n in range(companions)
             ),
         ]
-        for _ in range(200):
-            if await _lock_waiters(pool):
-                break
-            await asyncio.sleep(0.01)
-        else:
-            raise AssertionError("the flusher never waited on the blocking row")
-        try:
-            yield batch
-        finally:
-            await (tx.commit() if commit else tx.rollback())
+        await until_waiting_on_a_lock(pool)
+        yield batch
 
 
 async def test_concurrent_appends_share_transactions_and_each_gets_its_own_result(
