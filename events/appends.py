@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from events.envelope import NewEvent, chain_hash, envelope_fields
+from events.keys import sign_event
 
 
 @dataclass(frozen=True, order=True)
@@ -103,9 +104,9 @@ class StreamClash(Exception):
         self.expected = expected
 
 
-EventRow = tuple[UUID, int, str, int, str, str, datetime, bytes, bytes]
-"""event_id, stream_version, type, schema_version, data, metadata, occurred_at, prev_hash, hash:
-the per-event columns of an insert, with data and metadata as JSON text."""
+EventRow = tuple[UUID, int, str, int, str, str, datetime, bytes, bytes, bytes]
+"""event_id, stream_version, type, schema_version, data, metadata, occurred_at, prev_hash, hash,
+signature: the per-event columns of an insert, with data and metadata as JSON text."""
 
 
 def chained_rows(
@@ -140,6 +141,9 @@ def chained_rows(
                 event.occurred_at,
                 prev,
                 digest,
+                # The writer key's signature: a row inserted with database credentials alone
+                # cannot carry one (hash_version comes from the column's default, 2).
+                sign_event(digest),
             )
         )
         prev = digest
@@ -147,8 +151,8 @@ def chained_rows(
 
 
 def event_columns(rows: Sequence[EventRow]) -> list[list[Any]]:
-    """The rows as one list per column, the shape `unnest` takes (nine lists, even for none)."""
-    columns: list[list[Any]] = [[] for _ in range(9)]
+    """The rows as one list per column, the shape `unnest` takes (ten lists, even for none)."""
+    columns: list[list[Any]] = [[] for _ in range(10)]
     for row in rows:
         for column, value in zip(columns, row, strict=True):
             column.append(value)

@@ -40,15 +40,16 @@ STREAM_VERSION_KEY = "events_stream_version_key"
 _INSERT_BATCH = """
 INSERT INTO events (event_id, stream_id, stream_type, stream_version, site_id, agency_id,
                     type, schema_version, data, metadata, occurred_at, recorded_at,
-                    prev_hash, hash)
+                    prev_hash, hash, signature)
 SELECT e.event_id, e.stream_id, e.stream_type, e.stream_version, e.site_id, e.agency_id,
        e.type, e.schema_version, e.data::jsonb, e.metadata::jsonb, e.occurred_at,
-       e.recorded_at, e.prev_hash, e.hash
+       e.recorded_at, e.prev_hash, e.hash, e.signature
 FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[],
-            $7::timestamptz[], $8::bytea[], $9::bytea[], $10::text[], $11::text[], $12::text[],
-            $13::text[], $14::timestamptz[], $15::int[], $16::bytea[]) WITH ORDINALITY
+            $7::timestamptz[], $8::bytea[], $9::bytea[], $10::bytea[], $11::text[], $12::text[],
+            $13::text[], $14::text[], $15::timestamptz[], $16::int[], $17::bytea[])
+     WITH ORDINALITY
      AS e(event_id, stream_version, type, schema_version, data, metadata, occurred_at,
-          prev_hash, hash, stream_id, stream_type, site_id, agency_id, recorded_at,
+          prev_hash, hash, signature, stream_id, stream_type, site_id, agency_id, recorded_at,
           base_version, base_hash, seq)
 WHERE (e.base_version = 0
        OR (SELECT h.hash FROM events h
@@ -265,7 +266,7 @@ def _outcome(pending: PendingAppend, rows: list[asyncpg.Record]) -> AppendResult
 
 def _columns(batch: list[PendingAppend]) -> list[list[Any]]:
     """One list per parameter of _INSERT_BATCH: the event's columns, then its append's."""
-    columns: list[list[Any]] = [[] for _ in range(16)]
+    columns: list[list[Any]] = [[] for _ in range(17)]
     for pending in batch:
         item = pending.item
         shared = (

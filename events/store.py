@@ -33,7 +33,7 @@ NOTIFY_INTERVAL = 0.01
 
 STORED_COLUMNS = """position, transaction_id::text::bigint AS transaction_id, event_id, stream_id,
     stream_type, stream_version, site_id, agency_id, type, schema_version, data::text AS data,
-    metadata::text AS metadata, occurred_at, recorded_at, prev_hash, hash"""
+    metadata::text AS metadata, occurred_at, recorded_at, prev_hash, hash, hash_version, signature"""
 
 # The guard makes a caller-supplied head safe: the event at the expected version must exist
 # with that hash (history is immutable, so it cannot have changed since the caller read it);
@@ -41,15 +41,15 @@ STORED_COLUMNS = """position, transaction_id::text::bigint AS transaction_id, ev
 _INSERT = """
 INSERT INTO events (event_id, stream_id, stream_type, stream_version, site_id, agency_id,
                     type, schema_version, data, metadata, occurred_at, recorded_at,
-                    prev_hash, hash)
+                    prev_hash, hash, signature)
 SELECT e.event_id, $2, $3, e.stream_version, $4, $5, e.type, e.schema_version,
-       e.data::jsonb, e.metadata::jsonb, e.occurred_at, $1, e.prev_hash, e.hash
+       e.data::jsonb, e.metadata::jsonb, e.occurred_at, $1, e.prev_hash, e.hash, e.signature
 FROM unnest($6::uuid[], $7::int[], $8::text[], $9::int[], $10::text[], $11::text[],
-            $12::timestamptz[], $13::bytea[], $14::bytea[])
+            $12::timestamptz[], $13::bytea[], $14::bytea[], $15::bytea[])
      AS e(event_id, stream_version, type, schema_version, data, metadata, occurred_at,
-          prev_hash, hash)
-WHERE $15::int = 0 OR EXISTS (
-    SELECT 1 FROM events h WHERE h.stream_id = $2 AND h.stream_version = $15 AND h.hash = $16)
+          prev_hash, hash, signature)
+WHERE $16::int = 0 OR EXISTS (
+    SELECT 1 FROM events h WHERE h.stream_id = $2 AND h.stream_version = $16 AND h.hash = $17)
 ORDER BY e.stream_version
 RETURNING position, stream_version, transaction_id::text::bigint AS transaction_id
 """
