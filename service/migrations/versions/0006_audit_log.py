@@ -24,7 +24,8 @@ CREATE TABLE merkle_logs (
     log_id      integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     agency_id   text UNIQUE,
     origin      text NOT NULL UNIQUE,
-    tree_size   bigint NOT NULL DEFAULT 0
+    tree_size   bigint NOT NULL DEFAULT 0,
+    signed_from bigint
 );
 CREATE UNIQUE INDEX merkle_one_platform_log ON merkle_logs ((agency_id IS NULL))
     WHERE agency_id IS NULL;
