@@ -14,6 +14,8 @@ from fastapi.routing import APIRoute
 import projections
 from events.store import EventStore
 from service import metrics
+from service.audit import keys as audit_keys
+from service.audit import routes as audit
 from service.auth.keyring import JwksSource, SiteKeySource
 from service.auth.tokens import KeySource, TokenVerifier
 from service.database import check_schema, create_pool
@@ -49,6 +51,7 @@ ROUTERS: list[APIRouter] = [
     workflows.router,
     incidents.router,
     playbooks.router,
+    audit.router,
 ]
 
 
@@ -75,6 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             app.state.verifier = TokenVerifier(settings, key_sources(settings, pool))
             supervisor = Supervisor(pool, settings.projection_poll_seconds)
+            app.state.sealer = audit_keys.sealer(pool, settings)
+            if settings.run_sealer:
+                supervisor.runners.append(app.state.sealer)  # type: ignore[arg-type]
             if settings.run_projections:
                 supervisor.start()
             try:
@@ -99,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.background = set()
     app.state.playbook_signer = PlaybookSigner.from_settings(settings)
+    audit_keys.install(settings)
+    app.state.log_keyring = audit_keys.keyring(settings)
     app.state.request_hash_key = hashlib.sha256(
         b"sophmate-ledger idempotency\n" + settings.jwt_secret.encode()
     ).digest()

@@ -51,15 +51,17 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _work(url: str, settings: Settings) -> int:
     from projections import ALL
+    from service.audit import keys as audit_keys
     from service.read_models.supervisor import Supervisor
 
     # Each runner holds a connection for its lock while it steps on another.
-    async with runtime_pool(url, settings, max_size=2 * len(ALL) + 2) as pool:
+    async with runtime_pool(url, settings, max_size=2 * len(ALL) + 4) as pool:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         supervisor = Supervisor(pool, settings.projection_poll_seconds)
+        supervisor.runners.append(audit_keys.sealer(pool, settings))  # type: ignore[arg-type]
         supervisor.start()
         log.info("worker started", extra={"projections": [p.name for p in ALL]})
         try:
