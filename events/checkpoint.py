@@ -1,6 +1,6 @@
 """C2SP checkpoints as signed notes (c2sp.org/tlog-checkpoint, c2sp.org/signed-note).
 
-    <origin>\\n<tree size>\\n<base64 root>\\n\\n— <key name> <base64(key ID || Ed25519 signature)>\\n
+    <origin> NL <tree size> NL <base64 root> NL NL — <key name> <base64(key ID || signature)> NL
 
 The key name is the log's origin, so each log has its own key ID under the one ledger key, and a
 verifier with the keyring of current and retired public keys verifies checkpoints from before

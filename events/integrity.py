@@ -24,7 +24,7 @@ _V1_KEYS = (
     "event_id", "stream_id", "stream_type", "stream_version", "site_id", "agency_id", "type",
     "schema_version", "data", "metadata", "occurred_at", "recorded_at",
 )  # fmt: skip
-_V2_KEYS = tuple(k for k in _V1_KEYS if k != "data") + ("data_hash", "hash_version")
+_V2_KEYS = (*tuple(k for k in _V1_KEYS if k != "data"), "data_hash", "hash_version")
 
 
 @dataclass(frozen=True)

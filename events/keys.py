@@ -17,7 +17,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 ED25519 = b"\x01"
 """The signed-note signature type byte of Ed25519."""
 
-DEVELOPMENT_SEED = hashlib.sha256(b"sophmate-ledger development signing key, never production").digest()
+DEVELOPMENT_SEED = hashlib.sha256(
+    b"sophmate-ledger development signing key, never production"
+).digest()
 """The key of a ledger that was given none (production refuses to start without one): public,
 like the development JWT secret, so that development data verifies across restarts."""
 
@@ -55,7 +57,9 @@ def parse_public_key(text: str) -> bytes:
             raise KeyFormatError("the verifier key's ID does not match its name and key")
         return raw[1:]
     try:
-        raw = base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4))
+        raw = base64.urlsafe_b64decode(
+            text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4)
+        )
     except (binascii.Error, ValueError):
         raise KeyFormatError("a public key is a verifier key or 32 bytes in base64") from None
     if len(raw) != 32:
@@ -96,7 +100,9 @@ class Keyring:
                 raise ValueError("an Ed25519 public key is 32 bytes")
             if public not in self.publics:
                 self.publics.append(public)
-        self._loaded = {public: Ed25519PublicKey.from_public_bytes(public) for public in self.publics}
+        self._loaded = {
+            public: Ed25519PublicKey.from_public_bytes(public) for public in self.publics
+        }
         self._by_id: dict[tuple[str, bytes], list[bytes]] = {}
 
     @classmethod

@@ -182,8 +182,9 @@ class Sealer:
             entry.leaves.clear()
             await write_tiles(conn, entry.log_id, entry.edge.take_changes())
             await conn.execute(
-                "UPDATE merkle_logs SET tree_size = $2::bigint, signed_from = coalesce(signed_from, "
-                "CASE WHEN $3 THEN $2::bigint - 1 END) WHERE log_id = $1",
+                "UPDATE merkle_logs SET tree_size = $2::bigint, "
+                "signed_from = coalesce(signed_from, CASE WHEN $3 THEN $2::bigint - 1 END) "
+                "WHERE log_id = $1",
                 entry.log_id,
                 entry.edge.size,
                 entry.verifier.signed_seen,
@@ -215,7 +216,11 @@ class Sealer:
             return
         log.error(
             "INTEGRITY ALARM: a sealed event does not verify",
-            extra={"origin": entry.origin, "leaf_index": problem.leaf_index, "reason": problem.reason},
+            extra={
+                "origin": entry.origin,
+                "leaf_index": problem.leaf_index,
+                "reason": problem.reason,
+            },
         )
         self.status.last_failure = problem
         await conn.execute(
@@ -259,7 +264,9 @@ class Sealer:
     async def run(self) -> None:
         """Lead when the lock is free, else stand by; follow the log until stopped."""
         async with self.pool.acquire() as lock_conn:
-            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", LOCK_KEY):
+            while not await lock_conn.fetchval(
+                "SELECT pg_try_advisory_lock(hashtext($1))", LOCK_KEY
+            ):
                 if self.stopping.is_set():
                     return
                 await self._pause()
@@ -296,13 +303,16 @@ class Sealer:
         ]
         return max(0.0, min([self.poll_seconds, *pending]))
 
-    async def _pause(self, wake: asyncio.Event | None = None, timeout: float | None = None) -> None:
+    async def _pause(
+        self, wake: asyncio.Event | None = None, wait_seconds: float | None = None
+    ) -> None:
         waits = [asyncio.ensure_future(self.stopping.wait())]
         if wake is not None:
             waits.append(asyncio.ensure_future(wake.wait()))
         try:
             await asyncio.wait(
-                waits, timeout=self.poll_seconds if timeout is None else timeout,
+                waits,
+                timeout=self.poll_seconds if wait_seconds is None else wait_seconds,
                 return_when="FIRST_COMPLETED",
             )
         finally:

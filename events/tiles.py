@@ -55,7 +55,9 @@ class TileSet:
         return subtree_of_hashes(hashes)
 
 
-async def read_tiles(db: asyncpg.Connection | asyncpg.Pool, log_id: int, nodes: Iterable[Node]) -> TileSet:
+async def read_tiles(
+    db: asyncpg.Connection | asyncpg.Pool, log_id: int, nodes: Iterable[Node]
+) -> TileSet:
     keys = sorted({tile_for(node)[0] for node in nodes})
     if not keys:
         return TileSet({})
@@ -120,7 +122,7 @@ class Edge:
             value = subtree_of_hashes(hashes)
             self.partial[level] = []
             level += 1
-            if (self.size + 1) % (WIDTH ** level):
+            if (self.size + 1) % (WIDTH**level):
                 break
         self.size += 1
 

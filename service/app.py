@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             supervisor = Supervisor(pool, settings.projection_poll_seconds)
             app.state.sealer = audit_keys.sealer(pool, settings)
             if settings.run_sealer:
-                supervisor.runners.append(app.state.sealer)  # type: ignore[arg-type]
+                supervisor.runners.append(app.state.sealer)
             if settings.run_projections:
                 supervisor.start()
             try:

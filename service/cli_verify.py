@@ -14,9 +14,16 @@ import argparse
 import asyncio
 import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from events.keys import Keyring, KeyFormatError, parse_public_key
+from events.keys import KeyFormatError, Keyring, parse_public_key
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from service.audit.verify import Outcome
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,9 +41,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def read_keyring(values: list[str]) -> Keyring:
-    publics = []
+    publics: list[bytes] = []
     for value in values:
-        lines = open(value, encoding="utf-8").read().split() if os.path.isfile(value) else [value]
+        lines = (
+            Path(value).read_text(encoding="utf-8").split() if os.path.isfile(value) else [value]
+        )
         publics.extend(parse_public_key(line) for line in lines if line.strip())
     return Keyring(publics)
 
@@ -49,17 +58,23 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
         if args.database:
             from service.audit.keys import keyring as settings_keyring
 
-            keyring = read_keyring(args.public_key) if args.public_key else settings_keyring(settings)
+            keyring = (
+                read_keyring(args.public_key) if args.public_key else settings_keyring(settings)
+            )
         elif not args.export or not args.public_key:
             console.print("verify needs EXPORT and --public-key, or --database")
             return 2
         else:
             keyring = read_keyring(args.public_key)
-        older = open(args.checkpoint, encoding="utf-8").read() if args.checkpoint else None
+        older = Path(args.checkpoint).read_text(encoding="utf-8") if args.checkpoint else None
     except (OSError, KeyFormatError) as error:
         console.print(f"unusable argument: {error}")
         return 2
-    outcomes = _database(settings, keyring, console) if args.database else [_file(args.export, keyring, older, console)]
+    outcomes = (
+        _database(settings, keyring, console)
+        if args.database
+        else [_file(args.export, keyring, older, console)]
+    )
     bad = [o for o in outcomes if not o.ok]
     for outcome in outcomes:
         if outcome.problem is None:
@@ -71,30 +86,33 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if bad else 0
 
 
-def _file(path: str, keyring: Keyring, older: str | None, console: object) -> object:
+def _file(path: str, keyring: Keyring, older: str | None, console: Console) -> Outcome:
     from rich.progress import Progress
 
     from service.audit.verify import verify_export
 
-    size = os.path.getsize(path)
-    with Progress(console=console, transient=True) as progress, open(path, encoding="utf-8") as lines:  # type: ignore[arg-type]
+    with (
+        Progress(console=console, transient=True) as progress,
+        open(path, encoding="utf-8") as lines,
+    ):
         task = progress.add_task("verifying", total=None)
         outcome = verify_export(lines, keyring, older, lambda n: progress.advance(task, n))
-        del size
     return outcome
 
 
-def _database(settings: Settings, keyring: Keyring, console: object) -> list[object]:
+def _database(settings: Settings, keyring: Keyring, console: Console) -> list[Outcome]:
     from rich.progress import Progress
 
     from service.audit.verify import verify_database
     from service.cli_database import database_urls, runtime_pool
 
-    async def run(url: str) -> list[object]:
+    async def run(url: str) -> list[Outcome]:
         async with runtime_pool(url, settings, max_size=2) as pool:
-            with Progress(console=console, transient=True) as progress:  # type: ignore[arg-type]
+            with Progress(console=console, transient=True) as progress:
                 task = progress.add_task("verifying the live log", total=None)
-                return list(await verify_database(pool, keyring, lambda n: progress.advance(task, n)))
+                return list(
+                    await verify_database(pool, keyring, lambda n: progress.advance(task, n))
+                )
 
     with database_urls(settings) as (_, app_url):
         return asyncio.run(run(app_url))

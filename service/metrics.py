@@ -45,6 +45,17 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.verified_tree_size = Gauge(
+            "ledger_verified_tree_size",
+            "Leaves the sealer has verified, all logs.",
+            registry=self.registry,
+        )
+        self.integrity_failures = Gauge(
+            "ledger_integrity_failures",
+            "Sealed leaves that did not verify.",
+            registry=self.registry,
+        )
+
     def observe_command(self, operation_id: str, types: list[str], seconds: float) -> None:
         self.command_seconds.labels(operation_id).observe(seconds)
         for type_ in types:
@@ -82,4 +93,9 @@ async def metrics(request: Request) -> Response:
     for name, entry in (await projection_lag(state.pool)).items():
         if isinstance(entry["lag"], int):
             state.metrics.projection_lag.labels(name).set(entry["lag"])
+    from service.audit.status import integrity
+
+    report = await integrity(state.pool)
+    state.metrics.verified_tree_size.set(report["verified_tree_size"])
+    state.metrics.integrity_failures.set(report["failures"])
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -16,8 +16,9 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from events import merkle
 from events.errors import InvalidCommand, NotFound
 from events.keys import EVENT_KEY_NAME, Keyring
+from events.merkle import HASH_SIZE
 from events.sealer import PLATFORM
-from events.tiles import HASH_SIZE, WIDTH, tile_path_index
+from events.tiles import WIDTH, tile_path_index
 from service.audit import queries
 from service.audit.queries import LogRow
 from service.audit.schemas import ConsistencyProof, InclusionProof, LogKeys, Receipt
@@ -27,7 +28,9 @@ from service.history.formats import ndjson_records
 from service.tenancy import Tenant, require_access
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-LogName = Annotated[str, Path(min_length=1, max_length=200, description="An agency id, or `platform`.")]
+LogName = Annotated[
+    str, Path(min_length=1, max_length=200, description="An agency id, or `platform`.")
+]
 TEXT = "text/plain; charset=utf-8"
 OCTETS = "application/octet-stream"
 
@@ -122,7 +125,9 @@ async def get_tile(log: LogName, tile_path: str, who: Caller, request: Request) 
         body = bytes(blob or b"")[: want * HASH_SIZE]
         if len(body) != want * HASH_SIZE:
             raise NotFound("tile not found")
-    return Response(body, media_type=OCTETS, headers={"Cache-Control": "max-age=31536000, immutable"})
+    return Response(
+        body, media_type=OCTETS, headers={"Cache-Control": "max-age=31536000, immutable"}
+    )
 
 
 def _parse_tile(path: str) -> tuple[bool, int, int, int | None]:
@@ -155,7 +160,9 @@ async def get_inclusion_proof(
     event_id: uuid.UUID,
     who: Caller,
     request: Request,
-    tree_size: Annotated[int | None, Query(ge=1, description="Default: the latest checkpoint.")] = None,
+    tree_size: Annotated[
+        int | None, Query(ge=1, description="Default: the latest checkpoint.")
+    ] = None,
 ) -> InclusionProof:
     """An RFC 9162 inclusion proof of the event's leaf in the tree of `tree_size` leaves."""
     found = await _log(request, who, log)
@@ -166,7 +173,9 @@ async def get_inclusion_proof(
     size = _size(tree_size, latest)
     if leaf["leaf_index"] >= size:
         raise InvalidCommand("the event's leaf is not in a tree of that size yet")
-    proof = await queries.inclusion_proof(request.app.state.pool, found.log_id, leaf["leaf_index"], size)
+    proof = await queries.inclusion_proof(
+        request.app.state.pool, found.log_id, leaf["leaf_index"], size
+    )
     root = await queries.root_at(request.app.state.pool, found.log_id, size)
     return InclusionProof(
         origin=found.origin,

@@ -77,7 +77,10 @@ class _Run:
 
 
 def verify_export(
-    lines: Iterable[str], keyring: Keyring, older_note: str | None = None, progress: Progress | None = None
+    lines: Iterable[str],
+    keyring: Keyring,
+    older_note: str | None = None,
+    progress: Progress | None = None,
 ) -> Outcome:
     """An export of `export-audit-log`: its checkpoint, every leaf, the root, and consistency
     with an older checkpoint of the same log when one is given."""
@@ -89,7 +92,9 @@ def verify_export(
     except StopIteration:
         return Outcome("", 0, Problem(None, "the export is empty"))
     except (ValueError, KeyError, TypeError) as error:
-        reason = str(error) if isinstance(error, CheckpointError) else "the first line is no checkpoint"
+        reason = (
+            str(error) if isinstance(error, CheckpointError) else "the first line is no checkpoint"
+        )
         return Outcome("", 0, Problem(None, reason))
     run = _Run(keyring, checkpoint, older)
     for count, line in enumerate(iterator, start=1):
@@ -125,13 +130,16 @@ async def verify_log(
             sealed = record.pop("sealed_entry")
             problem = run.add(record)
             if problem is None and sealed != record["hash"]:
-                problem = Problem(record["leaf_index"], "the event's hash is not the sealed leaf")
+                problem = Problem(run.verifier.size - 1, "the event's hash is not the sealed leaf")
             if problem is not None:
                 return Outcome(log.origin, checkpoint.size, problem)
         if progress is not None:
             progress(len(chunk))
     problem = run.finish()
-    if problem is None and await queries.root_at(pool, log.log_id, checkpoint.size) != checkpoint.root:
+    if (
+        problem is None
+        and await queries.root_at(pool, log.log_id, checkpoint.size) != checkpoint.root
+    ):
         problem = Problem(None, "the stored tiles do not give the checkpoint's root")
     return Outcome(log.origin, checkpoint.size, problem)
 

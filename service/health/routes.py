@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from service.audit.status import integrity
 from service.database import head_revision, schema_revision
 from service.metrics import projection_lag
 
@@ -32,6 +33,7 @@ async def readyz(request: Request) -> JSONResponse:
     ready = checks["database"] == "ok" and current == head
     if ready:
         checks["projections"] = await projection_lag(request.app.state.pool)
+        checks["integrity"] = await integrity(request.app.state.pool)
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},
         status_code=200 if ready else 503,

@@ -26,7 +26,9 @@ def test_edge_root_and_tiles_agree_with_the_rfc_tree() -> None:
         for index in (0, size // 2, size - 1):
             ranges = merkle.inclusion_ranges(index, size)
             proof = merkle.range_hashes(ranges, stored.perfect)
-            merkle.verify_inclusion(index, size, leaves[index], proof, merkle.tree_root(leaves[:size]))
+            merkle.verify_inclusion(
+                index, size, leaves[index], proof, merkle.tree_root(leaves[:size])
+            )
 
 
 @pytest.mark.parametrize(("index", "path"), [(0, "000"), (67, "067"), (1234067, "x001/x234/067")])

@@ -91,7 +91,8 @@ async def test_an_untouched_log_verifies_offline_and_online(
 ) -> None:
     await seal_nine(store, pool)
     outcome = verify_export(await export_lines(pool), KEYRING)
-    assert outcome.problem is None and outcome.size == 9
+    assert outcome.problem is None
+    assert outcome.size == 9
     log = await queries.log_named(pool, AGENCY)
     assert log is not None
     assert (await verify_log(pool, KEYRING, log)).problem is None
@@ -109,11 +110,13 @@ async def test_tampering_is_found_at_its_first_bad_leaf(
     await seal_nine(store, pool)
     await _tamper(database, pool, tamper)
     offline = verify_export(await export_lines(pool), KEYRING)
-    assert offline.problem is not None and offline.problem.leaf_index == bad_leaf, offline
+    assert offline.problem is not None
+    assert offline.problem.leaf_index == bad_leaf, offline
     log = await queries.log_named(pool, AGENCY)
     assert log is not None
     online = await verify_log(pool, KEYRING, log)
-    assert online.problem is not None and online.problem.leaf_index == bad_leaf, online
+    assert online.problem is not None
+    assert online.problem.leaf_index == bad_leaf, online
 
 
 async def test_the_sealer_raises_the_alarm_for_a_forged_row(
@@ -122,7 +125,8 @@ async def test_the_sealer_raises_the_alarm_for_a_forged_row(
     await seal_nine(store, pool)
     await _tamper(database, pool, inserted_row)
     failure = await pool.fetchrow("SELECT leaf_index, reason FROM integrity_failures")
-    assert failure["leaf_index"] == 9 and "signature" in failure["reason"]
+    assert failure["leaf_index"] == 9
+    assert "signature" in failure["reason"]
 
 
 async def test_a_truncated_export_names_its_first_missing_leaf(
@@ -130,7 +134,8 @@ async def test_a_truncated_export_names_its_first_missing_leaf(
 ) -> None:
     await seal_nine(store, pool)
     outcome = verify_export((await export_lines(pool))[:-2], KEYRING)
-    assert outcome.problem is not None and outcome.problem.leaf_index == 7
+    assert outcome.problem is not None
+    assert outcome.problem.leaf_index == 7
 
 
 async def test_a_checkpoint_signed_by_another_key_is_refused(
@@ -139,7 +144,8 @@ async def test_a_checkpoint_signed_by_another_key_is_refused(
     await seal_nine(store, pool)
     lines = await export_lines(pool)
     foreign = verify_export(lines, Keyring([SigningKey(os.urandom(32)).public]))
-    assert foreign.problem is not None and "trusted key" in foreign.problem.reason
+    assert foreign.problem is not None
+    assert "trusted key" in foreign.problem.reason
 
 
 async def test_history_inconsistent_with_an_older_checkpoint_is_refused(
@@ -158,4 +164,5 @@ async def test_history_inconsistent_with_an_older_checkpoint_is_refused(
     other = [merkle.leaf_hash(b"another history"), merkle.leaf_hash(b"as it was first told")]
     rewritten = Checkpoint(log.origin, 2, merkle.tree_root(other)).signed(KEY)
     outcome = verify_export(lines, KEYRING, rewritten)
-    assert outcome.problem is not None and "rewritten" in outcome.problem.reason
+    assert outcome.problem is not None
+    assert "rewritten" in outcome.problem.reason
