@@ -12,7 +12,9 @@ import time
 import uuid
 
 import asyncpg
+from rich.console import Console
 
+from bench.server import bench_database, server
 from events.envelope import NewEvent
 from events.keys import DEVELOPMENT_SEED, Keyring, SigningKey
 from events.sealer import Sealer
@@ -90,3 +92,23 @@ async def _verify_rate(pool: asyncpg.Pool, agency: str) -> float:
     elapsed = time.perf_counter() - start
     assert outcome.problem is None, outcome.problem
     return (len(lines) - 1) / elapsed
+
+
+async def run_seal(server_url: str, seconds: float, console: Console) -> dict[str, float]:
+    """The `make bench` part: a fresh database, the figures printed and returned."""
+    async with bench_database(server_url) as db:
+        figures = await measure_seal(db.app_url, seconds=seconds)
+    console.print(
+        f"sealer: seal lag p99 {figures['seal_lag_p99_ms']:,.0f} ms over "
+        f"{figures['sealed_events']:,.0f} events; verify {figures['verify_events_per_s']:,.0f} "
+        "events/s"
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    import os
+
+    with server() as url:
+        seconds = float(os.environ.get("LEDGER_BENCH_SECONDS", "8"))
+        asyncio.run(run_seal(url, seconds, Console()))

@@ -21,15 +21,16 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import asyncpg
 
 from events.checkpoint import Checkpoint
 from events.envelope import StoredEvent, utc_now
-from events.integrity import LogVerifier, Problem, stream_record
+from events.integrity import LogVerifier, Problem
 from events.keys import Keyring, SigningKey
 from events.merkle import leaf_hash
+from events.seal_checks import Log as _Log
+from events.seal_checks import SealChecks, SealerStatus
 from events.store import NOTIFY_CHANNEL, EventStore, GlobalPosition
 from events.tiles import Edge, write_tiles
 
@@ -42,26 +43,7 @@ def origin_of(prefix: str, agency_id: str | None) -> str:
     return f"{prefix}/{PLATFORM}" if agency_id is None else f"{prefix}/agency/{agency_id}"
 
 
-@dataclass
-class _Log:
-    log_id: int
-    agency_id: str | None
-    origin: str
-    edge: Edge
-    verifier: LogVerifier
-    checkpoint_size: int
-    checkpointed_at: float = float("-inf")
-    leaves: list[tuple[int, object, bytes]] = field(default_factory=list)
-
-
-@dataclass
-class SealerStatus:
-    active: bool = False
-    sealed: int = 0
-    last_failure: Problem | None = None
-
-
-class Sealer:
+class Sealer(SealChecks):
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -164,9 +146,13 @@ class Sealer:
 
     async def _seal(self, conn: asyncpg.Connection, events: list[StoredEvent]) -> None:
         touched: dict[int, _Log] = {}
+        failures: list[tuple[_Log, Problem]] = []
+        await self._prefetch_heads(conn, events)
         for event in events:
             entry = await self._log_for(conn, event.agency_id)
-            await self._verify(conn, entry, event)
+            problem = self._verify(entry, event)
+            if problem is not None:
+                failures.append((entry, problem))
             entry.leaves.append((entry.edge.size, event.event_id, event.hash))
             entry.edge.append(leaf_hash(event.hash))
             touched[entry.log_id] = entry
@@ -189,6 +175,8 @@ class Sealer:
                 entry.edge.size,
                 entry.verifier.signed_seen,
             )
+        if failures:
+            await self._record(conn, failures)
         for entry in self._due_checkpoints():
             await self._checkpoint(conn, entry)
         if events:
@@ -200,46 +188,6 @@ class Sealer:
                 str(last.transaction_id),
                 last.position,
             )
-
-    async def _verify(self, conn: asyncpg.Connection, entry: _Log, event: StoredEvent) -> None:
-        verifier = entry.verifier
-        if event.stream_id not in verifier.heads and event.stream_version > 1:
-            head = await conn.fetchval(
-                "SELECT hash FROM events WHERE stream_id = $1 AND stream_version = $2",
-                event.stream_id,
-                event.stream_version - 1,
-            )
-            if head is not None:
-                verifier.seed_streams([(event.stream_id, event.stream_version - 1, bytes(head))])
-        problem = verifier.add(stream_record(event, entry.edge.size))
-        if problem is None:
-            return
-        log.error(
-            "INTEGRITY ALARM: a sealed event does not verify",
-            extra={
-                "origin": entry.origin,
-                "leaf_index": problem.leaf_index,
-                "reason": problem.reason,
-            },
-        )
-        self.status.last_failure = problem
-        await conn.execute(
-            "INSERT INTO integrity_failures (log_id, leaf_index, event_id, reason) "
-            "VALUES ($1, $2, $3, $4)",
-            entry.log_id,
-            entry.edge.size,
-            event.event_id,
-            problem.reason,
-        )
-        # Go on verifying the leaves after it: a fresh verifier that starts past the bad leaf.
-        fresh = LogVerifier(
-            self.keyring, entry.agency_id, bounded=True, first_leaf=entry.edge.size + 1
-        )
-        fresh.signed_seen = True
-        fresh.heads = dict(verifier.heads)
-        fresh.heads[event.stream_id] = (event.stream_version, event.hash)
-        fresh.order = verifier.order[-1:]
-        entry.verifier = fresh
 
     async def _checkpoint(self, conn: asyncpg.Connection, entry: _Log) -> None:
         checkpoint = Checkpoint(entry.origin, entry.edge.size, entry.edge.root())
