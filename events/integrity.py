@@ -67,12 +67,13 @@ class LogVerifier:
         for stream_id, version, head in heads:
             self.heads[stream_id] = (version, head)
 
-    def add(self, record: dict[str, Any]) -> Problem | None:
-        """Checks one record and appends its leaf; stops at the first problem."""
+    def add(self, record: dict[str, Any], content: Content | None = None) -> Problem | None:
+        """Checks one record and appends its leaf; stops at the first problem. `content` is
+        content_check's answer when it was computed elsewhere (another process)."""
         if self.problem is not None:
             return self.problem
         index = self.next_leaf
-        found = self._check(record, index)
+        found = self._check(record, index, content)
         entry = bytes.fromhex(record["hash"]) if found is None else None
         if found is not None:
             self.problem = Problem(found[0], found[1], record.get("event_id"))
@@ -84,7 +85,9 @@ class LogVerifier:
         self.heads[record["stream_id"]] = (record["stream_version"], entry)
         return None
 
-    def _check(self, record: dict[str, Any], index: int) -> tuple[int, str] | None:
+    def _check(
+        self, record: dict[str, Any], index: int, content: Content | None
+    ) -> tuple[int, str] | None:
         given = record.get("leaf_index", index)
         if given != index:
             reason = f"leaf {index} is missing" if given > index else "a leaf index repeats"
@@ -103,30 +106,49 @@ class LogVerifier:
             self.order.append(key)
         version, head = self.heads.get(record["stream_id"], (0, GENESIS_HASH))
         if record["stream_version"] != version + 1:
-            return index, f"stream {record['stream_id']} skips from version {version}"
+            gap = f"stream {record['stream_id']} skips from version {version}"
+            return index, gap
         prev_hash = bytes.fromhex(record["prev_hash"])
         if prev_hash != head:
             return index, "prev_hash does not link to the stream's previous event"
-        hash_version = record.get("hash_version", 1)
-        if hash_version == HASH_VERSION:
-            data = record.get("data")
-            if data is not None:
-                digest = hashlib.sha256(canonical_json(data)).hexdigest()
-                if digest != record.get("data_hash"):
-                    return index, "data does not match data_hash"
-        elif hash_version != 1:
-            return index, f"unknown hash version {hash_version}"
-        digest_bytes = hashlib.sha256(prev_hash + canonical_json(record_envelope(record))).digest()
-        if digest_bytes.hex() != record["hash"]:
-            return index, "hash does not match the event's content"
-        signature = record.get("signature")
-        if hash_version == 1 and signature is None and not self.signed_seen:
-            return None  # written before writer signatures existed, and before any signed event
-        self.signed_seen = True
-        raw = bytes.fromhex(signature) if signature else None
-        if not event_signature_holds(self.keyring, digest_bytes, raw):
-            return index, "the writer signature does not verify: the service did not write it"
+        failed, legacy = content_check(record, self.keyring) if content is None else content
+        if failed is not None:
+            return index, failed
+        if legacy and self.signed_seen:
+            return index, UNSIGNED
+        self.signed_seen = self.signed_seen or not legacy
         return None
+
+
+UNSIGNED = "the writer signature does not verify: the service did not write it"
+
+Content = tuple[str | None, bool]
+"""A record's own checks: the reason it fails (or None), and whether it is an unsigned event of
+hash version 1, admitted only before the log's first signed event."""
+
+
+def content_check(record: dict[str, Any], keyring: Keyring) -> Content:
+    """What one record proves on its own: payload digest, hash, writer signature. Needs nothing
+    from the records before it, so verify can run it on every core."""
+    hash_version = record.get("hash_version", 1)
+    if hash_version == HASH_VERSION:
+        data = record.get("data")
+        erased = data is None  # a tombstone keeps only the digest
+        if not erased and hashlib.sha256(canonical_json(data)).hexdigest() != record["data_hash"]:
+            return "data does not match data_hash", False
+    elif hash_version != 1:
+        return f"unknown hash version {hash_version}", False
+    prev_hash = bytes.fromhex(record["prev_hash"])
+    digest = hashlib.sha256(prev_hash + canonical_json(record_envelope(record))).digest()
+    if digest.hex() != record["hash"]:
+        return "hash does not match the event's content", False
+    signature = record.get("signature")
+    if hash_version == 1 and signature is None:
+        return None, True  # written before writer signatures existed
+    raw = bytes.fromhex(signature) if signature else None
+    if not event_signature_holds(keyring, digest, raw):
+        return UNSIGNED, False
+    return None, False
 
 
 def stream_record(event: StoredEvent, leaf_index: int) -> dict[str, Any]:

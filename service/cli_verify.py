@@ -37,6 +37,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     verify.add_argument("--public-key", action="append", default=[], help="key or key file")
     verify.add_argument("--checkpoint", help="an older checkpoint of the same log")
     verify.add_argument("--database", action="store_true", help="verify the live database")
+    verify.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="processes (default: every core)"
+    )
     verify.set_defaults(run=cmd_verify)
 
 
@@ -73,7 +76,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     outcomes = (
         _database(settings, keyring, console)
         if args.database
-        else [_file(args.export, keyring, older, console)]
+        else [_file(args.export, keyring, older, console, args.jobs)]
     )
     bad = [o for o in outcomes if not o.ok]
     for outcome in outcomes:
@@ -86,7 +89,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if bad else 0
 
 
-def _file(path: str, keyring: Keyring, older: str | None, console: Console) -> Outcome:
+def _file(path: str, keyring: Keyring, older: str | None, console: Console, jobs: int) -> Outcome:
     from rich.progress import Progress
 
     from service.audit.verify import verify_export
@@ -96,7 +99,9 @@ def _file(path: str, keyring: Keyring, older: str | None, console: Console) -> O
         open(path, encoding="utf-8") as lines,
     ):
         task = progress.add_task("verifying", total=None)
-        outcome = verify_export(lines, keyring, older, lambda n: progress.advance(task, n))
+        outcome = verify_export(
+            lines, keyring, older, lambda n: progress.advance(task, n), jobs=jobs
+        )
     return outcome
 
 

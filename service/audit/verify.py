@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
 from events.checkpoint import Checkpoint, CheckpointError, open_note
-from events.integrity import LogVerifier, Problem
+from events.integrity import Content, LogVerifier, Problem
 from events.keys import Keyring
 from events.sealer import PLATFORM
 from service.audit import queries
+from service.audit.parallel import MALFORMED, checked_records
 
 Progress = Callable[[int], None]
 
@@ -45,10 +47,10 @@ class _Run:
         self.roots_at: dict[int, bytes] = {}
         self.watch = {older.size} if older else set()
 
-    def add(self, record: dict[str, object]) -> Problem | None:
+    def add(self, record: dict[str, Any], content: Content | None = None) -> Problem | None:
         if self.verifier.size >= self.checkpoint.size:
             return Problem(self.verifier.size, "the export holds leaves past its checkpoint")
-        problem = self.verifier.add(record)
+        problem = self.verifier.add(record, content)
         if problem is None and self.verifier.size in self.watch:
             self.roots_at[self.verifier.size] = self.verifier.tree.root()
         return problem
@@ -81,6 +83,7 @@ def verify_export(
     keyring: Keyring,
     older_note: str | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> Outcome:
     """An export of `export-audit-log`: its checkpoint, every leaf, the root, and consistency
     with an older checkpoint of the same log when one is given."""
@@ -97,14 +100,26 @@ def verify_export(
         )
         return Outcome("", 0, Problem(None, reason))
     run = _Run(keyring, checkpoint, older)
+    if jobs > 1:
+        for count, (record, content) in enumerate(checked_records(iterator, keyring, jobs), 1):
+            problem = (
+                Problem(run.verifier.size, content[0] or "")
+                if record is None
+                else run.add(record, content)
+            )
+            if problem is not None:
+                return Outcome(checkpoint.origin, checkpoint.size, problem)
+            if progress is not None and count % 4096 == 0:
+                progress(4096)
+        return Outcome(checkpoint.origin, checkpoint.size, run.finish())
     for count, line in enumerate(iterator, start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
             problem = run.add(record)
-        except (ValueError, KeyError, TypeError):
-            problem = Problem(run.verifier.size, "the record is not a well-formed event")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            problem = Problem(run.verifier.size, MALFORMED[0] or "")
         if problem is not None:
             return Outcome(checkpoint.origin, checkpoint.size, problem)
         if progress is not None and count % 4096 == 0:

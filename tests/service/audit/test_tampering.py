@@ -109,9 +109,11 @@ async def test_tampering_is_found_at_its_first_bad_leaf(
 ) -> None:
     await seal_nine(store, pool)
     await _tamper(database, pool, tamper)
-    offline = verify_export(await export_lines(pool), KEYRING)
+    lines = await export_lines(pool)
+    offline = verify_export(lines, KEYRING)
     assert offline.problem is not None
     assert offline.problem.leaf_index == bad_leaf, offline
+    assert verify_export(lines, KEYRING, jobs=2) == offline  # the same answer on every core
     log = await queries.log_named(pool, AGENCY)
     assert log is not None
     online = await verify_log(pool, KEYRING, log)
