@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from events.envelope import NewEvent, chain_hash, envelope_fields
+from events.keys import sign_event
 
 
 @dataclass(frozen=True, order=True)
@@ -105,9 +106,9 @@ class StreamClash(Exception):
         self.expected = expected
 
 
-EventRow = tuple[UUID, int, str, int, str, str, datetime, bytes, bytes]
-"""event_id, stream_version, type, schema_version, data, metadata, occurred_at, prev_hash, hash:
-the per-event columns of an insert, with data and metadata as JSON text."""
+EventRow = tuple[UUID, int, str, int, str, str, datetime, bytes, bytes, bytes]
+"""event_id, stream_version, type, schema_version, data, metadata, occurred_at, prev_hash, hash,
+signature: the per-event columns of an insert, with data and metadata as JSON text."""
 
 EVENT_ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("event_id", "uuid"),
@@ -119,6 +120,7 @@ EVENT_ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("occurred_at", "timestamptz"),
     ("prev_hash", "bytea"),
     ("hash", "bytea"),
+    ("signature", "bytea"),
 )
 """EventRow's fields as `events` columns with their SQL types, in order: the insert statement is
 built from this, so a new per-event column is added here, in EventRow and in chained_rows."""
@@ -156,6 +158,9 @@ def chained_rows(
                 event.occurred_at,
                 prev,
                 digest,
+                # The writer key's signature: a row inserted with database credentials alone
+                # cannot carry one (hash_version comes from the column's default, 2).
+                sign_event(digest),
             )
         )
         prev = digest

@@ -15,6 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field
 GENESIS_HASH = bytes(32)
 """prev_hash of a stream's first event: the chain starts from a known value, never NULL."""
 
+HASH_VERSION = 2
+"""The recipe new events are hashed with. 1: the envelope holds `data` itself. 2: it holds
+`data_hash` = hex sha256(JCS(data)) and `hash_version` instead, so a payload can be erased to a
+tombstone that keeps its digest while every chain, signature and proof still verifies. An
+event's recipe never changes: verifiers read `hash_version` per event and know both."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -59,9 +65,13 @@ class StoredEvent(BaseModel):
     recorded_at: datetime
     prev_hash: bytes
     hash: bytes
+    hash_version: int = HASH_VERSION
+    signature: bytes | None = None
+    """The writer key's signature over the hash (events/keys.py); None only before version 2."""
 
     def envelope(self) -> dict[str, Any]:
         return envelope_fields(
+            hash_version=self.hash_version,
             event_id=self.event_id,
             stream_id=self.stream_id,
             stream_type=self.stream_type,
@@ -82,8 +92,11 @@ class StoredEvent(BaseModel):
             **self.envelope(),
             "position": self.position,
             "transaction_id": self.transaction_id,
+            "data": self.data,
             "prev_hash": self.prev_hash.hex(),
             "hash": self.hash.hex(),
+            "hash_version": self.hash_version,
+            "signature": self.signature.hex() if self.signature is not None else None,
         }
 
 
@@ -101,9 +114,11 @@ def envelope_fields(
     metadata: dict[str, Any],
     occurred_at: datetime,
     recorded_at: datetime,
+    hash_version: int = HASH_VERSION,
 ) -> dict[str, Any]:
-    """The hashed envelope: every column but position and transaction_id, which Postgres assigns."""
-    return {
+    """The hashed envelope: every column but position and transaction_id, which Postgres assigns
+    (the sealer's Merkle log covers the global order), in the event's hash recipe."""
+    fields = {
         "event_id": str(event_id),
         "stream_id": stream_id,
         "stream_type": stream_type,
@@ -117,6 +132,19 @@ def envelope_fields(
         "occurred_at": format_timestamp(occurred_at),
         "recorded_at": format_timestamp(recorded_at),
     }
+    if hash_version == 1:
+        return fields
+    if hash_version != HASH_VERSION:
+        raise ValueError(f"unknown hash version {hash_version}")
+    del fields["data"]
+    fields["data_hash"] = data_digest(data).hex()
+    fields["hash_version"] = hash_version
+    return fields
+
+
+def data_digest(data: dict[str, Any]) -> bytes:
+    """What a version 2 envelope commits to instead of the payload: sha256(JCS(data))."""
+    return hashlib.sha256(canonical_json(data)).digest()
 
 
 _SAFE_INTEGER = 2**53 - 1

@@ -1,11 +1,158 @@
-"""Recompute a stream's hash chain from its rows: the check an auditor runs offline."""
+"""Verification of a Merkle log's leaves, one record at a time: the check the sealer runs as it
+seals, `verify --database` runs over the live log and `verify EXPORT` runs offline.
+
+A record is an export record (StoredEvent.export_record() plus `leaf_index`), read in leaf
+order. Per leaf: the leaf index is the next one (a gap is a deleted event), the commit order
+rises (a reorder), the stream's chain links (prev_hash is the hash of the stream's version
+before), the payload matches data_hash, the hash recomputes, and the writer signature holds.
+At the end the root of the leaves must be the signed checkpoint's.
+"""
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from events.envelope import GENESIS_HASH, StoredEvent, chain_hash
+from events.envelope import GENESIS_HASH, HASH_VERSION, StoredEvent, canonical_json, chain_hash
+from events.keys import Keyring, event_signature_holds
+from events.merkle import CompactRange, leaf_hash
+
+_V1_KEYS = (
+    "event_id", "stream_id", "stream_type", "stream_version", "site_id", "agency_id", "type",
+    "schema_version", "data", "metadata", "occurred_at", "recorded_at",
+)  # fmt: skip
+_V2_KEYS = (*tuple(k for k in _V1_KEYS if k != "data"), "data_hash", "hash_version")
+
+
+@dataclass(frozen=True)
+class Problem:
+    leaf_index: int | None
+    """The first leaf that does not hold; None when only the whole tree's root is wrong."""
+    reason: str
+    event_id: str | None = None
+
+
+def record_envelope(record: dict[str, Any]) -> dict[str, Any]:
+    keys = _V1_KEYS if record.get("hash_version", 1) == 1 else _V2_KEYS
+    return {key: record.get(key) for key in keys}
+
+
+class LogVerifier:
+    """Feeds a log's records in leaf order; `problem` is the first thing found wrong."""
+
+    def __init__(
+        self, keyring: Keyring, agency_id: str | None, *, bounded: bool = False, first_leaf: int = 0
+    ) -> None:
+        """bounded: keep O(1) state per stream and none per leaf (the sealer, which runs for
+        ever); a reorder is then named where it is seen rather than where it began."""
+        self.keyring = keyring
+        self.bounded = bounded
+        self.agency_id = agency_id
+        self.tree = CompactRange()
+        self.next_leaf = first_leaf
+        self.heads: dict[str, tuple[int, bytes]] = {}
+        self.order: list[tuple[int, int]] = []
+        self.signed_seen = False
+        self.problem: Problem | None = None
+
+    @property
+    def size(self) -> int:
+        return self.next_leaf
+
+    def seed_streams(self, heads: Iterable[tuple[str, int, bytes]]) -> None:
+        """Stream heads from before the first record fed (the sealer starts mid-log)."""
+        for stream_id, version, head in heads:
+            self.heads[stream_id] = (version, head)
+
+    def add(self, record: dict[str, Any], content: Content | None = None) -> Problem | None:
+        """Checks one record and appends its leaf; stops at the first problem. `content` is
+        content_check's answer when it was computed elsewhere (another process)."""
+        if self.problem is not None:
+            return self.problem
+        index = self.next_leaf
+        found = self._check(record, index, content)
+        entry = bytes.fromhex(record["hash"]) if found is None else None
+        if found is not None:
+            self.problem = Problem(found[0], found[1], record.get("event_id"))
+            return self.problem
+        assert entry is not None
+        self.next_leaf += 1
+        if not self.bounded:
+            self.tree.append(leaf_hash(entry))
+        self.heads[record["stream_id"]] = (record["stream_version"], entry)
+        return None
+
+    def _check(
+        self, record: dict[str, Any], index: int, content: Content | None
+    ) -> tuple[int, str] | None:
+        given = record.get("leaf_index", index)
+        if given != index:
+            reason = f"leaf {index} is missing" if given > index else "a leaf index repeats"
+            return index, reason
+        if record.get("agency_id") != self.agency_id:
+            return index, "the event belongs to another log"
+        key = (record["transaction_id"], record["position"])
+        if self.order and key <= self.order[-1]:
+            first_after = bisect.bisect_right(self.order, key)
+            return first_after, "out of commit order: the log was reordered"
+        if self.bounded:
+            self.order = [key]
+            if len(self.heads) > 100_000:
+                self.heads.clear()  # the sealer reads a missing head back from the log
+        else:
+            self.order.append(key)
+        version, head = self.heads.get(record["stream_id"], (0, GENESIS_HASH))
+        if record["stream_version"] != version + 1:
+            gap = f"stream {record['stream_id']} skips from version {version}"
+            return index, gap
+        prev_hash = bytes.fromhex(record["prev_hash"])
+        if prev_hash != head:
+            return index, "prev_hash does not link to the stream's previous event"
+        failed, legacy = content_check(record, self.keyring) if content is None else content
+        if failed is not None:
+            return index, failed
+        if legacy and self.signed_seen:
+            return index, UNSIGNED
+        self.signed_seen = self.signed_seen or not legacy
+        return None
+
+
+UNSIGNED = "the writer signature does not verify: the service did not write it"
+
+Content = tuple[str | None, bool]
+"""A record's own checks: the reason it fails (or None), and whether it is an unsigned event of
+hash version 1, admitted only before the log's first signed event."""
+
+
+def content_check(record: dict[str, Any], keyring: Keyring) -> Content:
+    """What one record proves on its own: payload digest, hash, writer signature. Needs nothing
+    from the records before it, so verify can run it on every core."""
+    hash_version = record.get("hash_version", 1)
+    if hash_version == HASH_VERSION:
+        data = record.get("data")
+        erased = data is None  # a tombstone keeps only the digest
+        if not erased and hashlib.sha256(canonical_json(data)).hexdigest() != record["data_hash"]:
+            return "data does not match data_hash", False
+    elif hash_version != 1:
+        return f"unknown hash version {hash_version}", False
+    prev_hash = bytes.fromhex(record["prev_hash"])
+    digest = hashlib.sha256(prev_hash + canonical_json(record_envelope(record))).digest()
+    if digest.hex() != record["hash"]:
+        return "hash does not match the event's content", False
+    signature = record.get("signature")
+    if hash_version == 1 and signature is None:
+        return None, True  # written before writer signatures existed
+    raw = bytes.fromhex(signature) if signature else None
+    if not event_signature_holds(keyring, digest, raw):
+        return UNSIGNED, False
+    return None, False
+
+
+def stream_record(event: StoredEvent, leaf_index: int) -> dict[str, Any]:
+    return {**event.export_record(), "leaf_index": leaf_index}
 
 
 @dataclass(frozen=True)
@@ -16,9 +163,8 @@ class ChainBreak:
 
 
 def verify_stream(events: Iterable[StoredEvent]) -> ChainBreak | None:
-    """The first event whose hash or link does not match, or None when the chain holds."""
-    prev = GENESIS_HASH
-    expected_version = 1
+    """One stream's chain on its own: the first event whose hash or link does not match."""
+    prev, expected_version = GENESIS_HASH, 1
     for event in events:
         if event.stream_version != expected_version:
             return ChainBreak(event.stream_id, event.stream_version, "version gap")
@@ -26,6 +172,5 @@ def verify_stream(events: Iterable[StoredEvent]) -> ChainBreak | None:
             return ChainBreak(event.stream_id, event.stream_version, "prev_hash does not link")
         if chain_hash(prev, event.envelope()) != event.hash:
             return ChainBreak(event.stream_id, event.stream_version, "hash does not match content")
-        prev = event.hash
-        expected_version += 1
+        prev, expected_version = event.hash, expected_version + 1
     return None

@@ -36,7 +36,8 @@ NOTIFY_INTERVAL = 0.01
 
 STORED_COLUMNS = """position, transaction_id::text::bigint AS transaction_id, event_id, stream_id,
     stream_type, stream_version, site_id, agency_id, type, schema_version, data::text AS data,
-    metadata::text AS metadata, occurred_at, recorded_at, prev_hash, hash"""
+    metadata::text AS metadata, occurred_at, recorded_at, prev_hash, hash, hash_version,
+    signature"""
 
 
 async def _stream_base(

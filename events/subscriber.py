@@ -23,6 +23,19 @@ class Progress(Protocol):
         """Another replica holds its leader lock; it waits to take over."""
 
 
+class _Unwatched:
+    """The progress of a subscriber no supervisor watches (tests, the rebuild command)."""
+
+    def running(self) -> None:
+        pass
+
+    def standby(self) -> None:
+        pass
+
+
+UNWATCHED: Progress = _Unwatched()
+
+
 class Subscriber(Protocol):
     @property
     def name(self) -> str:

@@ -16,7 +16,7 @@ import asyncpg
 
 from events import horizon
 from events.store import NOTIFY_CHANNEL
-from events.subscriber import Progress
+from events.subscriber import UNWATCHED, Progress
 from projections import generations
 from projections.base import ENVELOPE_COLUMNS, EVENT_COLUMNS, LogEvent, Projection
 
@@ -32,19 +32,6 @@ BATCH_SIZE = 5000
 """Events per transaction while a runner is behind (a caught-up one reads only what is new).
 Larger batches fold more events into each read-model row: 5,000 catches up about twice as fast
 as 1,000 (`make bench`) and still commits within tens of milliseconds."""
-
-
-class _Unwatched:
-    """The progress of a runner no supervisor watches (tests, the rebuild command)."""
-
-    def running(self) -> None:
-        pass
-
-    def standby(self) -> None:
-        pass
-
-
-_UNWATCHED = _Unwatched()
 
 
 class Retired(Exception):
@@ -130,7 +117,7 @@ class Runner:
         )
         return int(lag)
 
-    async def run(self, progress: Progress = _UNWATCHED) -> None:
+    async def run(self, progress: Progress = UNWATCHED) -> None:
         """Follow the log for the live generation until stopped; a database error is raised
         (the supervisor restarts the runner from its checkpoint)."""
         key = f"projection:{self.projection.name}"

@@ -13,7 +13,10 @@ from fastapi.routing import APIRoute
 
 import projections
 from events.store import EventStore
+from events.subscriber import Subscriber
 from service import metrics
+from service.audit import keys as audit_keys
+from service.audit import routes as audit
 from service.auth.keyring import JwksSource, SiteKeySource
 from service.auth.tokens import KeySource, TokenVerifier
 from service.database import check_schema, create_pool
@@ -50,6 +53,7 @@ ROUTERS: list[APIRouter] = [
     workflows.router,
     incidents.router,
     playbooks.router,
+    audit.router,
 ]
 
 
@@ -75,11 +79,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 EventStore(pool), app.state.metrics.observe_command, projections.INLINE
             )
             app.state.verifier = TokenVerifier(settings, key_sources(settings, pool))
-            subscribers = (
+            subscribers: list[Subscriber] = (
                 projection_subscribers(pool, settings.projection_poll_seconds)
                 if settings.run_projections
                 else []
             )
+            app.state.sealer = audit_keys.sealer(pool, settings)
+            if settings.run_sealer:
+                subscribers.append(app.state.sealer)
             supervisor = Supervisor(
                 subscribers, backoff=Backoff(max_seconds=settings.subscriber_retry_max_seconds)
             )
@@ -109,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.background = set()
     app.state.playbook_signer = PlaybookSigner.from_settings(settings)
+    audit_keys.install(settings)
+    app.state.log_keyring = audit_keys.keyring(settings)
     app.state.request_hash_key = hashlib.sha256(
         b"sophmate-ledger idempotency\n" + settings.jwt_secret.encode()
     ).digest()

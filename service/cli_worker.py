@@ -50,17 +50,21 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _work(url: str, settings: Settings) -> int:
     from projections import ALL
+    from service.audit import keys as audit_keys
     from service.read_models.subscribers import projection_subscribers
     from service.supervisor import Backoff, Supervisor
 
     # Each runner holds a connection for its lock while it steps on another.
-    async with runtime_pool(url, settings, max_size=2 * len(ALL) + 2) as pool:
+    async with runtime_pool(url, settings, max_size=2 * len(ALL) + 4) as pool:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         supervisor = Supervisor(
-            projection_subscribers(pool, settings.projection_poll_seconds),
+            [
+                *projection_subscribers(pool, settings.projection_poll_seconds),
+                audit_keys.sealer(pool, settings),
+            ],
             backoff=Backoff(max_seconds=settings.subscriber_retry_max_seconds),
         )
         supervisor.start()

@@ -64,6 +64,16 @@ class Metrics:
             ["subscriber"],
             registry=self.registry,
         )
+        self.verified_tree_size = Gauge(
+            "ledger_verified_tree_size",
+            "Leaves the sealer has verified, all logs.",
+            registry=self.registry,
+        )
+        self.integrity_failures = Gauge(
+            "ledger_integrity_failures",
+            "Sealed leaves that did not verify.",
+            registry=self.registry,
+        )
 
     def observe_command(self, operation_id: str, types: list[str], seconds: float) -> None:
         self.command_seconds.labels(operation_id).observe(seconds)
@@ -110,4 +120,9 @@ async def metrics(request: Request) -> Response:
         lag = report[name]["lag"]
         if isinstance(lag, int):
             state.metrics.subscriber_lag.labels(name).set(lag)
+    from service.audit.status import integrity
+
+    sealed = await integrity(state.pool)
+    state.metrics.verified_tree_size.set(sealed["verified_tree_size"])
+    state.metrics.integrity_failures.set(sealed["failures"])
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

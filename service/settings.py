@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"
 
+    log_signing_key: str | None = None
+    """The Ed25519 key that signs every event and every checkpoint: 32 random bytes, base64url.
+    Required in production; unset elsewhere: events/keys.py's public development key."""
+    log_retired_public_keys: str = ""
+    """Comma-separated public keys (base64 or vkeys) of earlier log keys, still trusted."""
+    log_origin: str = "sophmate-ledger"
+    """The prefix of every log's origin line: <log_origin>/agency/<id>, <log_origin>/platform."""
+    run_sealer: bool = True
+    """Run the sealer in this process; false when `sophmate-ledger worker` does."""
+    checkpoint_seconds: float = 1.0
+    playbook_retired_public_keys: str = ""
+    """Comma-separated base64url public keys of earlier playbook keys: old exports still import."""
+
     @model_validator(mode="after")
     def _refuse_defaults_in_production(self) -> Settings:
         if self.env == "production":
@@ -74,6 +87,8 @@ class Settings(BaseSettings):
                 raise ValueError("LEDGER_DATABASE_URL must be set in production")
             if self.playbook_signing_key is None:
                 raise ValueError("LEDGER_PLAYBOOK_SIGNING_KEY must be set in production")
+            if self.log_signing_key is None:
+                raise ValueError("LEDGER_LOG_SIGNING_KEY must be set in production")
         return self
 
 

@@ -16,6 +16,8 @@ WORKERS = EVERYONE - {R.AUDITOR}
 CURATORS = LEADS | {R.AGENCY_LEAD}
 """Who moves playbooks between client sites."""
 REVIEWERS = LEADS | {R.SUPPORT_LEAD}
+AUDITORS = frozenset({R.AUDITOR, R.ADMINISTRATOR})
+"""Who reads the audit logs, their proofs and their export."""
 """Who runs a post-incident review (SOP: the support lead or the site administrator)."""
 
 MATRIX: dict[str, frozenset[Role]] = {
@@ -97,10 +99,24 @@ MATRIX: dict[str, frozenset[Role]] = {
     "promote-playbook": CURATORS,
     "list-site-playbooks": EVERYONE,
     "list-agency-playbooks": EVERYONE,
+    # audit integrity: auditors and administrators, each log within its agency
+    "get-checkpoint": AUDITORS,
+    "get-tile": AUDITORS,
+    "get-inclusion-proof": AUDITORS,
+    "get-consistency-proof": AUDITORS,
+    "get-event-receipt": AUDITORS,
+    "export-audit-log": AUDITORS,
 }
 
 PUBLIC_OPERATIONS = frozenset(
-    {"healthz", "readyz", "metrics", "get-playbook-signing-keys", "get-playbook-export-schema"}
+    {
+        "healthz",
+        "readyz",
+        "metrics",
+        "get-playbook-signing-keys",
+        "get-playbook-export-schema",
+        "get-log-keys",
+    }
 )
 PLATFORM_OPERATIONS = frozenset({"rebuild-projection"})
 """Operations on the whole ledger, not a tenant: only a platform administrator (sites "*")."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from service.audit.status import integrity
 from service.database import OUTAGES, head_revision, schema_revision
 from service.metrics import projection_lag
 from service.serving import is_draining
@@ -47,6 +48,7 @@ async def readyz(request: Request) -> JSONResponse:
                 state.pool, state.settings.subscriber_max_lag_events
             )
             checks["projections"] = await projection_lag(state.pool)
+            checks["integrity"] = await integrity(state.pool)
             ready = ready and running
         except OUTAGES as error:
             checks["database"] = f"unreachable: {type(error).__name__}"

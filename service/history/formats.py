@@ -41,7 +41,11 @@ def _json(value: Any) -> str:
 
 
 def ndjson(events: list[StoredEvent]) -> bytes:
-    lines = [_json(event.export_record()) for event in events]
+    return ndjson_records([event.export_record() for event in events])
+
+
+def ndjson_records(records: list[dict[str, Any]]) -> bytes:
+    lines = [_json(record) for record in records]
     lines.append("")  # the last record ends with a newline too
     return "\n".join(lines).encode()
 

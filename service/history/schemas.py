@@ -57,8 +57,10 @@ class EventExportQuery(EventFilters):
 
 class EventRecord(BaseModel):
     """A stored event with everything needed to recompute its stream's hash chain:
-    `hash = sha256(prev_hash || JCS(envelope))`, the envelope being every field but `position`,
-    `transaction_id`, `prev_hash` and `hash`."""
+    `hash = sha256(prev_hash || JCS(envelope))`. The envelope is every field but `position`,
+    `transaction_id`, `prev_hash`, `hash`, `signature` and `leaf_index`; in hash version 2 it
+    holds `data_hash` (hex sha256 of JCS(data)) and `hash_version` instead of `data` (README,
+    "How an auditor verifies")."""
 
     position: int = Field(examples=[42])
     transaction_id: int = Field(examples=[7731])
@@ -76,6 +78,14 @@ class EventRecord(BaseModel):
     recorded_at: str = Field(examples=["2026-11-22T09:30:00.012345Z"])
     prev_hash: str = Field(description="Hex; 64 zeros for a stream's first event.")
     hash: str = Field(description="Hex SHA-256 of prev_hash and the canonical envelope.")
+    hash_version: int = Field(examples=[2], description="The hash recipe: 1 or 2.")
+    data_hash: str | None = Field(
+        None, description="Version 2: hex SHA-256 of JCS(data), what the envelope commits to."
+    )
+    signature: str | None = Field(
+        description="Hex: the writer key's ID (4 bytes) and Ed25519 signature (64 bytes) over "
+        "`sophmate-ledger event signature v1\\n` and the hash; null only in version 1."
+    )
 
     @classmethod
     def of(cls, event: StoredEvent) -> EventRecord:

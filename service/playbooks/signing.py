@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -20,6 +21,7 @@ from events.domain.playbook_format import (
     signing_input,
 )
 from events.errors import InvalidCommand
+from events.keys import Keyring, parse_public_key
 from service.settings import Settings
 
 
@@ -31,23 +33,34 @@ def unb64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def playbook_kid(public: bytes) -> str:
+    return "playbooks-" + hashlib.sha256(public).hexdigest()[:16]
+
+
 class PlaybookSigner:
-    def __init__(self, seed: bytes) -> None:
+    def __init__(self, seed: bytes, retired: Sequence[bytes] = ()) -> None:
         if len(seed) != 32:
             raise ValueError("an Ed25519 signing key is 32 bytes")
         self._key = Ed25519PrivateKey.from_private_bytes(seed)
-        self._public = self._key.public_key()
-        raw = self._public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+        raw = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         self.public_raw = raw
-        self.kid = "playbooks-" + hashlib.sha256(raw).hexdigest()[:16]
+        self.kid = playbook_kid(raw)
+        # The keyring: exports signed before a rotation still import after it.
+        self.keyring = Keyring([raw, *retired])
+        self._by_kid = {playbook_kid(public): public for public in self.keyring.publics}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PlaybookSigner:
+        retired = [
+            parse_public_key(text)
+            for text in settings.playbook_retired_public_keys.split(",")
+            if text.strip()
+        ]
         if settings.playbook_signing_key is not None:
-            return cls(unb64url(settings.playbook_signing_key))
+            return cls(unb64url(settings.playbook_signing_key), retired)
         # Development only (production refuses an unset key): stable across restarts.
         hkdf = HKDF(SHA256(), 32, salt=None, info=b"sophmate-ledger playbook exports")
-        return cls(hkdf.derive(settings.jwt_secret.encode()))
+        return cls(hkdf.derive(settings.jwt_secret.encode()), retired)
 
     def sign(self, document: UnsignedPlaybookExport) -> PlaybookExport:
         value = b64url(self._key.sign(signing_input(document)))
@@ -56,7 +69,8 @@ class PlaybookSigner:
     def verify(self, document: PlaybookExport, signed_bytes: bytes) -> None:
         """Refuses (422) a document this ledger did not sign, or one changed since."""
         signature = document.signature
-        if signature.kid != self.kid:
+        public = self._by_kid.get(signature.kid)
+        if public is None:
             raise InvalidCommand(
                 "the document was not signed by this ledger's playbook key",
                 missing=["document.signature.kid"],
@@ -65,7 +79,8 @@ class PlaybookSigner:
             raw = unb64url(signature.value)
             if b64url(raw) != signature.value:
                 raise ValueError("not the canonical base64url form")
-            self._public.verify(raw, signed_bytes)
+            if not self.keyring.verifies(public, raw, signed_bytes):
+                raise InvalidSignature
         except (InvalidSignature, ValueError):
             raise InvalidCommand(
                 "the signature does not match the document: it was changed after export",
@@ -73,5 +88,16 @@ class PlaybookSigner:
             ) from None
 
     def jwks(self) -> dict[str, Any]:
-        key = {"kty": "OKP", "crv": "Ed25519", "x": b64url(self.public_raw)}
-        return {"keys": [{**key, "kid": self.kid, "use": "sig", "alg": "EdDSA"}]}
+        return {
+            "keys": [
+                {
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": b64url(public),
+                    "kid": playbook_kid(public),
+                    "use": "sig",
+                    "alg": "EdDSA",
+                }
+                for public in self.keyring.publics
+            ]
+        }

@@ -30,6 +30,9 @@ PATH_VALUES = {
     "handoff_id": "handoff-1",
     "playbook_id": "cart-followup",
     "change_id": "provider",
+    "log": AGENCY,
+    "event_id": "00000000-0000-4000-8000-000000000000",
+    "tile_path": "0/000",
 }
 
 
