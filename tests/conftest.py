@@ -135,7 +135,7 @@ def store(pool: asyncpg.Pool) -> EventStore:
 
 @pytest.fixture
 def settings(database: ScratchDatabase) -> Settings:
-    return Settings(env="test", database_url=database.app_url, app_role=APP_ROLE)
+    return Settings(env="test", database_url=database.app_url, app_role=APP_ROLE, run_sealer=False)
 
 
 @pytest.fixture

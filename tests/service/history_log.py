@@ -38,7 +38,11 @@ def settings_without_projections(database: ScratchDatabase) -> Settings:
     """The app without in-process projection runners: their short write transactions hold the
     commit-safe horizon back at random moments, and these tests count what lies below it."""
     return Settings(
-        env="test", database_url=database.app_url, app_role=APP_ROLE, run_projections=False
+        env="test",
+        database_url=database.app_url,
+        app_role=APP_ROLE,
+        run_projections=False,
+        run_sealer=False,
     )
 
 
