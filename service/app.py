@@ -21,6 +21,7 @@ from service.auth.keyring import JwksSource, SiteKeySource
 from service.auth.tokens import KeySource, TokenVerifier
 from service.database import check_schema, create_pool
 from service.edge import EdgeMiddleware
+from service.dashboard import routes as dashboard
 from service.event_schemas import install_event_schemas
 from service.health import routes as health
 from service.history import routes as history
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(dashboard.router)
     install_event_schemas(app)
     return app
 
