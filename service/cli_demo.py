@@ -86,10 +86,12 @@ RUNS: dict[str, list[tuple[str, str | None, int, float]]] = {
 
 
 class Demo:
-    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
-        self.http, self.settings = http, settings
+    def __init__(
+        self, http: httpx.AsyncClient, settings: Settings, agency: str = AGENCY
+    ) -> None:
+        self.http, self.settings, self.agency = http, settings, agency
 
-    def token(self, sub: str, role: str, sites: list[str], agency: str | None = AGENCY) -> str:
+    def token(self, sub: str, role: str, sites: list[str]) -> str:
         from service.auth.tokens import mint_token
 
         return mint_token(
@@ -97,7 +99,7 @@ class Demo:
             sub=sub,
             roles=[role],
             sites=sites,
-            agency=agency,
+            agency=self.agency,
             issuer=self.settings.jwt_issuer,
             audience=self.settings.jwt_audience,
             ttl_seconds=600,

@@ -82,7 +82,9 @@ async def act(
         status = reply.status_code
         page = {"detail": detail, "missing": missing, "back": back}
         return render(request, "refused.html", who, status, **page)
-    return RedirectResponse(f"{back}?done={done}", 303)
+    position = int(reply.body.get("position", 0))
+    at = f"&at={position}" if position > 0 else ""
+    return RedirectResponse(f"{back}?done={done}{at}", 303)
 
 
 def refused(request: Request, who: Viewer, error: LedgerError, back: str) -> Response:

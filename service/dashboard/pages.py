@@ -90,8 +90,12 @@ async def approval_queue(
     request: Request,
     who: Who,
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    at: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> HTMLResponse:
-    found = await sources.pending_approvals(request.app.state.pool, who.principal, after, 25)
+    """`at`: the position of the viewer's own last action, which the queue must include."""
+    wait = request.app.state.settings.min_position_wait_seconds
+    pool = request.app.state.pool
+    found = await sources.pending_approvals(pool, who.principal, after, 25, at, wait)
     next_after = found[-1][0] if len(found) == 25 else None
     return render(
         request,

@@ -11,12 +11,13 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from events.errors import LedgerError
+from events.errors import InvalidCommand, LedgerError
 from service.auth.principal import Principal
 from service.auth.roles import allowed_roles
 from service.dashboard import session as sessions
@@ -150,6 +151,8 @@ class PageRoute(APIRoute):
                 return sign_in_redirect(request)
             except LedgerError as error:
                 return error_page(request, error)
+            except RequestValidationError:
+                return error_page(request, InvalidCommand("the address has a value out of range"))
 
         return page
 

@@ -79,8 +79,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def tables(pool: asyncpg.Pool, projection: Projection) -> Tables:
-    return await live_tables(pool, projection)
+async def tables(
+    pool: asyncpg.Pool, projection: Projection, at: int | None = None, wait: float = 2.0
+) -> Tables:
+    """The live tables; with `at`, once they include that position (read your own writes)."""
+    return await live_tables(pool, projection, at, wait)
 
 
 # Single streams, folded as the API's GET routes fold them; foreign and unknown ids are 404.
@@ -130,9 +133,14 @@ async def site_workflows(pool: asyncpg.Pool, who: Principal, site_id: str) -> li
 
 
 async def pending_approvals(
-    pool: asyncpg.Pool, who: Principal, after: int, limit: int
+    pool: asyncpg.Pool,
+    who: Principal,
+    after: int,
+    limit: int,
+    at: int | None = None,
+    wait: float = 2.0,
 ) -> list[tuple[int, PendingApproval]]:
-    queue = await tables(pool, QUEUE)
+    queue = await tables(pool, QUEUE, at, wait)
     return await workflow_queries.pending_approvals(pool, queue, who, after, limit)
 
 
