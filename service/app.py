@@ -19,9 +19,9 @@ from service.audit import keys as audit_keys
 from service.audit import routes as audit
 from service.auth.keyring import JwksSource, SiteKeySource
 from service.auth.tokens import KeySource, TokenVerifier
+from service.dashboard import routes as dashboard
 from service.database import check_schema, create_pool
 from service.edge import EdgeMiddleware
-from service.dashboard import routes as dashboard
 from service.event_schemas import install_event_schemas
 from service.health import routes as health
 from service.history import routes as history

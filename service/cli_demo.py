@@ -63,7 +63,7 @@ WORKFLOWS: list[dict[str, Any]] = [
         "expected_output": "a suggested label: spam, question, praise or complaint",
     },
 ]
-COMMON = {
+COMMON: dict[str, Any] = {
     "writes_data": True,
     "contacts_customers": False,
     "approvals_required": 1,
@@ -86,9 +86,7 @@ RUNS: dict[str, list[tuple[str, str | None, int, float]]] = {
 
 
 class Demo:
-    def __init__(
-        self, http: httpx.AsyncClient, settings: Settings, agency: str = AGENCY
-    ) -> None:
+    def __init__(self, http: httpx.AsyncClient, settings: Settings, agency: str = AGENCY) -> None:
         self.http, self.settings, self.agency = http, settings, agency
 
     def token(self, sub: str, role: str, sites: list[str]) -> str:
@@ -117,7 +115,6 @@ class Demo:
         return (await self.http.get("/v1/sites/acme-shop", headers=headers)).status_code == 200
 
     async def fill(self) -> None:
-        from service.incidents.schemas import AddPreventionActionBody
         from service.playbooks.schemas import CONTENT_EXAMPLE, TARGET_FACTS_EXAMPLE
 
         for site_id, (owner, url) in SITES.items():
@@ -179,8 +176,13 @@ class Demo:
             "pause_linked_workflows": True,
         }
         await self.post("/v1/incidents", incident, "olga", "operations_lead", "acme-shop")
-        examples = AddPreventionActionBody.model_config.get("json_schema_extra") or {}
-        action = dict(examples["examples"][0])  # type: ignore[index]
+        action = {
+            "action_id": "alert-checkout-errors",
+            "kind": "alert_tuning",
+            "description": "Alert when checkout answers 5xx twice in five minutes",
+            "owner": "dana@acme.example",
+            "due_on": "2026-12-15",
+        }
         await self.post(
             "/v1/incidents/checkout-500s/prevention-actions",
             action,
@@ -234,9 +236,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(
         f"demo agency {AGENCY}: {len(SITES)} sites, {len(WORKFLOWS)} workflows with runs, "
-        "2 approvals waiting, 1 paused workflow, 1 kill switch, 1 incident, 1 playbook on 2 sites.\n"
+        "2 approvals waiting, 1 paused workflow, 1 kill switch, 1 incident,\n"
+        "1 playbook on 2 sites.\n"
         "Sign in at http://127.0.0.1:8000/dashboard with:\n"
-        f"  .venv/bin/sophmate-ledger token --sub olga --role operations_lead --agency {AGENCY}"
+        "  .venv/bin/sophmate-ledger token --sub olga --role operations_lead "
+        + " ".join(f"--site {site}" for site in SITES)
+        + f"\nor, to see the agency as its lead (who reads all but approves nothing):\n"
+        f"  .venv/bin/sophmate-ledger token --sub lena --role agency_lead --agency {AGENCY}"
     )
     return 0
 

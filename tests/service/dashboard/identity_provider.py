@@ -63,7 +63,8 @@ class IdentityProvider:
         return str(jwt.encode(body, pem, algorithm="RS256", headers={"kid": self.kid}))
 
     def authorize(self, query: dict[str, str]) -> str:
-        assert query["client_id"] == CLIENT_ID and query["response_type"] == "code"
+        assert query["client_id"] == CLIENT_ID
+        assert query["response_type"] == "code"
         assert query["code_challenge_method"] == "S256"
         code = secrets.token_urlsafe(16)
         self.codes[code] = query

@@ -42,7 +42,8 @@ async def test_the_sign_in_form_needs_its_own_csrf_secret(
     person: Person, token: TokenFactory
 ) -> None:
     answer = await person.post("/dashboard/sign-in", {"token": lead_token(token)})
-    assert answer.status_code == 403 and "ledger_session" not in person.cookies
+    assert answer.status_code == 403
+    assert "ledger_session" not in person.cookies
 
 
 async def test_approving_as_a_second_person_takes_the_run_off_the_queue(
@@ -53,7 +54,8 @@ async def test_approving_as_a_second_person_takes_the_run_off_the_queue(
     approved = await person.act(RUN + "/approve", form_id="approve-form-1")
     assert approved.status_code == 303
     back = await person.get(approved.headers["location"])
-    assert "Run approved." in back.text and "2026-11-24-0200" not in back.text
+    assert "Run approved." in back.text
+    assert "2026-11-24-0200" not in back.text
     # The same form sent twice (a double click) gets the first answer, not a second approval.
     again = await person.act(RUN + "/approve", form_id="approve-form-1")
     assert again.status_code == 303
@@ -66,13 +68,12 @@ async def test_a_role_the_matrix_refuses_reads_why(
     before = await count_events(pool)
     refused = await person.act(RUN + "/approve")
     assert refused.status_code == 403
-    assert (
-        "your roles may not call approve-run" in refused.text
-        and "Nothing was changed" in refused.text
-    )
+    assert "your roles may not call approve-run" in refused.text
+    assert "Nothing was changed" in refused.text
     # The matrix lets an editor pause, the pause rule (owner or a lead) does not.
     paused = await person.act("/dashboard/workflows/nightly-meta-descriptions/pause", reason="x")
-    assert paused.status_code == 403 and "Refused" in paused.text
+    assert paused.status_code == 403
+    assert "Refused" in paused.text
     assert await count_events(pool) == before
 
 
@@ -83,9 +84,11 @@ async def test_a_refusal_lists_what_is_missing_in_words(
     before = await count_events(pool)
     rejected = await person.act(RUN + "/reject", reason="")
     assert rejected.status_code == 422
-    assert "Still missing" in rejected.text and "<li>reason</li>" in rejected.text
+    assert "Still missing" in rejected.text
+    assert "<li>reason</li>" in rejected.text
     unconfirmed = await person.post(RUN + "/approve", {"csrf": person.csrf})
-    assert unconfirmed.status_code == 422 and "<li>confirm</li>" in unconfirmed.text
+    assert unconfirmed.status_code == 422
+    assert "<li>confirm</li>" in unconfirmed.text
     assert await count_events(pool) == before
 
 
@@ -95,12 +98,14 @@ async def test_pause_and_kill_switches_from_the_pages(person: Person, token: Tok
         "/dashboard/workflows/stock-sync/pause", reason="supplier feed is late"
     )
     page = await person.get(paused.headers["location"])
-    assert "Workflow paused." in page.text and "supplier feed is late" in page.text
+    assert "Workflow paused." in page.text
+    assert "supplier feed is late" in page.text
     engaged = await person.act(
         "/dashboard/sites/acme-shop/kill-switches", category="content", reason="provider outage"
     )
     page = await person.get(engaged.headers["location"])
-    assert "Kill switch engaged." in page.text and "provider outage" in page.text
+    assert "Kill switch engaged." in page.text
+    assert "provider outage" in page.text
     released = await person.act(
         "/dashboard/sites/acme-shop/kill-switches/content/release", reason="provider is back"
     )

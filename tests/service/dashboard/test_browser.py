@@ -85,7 +85,6 @@ async def test_a_lead_approves_pauses_reads_a_refusal_and_exports(
     await expect(card).to_contain_text("asked by erin")
     await page.screenshot(path=shot_path("approvals-before"), full_page=True)
     approve = card.locator("form", has=page.get_by_role("button", name="Approve run"))
-    await approve.get_by_label("Note").fill("checked the 14 posts in scope")
     await approve.get_by_role("checkbox").check()
     await approve.get_by_role("button").click()
     await expect(page.get_by_role("status")).to_have_text("Run approved.")
@@ -111,7 +110,8 @@ async def test_a_lead_approves_pauses_reads_a_refusal_and_exports(
     saved = shot_path("activity-export").with_suffix(".csv")
     await download.save_as(saved)
     rows = list(csv.DictReader(saved.open(encoding="utf-8")))
-    assert len(rows) == 6 and {row["type"] for row in rows} == {"RunApproved"}
+    assert len(rows) == 6
+    assert {row["type"] for row in rows} == {"RunApproved"}
     await page.screenshot(path=shot_path("activity-filtered"), full_page=True)
     await sign_out(page)
 

@@ -53,7 +53,8 @@ async def _to_provider(person: Person) -> str:
     assert started.status_code == 303
     location = started.headers["location"]
     query = parse_qs(urlsplit(location).query)
-    assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) == 43
+    assert query["code_challenge_method"] == ["S256"]
+    assert len(query["code_challenge"][0]) == 43
     async with httpx.AsyncClient(follow_redirects=False) as browser:
         authorized = await browser.get(location)
     assert authorized.status_code == 302
@@ -65,10 +66,13 @@ async def test_a_person_signs_in_with_the_identity_provider(person: Person) -> N
     page = await person.get("/dashboard/sign-in")
     assert "Sign in with your agency account" in page.text
     done = await person.get(await _to_provider(person))
-    assert done.status_code == 303 and done.headers["location"] == "/dashboard/approvals"
-    assert "ledger_session" in person.cookies and "ledger_oidc" not in person.cookies
+    assert done.status_code == 303
+    assert done.headers["location"] == "/dashboard/approvals"
+    assert "ledger_session" in person.cookies
+    assert "ledger_oidc" not in person.cookies
     queue = await person.get("/dashboard/approvals")
-    assert queue.status_code == 200 and "Signed in as <strong>olga</strong>" in queue.text
+    assert queue.status_code == 200
+    assert "Signed in as <strong>olga</strong>" in queue.text
     assert "2026-11-24-0200" in queue.text  # the same sites and role the token gives at the API
 
 
@@ -76,14 +80,16 @@ async def test_a_callback_with_another_state_is_refused(person: Person) -> None:
     callback = await _to_provider(person)
     forged = callback.replace("state=", "state=x")
     answer = await person.get(forged)
-    assert answer.status_code == 401 and "ledger_session" not in person.cookies
+    assert answer.status_code == 401
+    assert "ledger_session" not in person.cookies
 
 
 async def test_a_code_without_its_verifier_is_refused(person: Person) -> None:
     callback = await _to_provider(person)
     await person.get("/dashboard/oidc/start")  # a second attempt replaces the first's verifier
     answer = await person.get(callback)
-    assert answer.status_code == 401 and "ledger_session" not in person.cookies
+    assert answer.status_code == 401
+    assert "ledger_session" not in person.cookies
 
 
 async def test_tokens_signed_by_a_key_the_ledger_does_not_trust_are_refused(
@@ -91,5 +97,6 @@ async def test_tokens_signed_by_a_key_the_ledger_does_not_trust_are_refused(
 ) -> None:
     idp.signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     answer = await person.get(await _to_provider(person))
-    assert answer.status_code == 401 and "Sign-in refused" in answer.text
+    assert answer.status_code == 401
+    assert "Sign-in refused" in answer.text
     assert "ledger_session" not in person.cookies
