@@ -19,6 +19,7 @@ from service.audit import keys as audit_keys
 from service.audit import routes as audit
 from service.auth.keyring import JwksSource, SiteKeySource
 from service.auth.tokens import KeySource, TokenVerifier
+from service.dashboard import routes as dashboard
 from service.database import check_schema, create_pool
 from service.edge import EdgeMiddleware
 from service.event_schemas import install_event_schemas
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(dashboard.router)
     install_event_schemas(app)
     return app
 

@@ -1,0 +1,256 @@
+"""Every read and command of other packages the dashboard uses, in one place.
+
+The command layer and the read-model routes are being moved between packages; when a path
+changes, only this module does. Pages call the same query and command functions as the API
+routes, so a page never shows what the API would refuse, nor does anything the API would not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+
+from events.catalogue import CATALOGUE, Severity
+from events.domain.incidents import INCIDENTS, Incident
+from events.domain.kill_switches import KILL_SWITCHES
+from events.domain.sites import SITES, Site
+from events.domain.workflows import WORKFLOWS, Workflow
+from events.envelope import StoredEvent
+from events.store import GlobalPosition
+from projections.approval_queue import ApprovalQueue
+from projections.base import Projection, Tables
+from projections.incident_board import IncidentBoard
+from projections.playbook_catalogue import PlaybookCatalogue
+from projections.site_activity import SiteActivity
+from projections.workflow_board import WorkflowBoard
+from service.auth.principal import Principal
+from service.history import formats as history_formats
+from service.history import queries as history
+from service.history.schemas import EventFilters, ExportFormat
+from service.incidents import queries as incident_reads
+from service.incidents.schemas import IncidentTimeline, IncidentView
+from service.ledger import CommandContext, CommandReply, Ledger, Loaded
+from service.read_models import incident_queries, playbook_queries, workflow_queries
+from service.read_models.freshness import live_tables
+from service.read_models.schemas import (
+    IncidentCard,
+    PendingApproval,
+    PlaybookDeployment,
+    PlaybookLineage,
+    WorkflowCard,
+)
+from service.workflows import commands as workflow_commands
+from service.workflows import queries as workflow_reads
+from service.workflows.schemas import (
+    EngageKillSwitchBody,
+    KillSwitchStatus,
+    RunHistory,
+    WorkflowExplanation,
+)
+
+__all__ = [
+    "CATALOGUE",
+    "CommandContext",
+    "CommandReply",
+    "EventFilters",
+    "ExportFormat",
+    "IncidentCard",
+    "IncidentTimeline",
+    "IncidentView",
+    "PendingApproval",
+    "PlaybookDeployment",
+    "PlaybookLineage",
+    "Severity",
+    "StoredEvent",
+    "WorkflowCard",
+]
+
+ACTIVITY: Projection = SiteActivity()
+BOARD: Projection = WorkflowBoard()
+QUEUE: Projection = ApprovalQueue()
+INCIDENT_BOARD: Projection = IncidentBoard()
+PLAYBOOKS: Projection = PlaybookCatalogue()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def tables(
+    pool: asyncpg.Pool, projection: Projection, at: int | None = None, wait: float = 2.0
+) -> Tables:
+    """The live tables; with `at`, once they include that position (read your own writes)."""
+    return await live_tables(pool, projection, at, wait)
+
+
+# Single streams, folded as the API's GET routes fold them; foreign and unknown ids are 404.
+
+
+async def site(ledger: Ledger, who: Principal, site_id: str) -> Loaded[Site]:
+    return await ledger.load_visible(who, SITES, SITES.stream_id(site_id), "site")
+
+
+async def workflow(ledger: Ledger, who: Principal, workflow_id: str) -> Loaded[Workflow]:
+    stream = WORKFLOWS.stream_id(workflow_id)
+    return await ledger.load_visible(who, WORKFLOWS, stream, "workflow")
+
+
+async def incident(ledger: Ledger, who: Principal, incident_id: str) -> Loaded[Incident]:
+    stream = INCIDENTS.stream_id(incident_id)
+    return await ledger.load_visible(who, INCIDENTS, stream, "incident")
+
+
+async def kill_switches(ledger: Ledger, site_id: str) -> KillSwitchStatus:
+    loaded = await ledger.load(KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id))
+    return workflow_reads.kill_switch_status(site_id, loaded)
+
+
+def explain(loaded: Loaded[Workflow]) -> WorkflowExplanation:
+    return workflow_reads.explain(loaded, now())
+
+
+def run_history(loaded: Loaded[Workflow], cursor: str, limit: int) -> RunHistory:
+    return workflow_reads.run_history(loaded, now(), cursor, limit)
+
+
+def incident_view(loaded: Loaded[Incident]) -> IncidentView:
+    return incident_reads.incident_view(loaded)
+
+
+def incident_timeline(incident_id: str, loaded: Loaded[Incident]) -> IncidentTimeline:
+    return incident_reads.timeline(incident_id, loaded)
+
+
+# Read models, tenant-scoped by the query functions themselves.
+
+
+async def site_workflows(pool: asyncpg.Pool, who: Principal, site_id: str) -> list[WorkflowCard]:
+    board = await tables(pool, BOARD)
+    return await workflow_queries.site_workflows(pool, board, who, site_id, "", 500)
+
+
+async def pending_approvals(
+    pool: asyncpg.Pool,
+    who: Principal,
+    after: int,
+    limit: int,
+    at: int | None = None,
+    wait: float = 2.0,
+) -> list[tuple[int, PendingApproval]]:
+    queue = await tables(pool, QUEUE, at, wait)
+    return await workflow_queries.pending_approvals(pool, queue, who, after, limit)
+
+
+async def incidents(
+    pool: asyncpg.Pool, who: Principal, *, site_id: str | None, agency_id: str | None, status: str
+) -> list[IncidentCard]:
+    board = await tables(pool, INCIDENT_BOARD)
+    column, value = ("site_id", site_id) if site_id is not None else ("agency_id", agency_id)
+    if value is None:
+        return []
+    found = await incident_queries.incident_board(
+        pool,
+        board,
+        who,
+        column=column,  # type: ignore[arg-type]
+        value=value,
+        status=status,  # type: ignore[arg-type]
+        after=None,
+        limit=200,
+    )
+    return [card for _, card in found]
+
+
+async def agency_playbooks(
+    pool: asyncpg.Pool, who: Principal, agency_id: str
+) -> list[PlaybookLineage]:
+    catalogue = await tables(pool, PLAYBOOKS)
+    return await playbook_queries.agency_catalogue(
+        pool, catalogue, who, agency_id, after=None, limit=200
+    )
+
+
+async def site_playbooks(
+    pool: asyncpg.Pool, who: Principal, site_id: str
+) -> list[PlaybookDeployment]:
+    catalogue = await tables(pool, PLAYBOOKS)
+    return await playbook_queries.site_playbooks(
+        pool, catalogue, who, site_id, after=None, limit=200
+    )
+
+
+# The log, as the history API reads it.
+
+
+async def feed_page(
+    pool: asyncpg.Pool, who: Principal, filters: EventFilters, cursor: str | None, limit: int
+) -> tuple[list[StoredEvent], str | None]:
+    return await history.read_page(pool, who, filters, cursor, limit)
+
+
+def cursor_after(event: StoredEvent) -> str:
+    return history.encode_cursor(GlobalPosition(event.transaction_id, event.position))
+
+
+async def export_chunks(
+    pool: asyncpg.Pool, who: Principal, filters: EventFilters
+) -> AsyncIterator[list[StoredEvent]]:
+    """The export's chunks, below the horizon at its start, as the history export cuts them."""
+    horizon = await history.current_horizon(pool)
+    async for chunk in history.export_chunks(pool, who, filters, horizon):
+        yield chunk
+
+
+def encode(chunks: AsyncIterator[list[StoredEvent]], fmt: ExportFormat) -> AsyncIterator[bytes]:
+    return history_formats.encode(chunks, fmt)
+
+
+# Commands: the API's own functions.
+
+
+async def approve_run(
+    ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str
+) -> CommandReply:
+    return await workflow_commands.approve_run(ledger, ctx, workflow_id, run_id)
+
+
+async def reject_run(
+    ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str, reason: str | None
+) -> CommandReply:
+    return await workflow_commands.reject_run(ledger, ctx, workflow_id, run_id, reason)
+
+
+async def pause_workflow(
+    ledger: Ledger, ctx: CommandContext, workflow_id: str, reason: str | None
+) -> CommandReply:
+    return await workflow_commands.pause_workflow(ledger, ctx, workflow_id, reason)
+
+
+async def engage_kill_switch(
+    ledger: Ledger, ctx: CommandContext, site_id: str, category: str, reason: str | None
+) -> CommandReply:
+    body = EngageKillSwitchBody(category=category, reason=reason)
+    return await workflow_commands.engage_kill_switch(ledger, ctx, site_id, body)
+
+
+async def release_kill_switch(
+    ledger: Ledger, ctx: CommandContext, site_id: str, category: str, reason: str | None
+) -> CommandReply:
+    return await workflow_commands.release_kill_switch(ledger, ctx, site_id, category, reason)
+
+
+@dataclass(frozen=True)
+class Integrity:
+    tree_size: int
+    signed_at: datetime
+    verified: bool
+
+
+def integrity_status() -> Integrity | None:
+    """The latest signed checkpoint and whether it verified. The sealer has not landed yet:
+    the overview shows "not available" while this answers None. When it lands, read its
+    latest checkpoint here (one place) and return it as an Integrity."""
+    return None
