@@ -7,15 +7,19 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 from rich.console import Console
 
 from bench import handwritten
-from bench.eventsourcing_saves import SavesRun, measure_saves
 from bench.loadgen import Target, WrkRun, run_wrk
 from bench.pgbench import LoggedRun, create_append_projection_tables, measure_append_projection
 from bench.server import BenchDatabase
+
+if TYPE_CHECKING:
+    # Imported when measured: the library is in the `bench` extra, not in `make install`.
+    from bench.eventsourcing_saves import SavesRun
 
 CLIENTS = 32
 HANDWRITTEN_RUNS = 60_000
@@ -54,6 +58,8 @@ async def measure_ceilings(
             )
         console.print(f"pgbench append + projection: {found.pgbench.tps:,.0f} tps")
     if "eventsourcing" in parts:
+        from bench.eventsourcing_saves import measure_saves
+
         with console.status("eventsourcing library, 32 threads, 2 events per save"):
             found.eventsourcing = await asyncio.to_thread(
                 measure_saves, db.admin_url, CLIENTS, seconds, warmup
