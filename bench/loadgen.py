@@ -77,6 +77,11 @@ class WrkRun:
     def server_cores(self) -> float:
         return self.server_cpu_seconds / self.seconds if self.seconds else 0.0
 
+    @property
+    def server_cpu_ms(self) -> float:
+        """The server's CPU per answered request: unlike the rate, it holds on a loaded machine."""
+        return self.server_cpu_seconds * 1000 / self.requests if self.requests else 0.0
+
     def as_json(self) -> dict[str, Any]:
         return {
             "connections": self.connections,
@@ -89,6 +94,7 @@ class WrkRun:
             "repeated_requests": self.repeated,
             "load_generator_cores": round(self.wrk_cores, 3),
             "server_cores": round(self.server_cores, 2),
+            "server_cpu_ms_per_request": round(self.server_cpu_ms, 2),
         }
 
 

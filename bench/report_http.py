@@ -25,6 +25,7 @@ def _figures(prefix: str, run: WrkRun | None, rate: str = "per_s") -> dict[str, 
         f"{prefix}_{rate}": round(run.per_s, 1) if run else None,
         f"{prefix}_p50_ms": round(run.p50_ms, 2) if run else None,
         f"{prefix}_p99_ms": round(run.p99_ms, 2) if run else None,
+        f"{prefix}_cpu_ms": round(run.server_cpu_ms, 2) if run else None,
     }
 
 
@@ -82,7 +83,7 @@ def http_keys(
 
 def show_http(doc: dict[str, Any], console: Console) -> None:
     table = Table(title="The service over HTTP, beside its ceilings (same server, same run)")
-    for name in ("what", "conns", "per s", "p50 ms", "p99 ms"):
+    for name in ("what", "conns", "per s", "p50 ms", "p99 ms", "cpu ms"):
         table.add_column(name, justify="left" if name == "what" else "right")
 
     def row(what: str, conns: str, prefix: str, rate: str = "per_s") -> None:
@@ -90,7 +91,9 @@ def show_http(doc: dict[str, Any], console: Console) -> None:
         if value is None:
             return
         p50, p99 = doc.get(f"{prefix}_p50_ms"), doc.get(f"{prefix}_p99_ms")
-        table.add_row(what, conns, f"{value:,.1f}", f"{p50:,.1f}", f"{p99:,.1f}")
+        cpu = doc.get(f"{prefix}_cpu_ms")
+        cpu_text = "" if cpu is None else f"{cpu:.2f}"
+        table.add_row(what, conns, f"{value:,.1f}", f"{p50:,.1f}", f"{p99:,.1f}", cpu_text)
 
     for conns in (1, 8, HEADLINE_CONNECTIONS):
         row("approve-run, workflows of 10 runs", str(conns), _approve_prefix(conns))
@@ -101,6 +104,7 @@ def show_http(doc: dict[str, Any], console: Console) -> None:
     row("list-pending-approvals", "32", "list_pending_approvals")
     row("GET /healthz", "32", "healthz")
     console.print(table)
+    console.print("cpu ms: the server process's CPU time per answered request (Postgres excluded).")
     if doc.get("approve_run_latency_growth") is not None:
         console.print(
             f"approve_run_latency_growth: {doc['approve_run_latency_growth']:.2f} (p50 "

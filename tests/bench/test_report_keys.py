@@ -79,6 +79,7 @@ def test_every_named_key_is_written_with_its_ratio(tmp_path: Path) -> None:
     assert set(NAMED + OLD) <= set(doc)
     assert doc["approve_run_http_per_s"] == 120.0
     assert doc["approve_run_http_1conn_p50_ms"] == 20.0
+    assert doc["approve_run_http_cpu_ms"] == 7.5
     assert doc["approve_run_latency_growth"] == 35.0
     assert doc["approve_run_http_over_pgbench"] == 0.04
     assert doc["approve_run_http_over_handwritten"] == 0.2
