@@ -1,10 +1,17 @@
 """Run the benchmark: `make bench` or `python -m bench`.
 
-LEDGER_BENCH_SECONDS (default 8) is the measured time per level and per side;
+LEDGER_BENCH_PARTS (default: all) picks the parts: append, projections (the store and the
+projections, called in-process), approve, reads, growth (the service over HTTP through
+`sophmate-ledger serve` and wrk), pgbench, eventsourcing, handwritten (the ceilings);
+LEDGER_BENCH_SECONDS (default 8) is the measured time per append level and per ceiling;
+LEDGER_BENCH_HTTP_SECONDS (default 8) the measured time per HTTP run;
 LEDGER_BENCH_WARMUP (default 2) runs before each measurement and is not counted;
-LEDGER_BENCH_WRITERS (default "1,8,32") picks the concurrency levels;
+LEDGER_BENCH_WRITERS (default "1,8,32") the store's concurrency levels;
+LEDGER_BENCH_CONNECTIONS (default "1,8,32") approve-run's keep-alive connections;
+LEDGER_BENCH_GROWTH_RUNS (default 2000), LEDGER_BENCH_GROWTH_BUDGET (default 180 s),
+LEDGER_BENCH_GROWTH_SECONDS (default 6): the long workflow for approve_run_latency_growth;
+LEDGER_BENCH_WORKERS (unset: as `make run` serves) serves with `--workers N` if serve has it;
 LEDGER_BENCH_PROJECTION_EVENTS (default 1000000) is the length of the log the projections read;
-LEDGER_BENCH_PARTS (default "append,projections") picks the parts to run;
 LEDGER_BENCH_DATABASE_URL (a superuser URL) benches that server instead of an embedded one.
 """
 
@@ -19,12 +26,18 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 
 from bench.append import measure_appends
+from bench.ceilings import Ceilings, measure_ceilings
+from bench.loadgen import find_wrk, wrk_version
+from bench.over_http import HttpResults, HttpSettings, measure_http
 from bench.pgbench import Ceiling, create_table, measure_pgbench
 from bench.projections import ProjectionBench, event_count, measure_projections
 from bench.report import Level, document, show, write
+from bench.report_http import http_keys
 from bench.server import BenchDatabase, bench_database, server
 
-PARTS = ("append", "projections")
+HTTP_PARTS = ("approve", "reads", "growth")
+CEILING_PARTS = ("pgbench", "eventsourcing", "handwritten")
+PARTS = ("append", "projections", *CEILING_PARTS, *HTTP_PARTS)
 
 
 def _levels() -> list[int]:
@@ -90,6 +103,13 @@ async def run(server_url: str, seconds: float, warmup: float, console: Console) 
     parts = _parts()
     levels: list[Level] = []
     projections: list[ProjectionBench] | None = None
+    http: HttpResults | None = None
+    ceilings: Ceilings | None = None
+    load_generator = ""
+    wrk = None
+    if parts & {"handwritten", *HTTP_PARTS}:
+        wrk = find_wrk(console.print)
+        load_generator = wrk_version(wrk)
     # A database per part: the projections read a log of exactly the length asked for.
     if "append" in parts:
         async with bench_database(server_url) as db:
@@ -97,12 +117,22 @@ async def run(server_url: str, seconds: float, warmup: float, console: Console) 
     if "projections" in parts:
         async with bench_database(server_url) as db:
             projections = await run_projections(db, console)
+    # The service and its ceilings share one database, as they share the server.
+    if parts & {*CEILING_PARTS, *HTTP_PARTS}:
+        async with bench_database(server_url) as db:
+            if parts & set(CEILING_PARTS):
+                ceilings = await measure_ceilings(db, parts, seconds, warmup, wrk, console)
+            if parts & set(HTTP_PARTS):
+                assert wrk is not None
+                cfg = HttpSettings.from_env(warmup)
+                http = await measure_http(db, parts, cfg, wrk, console)
     doc = document(
         levels,
         projections,
         seconds=seconds,
         postgres_version=db.postgres_version,
         settings=db.settings,
+        http=http_keys(http, ceilings, load_generator),
     )
     show(doc, write(doc), console)
 

@@ -60,10 +60,11 @@ async def create_table(admin_url: str) -> None:
         await conn.close()
 
 
-def _run(url: str, script: Path, clients: int, seconds: float) -> str:
+def _run(url: str, script: Path, clients: int, seconds: float, log: Path | None = None) -> str:
     threads = max(1, min(clients, os.cpu_count() or 1))
     command = [
         str(pgbench_path()),
+        *(["--log", f"--log-prefix={log}"] if log else []),
         "--no-vacuum",
         "--protocol=prepared",
         f"--file={script}",
@@ -93,3 +94,90 @@ def measure_pgbench(admin_url: str, clients: int, seconds: float, warmup: float)
     if tps is None:
         raise RuntimeError(f"no tps in pgbench output:\n{output}")
     return PgbenchRun(clients, float(tps.group(1)), float(latency.group(1)) if latency else 0.0)
+
+
+# What one approval costs Postgres at least: the event into an event-like table (unique stream and
+# version, like the log) and one read-model row upserted (a workflow's board card), in one
+# transaction. Hot read-model rows are spread over 10,000 workflows, as many as one ledger serves.
+APPEND_PROJECTION_TABLES = (
+    """CREATE TABLE IF NOT EXISTS bench_log (
+        position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        stream_id text NOT NULL,
+        stream_version int NOT NULL,
+        type text NOT NULL,
+        payload jsonb NOT NULL,
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (stream_id, stream_version)
+    )""",
+    """CREATE TABLE IF NOT EXISTS bench_heads (
+        stream_id text PRIMARY KEY,
+        version int NOT NULL,
+        last_type text NOT NULL,
+        updated_at timestamptz NOT NULL
+    )""",
+)
+_APPEND_PROJECTION = """\\set run random(1, 1000000000)
+\\set workflow random(1, 10000)
+BEGIN;
+INSERT INTO bench_log (stream_id, stream_version, type, payload)
+    VALUES ('run-' || :run, 1, 'RunApproved', '{literal}'::jsonb) ON CONFLICT DO NOTHING;
+INSERT INTO bench_heads (stream_id, version, last_type, updated_at)
+    VALUES ('wf-' || :workflow, 1, 'RunApproved', now())
+    ON CONFLICT (stream_id) DO UPDATE
+    SET version = bench_heads.version + 1, last_type = excluded.last_type,
+        updated_at = excluded.updated_at;
+END;
+"""
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    clients: int
+    tps: float
+    p50_ms: float
+    p99_ms: float
+
+
+async def create_append_projection_tables(admin_url: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        for ddl in APPEND_PROJECTION_TABLES:
+            await conn.execute(ddl)
+    finally:
+        await conn.close()
+
+
+def _latencies_ms(folder: Path) -> list[float]:
+    # Per-transaction log lines: client_id transaction_no latency_us script_no epoch epoch_us.
+    return sorted(
+        int(line.split()[2]) / 1000
+        for log in folder.glob("pgbench_log*")
+        for line in log.read_text().splitlines()
+        if line.strip()
+    )
+
+
+def measure_append_projection(
+    admin_url: str, clients: int, seconds: float, warmup: float
+) -> LoggedRun:
+    with tempfile.TemporaryDirectory(prefix="ledger-pgbench-") as folder:
+        script = Path(folder) / "append_projection.sql"
+        literal = pgbench_row().replace("'", "''")
+        script.write_text(_APPEND_PROJECTION.replace("{literal}", literal))
+        if warmup > 0:
+            _run(admin_url, script, clients, warmup)
+        logs = Path(folder) / "logs"
+        logs.mkdir()
+        output = _run(admin_url, script, clients, seconds, log=logs / "pgbench_log")
+        latencies = _latencies_ms(logs)
+    tps = _TPS.search(output)
+    if tps is None or not latencies:
+        raise RuntimeError(f"no tps in pgbench output:\n{output}")
+    return LoggedRun(
+        clients, float(tps.group(1)), percentile(latencies, 0.50), percentile(latencies, 0.99)
+    )
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    """The value at `fraction` of a sorted list, as the other figures of the bench take it."""
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0

@@ -66,8 +66,10 @@ def document(
     seconds: float,
     postgres_version: str,
     settings: dict[str, str],
+    http: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The append levels (empty when that part did not run) and, if run, the projections."""
+    """The append levels (empty when that part did not run), the projections if run, and the
+    HTTP figures with their ceilings (bench.report_http; None where not run)."""
     goal = next((lv for lv in levels if lv.store.writers == GOAL_WRITERS), None)
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -91,6 +93,7 @@ def document(
             "met": bool(goal and goal.ratio >= GOAL_RATIO),
         },
         "projections": None if projections is None else [p.as_json() for p in projections],
+        **(http or {}),
     }
 
 
@@ -111,6 +114,10 @@ def show(doc: dict[str, Any], path: Path, console: Console | None = None) -> Non
         _show_appends(doc, caption, console)
     if doc["projections"] is not None:
         _show_projections(doc["projections"], caption, console)
+    if doc.get("load_generator") or doc.get("pgbench_append_projection_tps"):
+        from bench.report_http import show_http
+
+        show_http(doc, console)
     machine = doc["machine"]
     if machine["load_average_1m"] > (machine["cores"] or 1):
         console.print(
