@@ -28,6 +28,7 @@ def test_production_refuses_the_default_secret() -> None:
         database_url="postgresql://x@db/l",
         jwt_secret="k" * 40,
         playbook_signing_key="a" * 43,
+        log_signing_key="b" * 43,
     )
     assert ok.jwt_secret != DEV_JWT_SECRET
 
