@@ -113,9 +113,14 @@ class ConfigurationRefused(ValueError):
 
 
 def production_problems(settings: Settings) -> list[str]:
+    problems = [
+        # Else the command would quietly use the embedded server, not the database named.
+        f"{_variable(name)} is set but LEDGER_DATABASE_URL is not: set it to the same database"
+        for name in ("migration_database_url", "read_database_url")
+        if getattr(settings, name) is not None and settings.database_url is None
+    ]
     if settings.env != "production":
-        return []
-    problems = []
+        return problems
     if settings.jwt_secret == DEV_JWT_SECRET or len(settings.jwt_secret) < 32:
         problems.append(
             "LEDGER_JWT_SECRET must be set to a secret of at least 32 characters in production"

@@ -102,3 +102,13 @@ def test_an_unreadable_or_doubly_given_secret_is_a_listed_problem(tmp_path: Path
 
 def test_a_complete_production_configuration_starts() -> None:
     assert load_settings(GOOD).env == "production"
+
+
+def test_an_owner_url_without_the_runtime_url_is_refused_not_the_embedded_server() -> None:
+    environ = {"LEDGER_MIGRATION_DATABASE_URL": "postgresql://ledger_owner@db/ledger"}
+    with pytest.raises(ConfigurationRefused) as refused:
+        load_settings(environ)
+    assert refused.value.problems == [
+        "LEDGER_MIGRATION_DATABASE_URL is set but LEDGER_DATABASE_URL is not: "
+        "set it to the same database"
+    ]
