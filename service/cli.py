@@ -7,7 +7,7 @@ import json
 import re
 import sys
 
-from service import cli_projections, cli_verify, cli_worker
+from service import cli_projections, cli_prune, cli_verify, cli_worker
 from service.auth.principal import Role
 from service.cli_database import check_schema_now, database_urls
 from service.settings import Settings, get_settings
@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
     cli_projections.add_parser(sub)
     cli_verify.add_parser(sub)
+    cli_prune.add_parser(sub)
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.add_argument("--output", "-o", help="write to this file instead of stdout")
     openapi.set_defaults(run=cmd_openapi)

@@ -26,7 +26,8 @@ def resource(kind: str, name: str) -> dict[str, Any]:
 
 
 def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
-    spec: dict[str, Any] = workload["spec"]["template"]["spec"]
+    job = workload["spec"]["jobTemplate"] if workload["kind"] == "CronJob" else workload
+    spec: dict[str, Any] = job["spec"]["template"]["spec"]
     return spec
 
 

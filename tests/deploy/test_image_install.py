@@ -154,6 +154,17 @@ async def test_the_runtime_venv_migrates_serves_and_works(
     conn = await asyncpg.connect(app_url)
     assert await conn.fetchval("SELECT version_num FROM alembic_version") == head_revision()
     await conn.close()
+    pruned = await asyncio.to_thread(
+        subprocess.run,
+        [cli, *_args("CronJob/sophmate-ledger-prune-idempotency")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert pruned.returncode == 0, pruned.stderr
+    assert pruned.stdout.startswith("pruned 0 idempotency record(s)")
 
     api = resource("Deployment", "sophmate-ledger-api")
     probes = pod_spec(api)["containers"][0]

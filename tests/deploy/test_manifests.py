@@ -42,6 +42,7 @@ def test_every_kubernetes_document_validates_strictly(version: str) -> None:
         "NetworkPolicy",
         "Secret",
         "ConfigMap",
+        "CronJob",
     }
     for document in documents:
         kubernetes_validate.validate(document, version, strict=True)
@@ -102,14 +103,15 @@ def test_the_image_runs_the_cli_as_an_unprivileged_user_with_only_the_venv() -> 
 
 
 def _containers() -> dict[str, dict[str, Any]]:
-    workloads = [d for d in kubernetes_documents() if d["kind"] in {"Deployment", "Job"}]
+    kinds = {"Deployment", "Job", "CronJob"}
+    workloads = [d for d in kubernetes_documents() if d["kind"] in kinds]
     return {d["metadata"]["name"]: pod_spec(d) for d in workloads}
 
 
 def test_every_command_the_manifests_run_is_one_the_cli_knows() -> None:
     commands = [c["args"] for spec in _containers().values() for c in spec["containers"]]
     commands += [s["command"] for s in compose()["services"].values() if "command" in s]
-    assert sorted({c[0] for c in commands}) == ["migrate", "serve", "worker"]
+    assert sorted({c[0] for c in commands}) == ["migrate", "prune-idempotency", "serve", "worker"]
     for command in commands:
         build_parser().parse_args(command)
 
