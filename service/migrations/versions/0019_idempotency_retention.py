@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.execute("""
         CREATE FUNCTION ledger_refuse_idempotency_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
         BEGIN
-            -- Set only by ledger_prune_idempotency, as a function-local setting.
+            -- Set only by ledger_prune_idempotency, for its own DELETE.
             IF TG_OP = 'DELETE' AND current_setting('ledger.pruning', true) = 'on' THEN
                 RETURN OLD;
             END IF;
@@ -44,7 +44,6 @@ def upgrade() -> None:
         CREATE FUNCTION ledger_prune_idempotency(older_than interval) RETURNS bigint
         LANGUAGE plpgsql SECURITY DEFINER
         SET search_path = public, pg_temp
-        SET ledger.pruning = 'on'
         AS $fn$
         DECLARE
             pruned bigint;
@@ -53,8 +52,12 @@ def upgrade() -> None:
                 RAISE EXCEPTION 'idempotency retention below one day refused'
                     USING ERRCODE = 'invalid_parameter_value';
             END IF;
+            -- Set and cleared here: a function's own SET clause for a custom setting would
+            -- need a superuser to create it, and the owner role is none.
+            PERFORM set_config('ledger.pruning', 'on', true);
             DELETE FROM idempotency_keys WHERE created_at < now() - older_than;
             GET DIAGNOSTICS pruned = ROW_COUNT;
+            PERFORM set_config('ledger.pruning', 'off', true);
             RETURN pruned;
         END
         $fn$
