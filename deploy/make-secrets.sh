@@ -17,7 +17,10 @@ keep ledger_owner_password "$(random 24)"
 keep ledger_app_password "$(random 24)"
 keep LEDGER_JWT_SECRET "$(random 48)"
 # 32 random bytes, base64url without padding: the Ed25519 seed that signs playbook exports.
-keep LEDGER_PLAYBOOK_SIGNING_KEY "$(python3 -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip('='))")"
+seed() { python3 -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip('='))"; }
+keep LEDGER_PLAYBOOK_SIGNING_KEY "$(seed)"
+# The Ed25519 seed that signs every event and checkpoint of the log.
+keep LEDGER_LOG_SIGNING_KEY "$(seed)"
 app=$(cat "$dir/ledger_app_password")
 keep LEDGER_DATABASE_URL "postgresql://ledger_app:$app@$primary/ledger"
 keep LEDGER_MIGRATION_DATABASE_URL "postgresql://ledger_owner:$(cat "$dir/ledger_owner_password")@$primary/ledger"

@@ -135,6 +135,7 @@ async def test_the_runtime_venv_migrates_serves_and_works(
         "LEDGER_MIGRATION_DATABASE_URL": owner_url,
         "LEDGER_JWT_SECRET": "j" * 48,
         "LEDGER_PLAYBOOK_SIGNING_KEY": "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVowMTIzNDU",
+        "LEDGER_LOG_SIGNING_KEY": "WllYV1ZVVFNSUVBPTk1MS0pJSEdGRURDQkE5ODc2NTQ",
     }.items():
         (secrets / variable).write_text(value + "\n")
     port = _free_port()
