@@ -2,16 +2,21 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+# Two locks: the runtime one is all the container image installs; the dev one adds the test and
+# lint tools, pinned to the same versions of everything the runtime lock holds.
+RUNTIME_LOCK := requirements-runtime.lock
+DEV_LOCK := requirements-dev.lock
+STAMP := $(VENV)/.installed-$(shell cat $(DEV_LOCK) pyproject.toml | cksum | cut -d' ' -f1)
+COMPILE := $(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 BENCH_STAMP := $(VENV)/.bench-$(shell cat bench/requirements.lock | cksum | cut -d' ' -f1)
 
 .PHONY: install run test lint typecheck check bench openapi lock clean
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): $(DEV_LOCK) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(DEV_LOCK)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
@@ -43,10 +48,12 @@ $(BENCH_STAMP): bench/requirements.lock $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/sophmate-ledger openapi --output openapi/openapi.json
 
-# Re-resolve the pinned versions; run on purpose, commit the result.
+# Re-resolve the pinned versions; run on purpose, commit the result. The dev lock is resolved
+# under the runtime lock, so tests run on exactly the versions the image ships.
 lock: $(STAMP)
-	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --extra dev --output-file requirements.lock pyproject.toml
-	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --extra bench --constraint requirements.lock --output-file bench/requirements.lock pyproject.toml
+	$(COMPILE) --output-file $(RUNTIME_LOCK) pyproject.toml
+	$(COMPILE) --extra dev --constraint $(RUNTIME_LOCK) --output-file $(DEV_LOCK) pyproject.toml
+	$(COMPILE) --extra bench --constraint $(DEV_LOCK) --output-file bench/requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .ledger .pytest_cache .mypy_cache .ruff_cache

@@ -73,9 +73,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.database_url is None:
             raise RuntimeError("LEDGER_DATABASE_URL is not set; `sophmate-ledger serve` sets it")
         pool = await create_pool(settings.database_url, settings)
+        read_pool = pool
         try:
             await check_schema(pool)
             app.state.pool = pool
+            if settings.read_database_url is not None:
+                read_pool = await create_pool(settings.read_database_url, settings)
+            app.state.read_pool = read_pool
             app.state.ledger = Ledger(
                 EventStore(pool), app.state.metrics.observe_command, projections.INLINE
             )
@@ -102,10 +106,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 for task in list(app.state.background):
                     task.cancel()
         finally:
-            try:
-                await asyncio.wait_for(pool.close(), timeout=10)
-            except TimeoutError:
-                pool.terminate()
+            for each in {pool, read_pool}:
+                try:
+                    await asyncio.wait_for(each.close(), timeout=10)
+                except TimeoutError:
+                    each.terminate()
 
     app = FastAPI(
         title="SophMate Ops Ledger",

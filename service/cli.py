@@ -7,7 +7,8 @@ import json
 import re
 import sys
 
-from service import cli_demo, cli_projections, cli_verify, cli_worker
+from service import cli_demo, cli_projections, cli_prune, cli_verify, cli_worker
+from service.auth.principal import Role
 from service.cli_database import check_schema_now, database_urls
 from service.settings import Settings, get_settings
 
@@ -80,6 +81,11 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    if not args.site and args.agency is None:
+        print(
+            "warning: no --site (nor --agency): this token can reach no site's data",
+            file=sys.stderr,
+        )
     print(
         mint_token(
             settings.jwt_secret,
@@ -112,12 +118,20 @@ def build_parser() -> argparse.ArgumentParser:
     cli_projections.add_parser(sub)
     cli_verify.add_parser(sub)
     cli_demo.add_parser(sub)
+    cli_prune.add_parser(sub)
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.add_argument("--output", "-o", help="write to this file instead of stdout")
     openapi.set_defaults(run=cmd_openapi)
     token = sub.add_parser("token", help="print a development token signed with LEDGER_JWT_SECRET")
     token.add_argument("--sub", required=True)
-    token.add_argument("--role", action="append", required=True, help="repeat for several roles")
+    token.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=[r.value for r in Role],
+        metavar="ROLE",
+        help=f"repeat for several roles: {', '.join(r.value for r in Role)}",
+    )
     token.add_argument("--site", action="append", default=[], help="repeat for several sites")
     token.add_argument("--agency")
     token.add_argument("--ttl", type=parse_ttl, default=3600, help="e.g. 900, 30m, 1h (default 1h)")

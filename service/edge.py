@@ -13,6 +13,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service import logs
 from service.serving import is_draining
 
 log = logging.getLogger("sophmate.ledger.access")
@@ -50,6 +51,7 @@ class EdgeMiddleware:
         # A client's id is kept only if it cannot inject anything into logs or headers.
         request_id = offered if _SAFE_REQUEST_ID.match(offered) else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
+        bound = logs.begin_request(request_id)
         started, status = time.perf_counter(), 500
         response_started = False
 
@@ -104,6 +106,7 @@ class EdgeMiddleware:
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
+            logs.end_request(bound)
 
 
 async def _send_too_large(send: Send, limit: int) -> None:

@@ -13,6 +13,8 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    PlatformCollector,
+    ProcessCollector,
     generate_latest,
 )
 
@@ -27,6 +29,9 @@ class Metrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     def __post_init__(self) -> None:
+        # Memory, CPU seconds, open file descriptors and start time of this process (Linux).
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
         self.events_appended = Counter(
             "ledger_events_appended", "Events appended, by type.", ["type"], registry=self.registry
         )

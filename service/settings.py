@@ -1,19 +1,27 @@
-"""Configuration from the environment (prefix LEDGER_). Production refuses development defaults."""
+"""Configuration from the environment (prefix LEDGER_). Production refuses development defaults.
+
+Any variable may instead be given as a file: `LEDGER_<NAME>_FILE=/path` (the Docker and
+Kubernetes convention), or a file named `LEDGER_<NAME>` in the folder `LEDGER_SECRETS_DIR` (a
+mounted Kubernetes Secret whose keys are the variable names). `load_settings` reads them and
+reports every problem of a configuration at once.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-secret-do-not-use-in-production-0123456789"  # noqa: S105
+PREFIX = "LEDGER_"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
 
     env: Literal["development", "test", "production"] = "development"
     host: str = "127.0.0.1"
@@ -23,6 +31,8 @@ class Settings(BaseSettings):
     """Unset: an embedded Postgres server is started with its data in `data_dir`."""
     migration_database_url: str | None = None
     """The owner role that runs migrations; defaults to database_url."""
+    read_database_url: str | None = None
+    """A hot standby for read-model and history queries; unset: the primary answers them."""
     app_role: str = Field("ledger_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     data_dir: Path = Path(".ledger")
     pool_min_size: int = 2
@@ -59,6 +69,10 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(20.0, gt=0)
     """Then in-flight requests get this long to finish before their connections are closed."""
 
+    idempotency_retention_days: int = Field(30, ge=1)
+    """Idempotency records older than this are pruned (`sophmate-ledger prune-idempotency`):
+    a client retrying later than this gets a new command, not the stored answer."""
+
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"
 
@@ -77,21 +91,117 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_defaults_in_production(self) -> Settings:
-        if self.env == "production":
-            if self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32:
-                raise ValueError(
-                    "LEDGER_JWT_SECRET must be set to a secret of at least 32 characters "
-                    "in production"
-                )
-            if self.database_url is None:
-                raise ValueError("LEDGER_DATABASE_URL must be set in production")
-            if self.playbook_signing_key is None:
-                raise ValueError("LEDGER_PLAYBOOK_SIGNING_KEY must be set in production")
-            if self.log_signing_key is None:
-                raise ValueError("LEDGER_LOG_SIGNING_KEY must be set in production")
+        missing = production_problems(self)
+        if missing:
+            raise ProductionIncomplete(missing)
         return self
+
+
+class ProductionIncomplete(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class ConfigurationRefused(ValueError):
+    """Every problem of a configuration, each naming its variable, never its value."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"{len(problems)} problem(s):\n{lines}")
+
+
+def production_problems(settings: Settings) -> list[str]:
+    problems = [
+        # Else the command would quietly use the embedded server, not the database named.
+        f"{_variable(name)} is set but LEDGER_DATABASE_URL is not: set it to the same database"
+        for name in ("migration_database_url", "read_database_url")
+        if getattr(settings, name) is not None and settings.database_url is None
+    ]
+    if settings.env != "production":
+        return problems
+    if settings.jwt_secret == DEV_JWT_SECRET or len(settings.jwt_secret) < 32:
+        problems.append(
+            "LEDGER_JWT_SECRET must be set to a secret of at least 32 characters in production"
+        )
+    if settings.database_url is None:
+        problems.append("LEDGER_DATABASE_URL must be set in production")
+    if settings.playbook_signing_key is None:
+        problems.append("LEDGER_PLAYBOOK_SIGNING_KEY must be set in production")
+    if settings.log_signing_key is None:
+        problems.append("LEDGER_LOG_SIGNING_KEY must be set in production")
+    return problems
+
+
+def _variable(field: str) -> str:
+    return f"{PREFIX}{field.upper()}"
+
+
+def _from_files(environ: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Values given as files (`*_FILE`, then the secrets folder), and what could not be read."""
+    values: dict[str, str] = {}
+    problems: list[str] = []
+    folder = environ.get(f"{PREFIX}SECRETS_DIR")
+    if folder is not None and not Path(folder).is_dir():
+        problems.append(f"{PREFIX}SECRETS_DIR names no readable folder")
+        folder = None
+    for field in Settings.model_fields:
+        variable = _variable(field)
+        path = environ.get(f"{variable}_FILE")
+        if path is not None and variable in environ:
+            problems.append(f"{variable} and {variable}_FILE are both set: keep one")
+            continue
+        if path is None and folder is not None and (Path(folder) / variable).is_file():
+            path = str(Path(folder) / variable)
+        if path is None or variable in environ:
+            continue
+        try:
+            # A trailing newline is how editors and `echo` end a file, never part of a secret.
+            values[field] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError):
+            problems.append(f"{variable}_FILE names a file that cannot be read")
+    return values, problems
+
+
+def _field_problems(error: ValidationError) -> tuple[list[str], set[str]]:
+    """Field errors by variable, without the offending input (it may be a secret)."""
+    problems, fields = [], set()
+    for detail in error.errors(include_input=False, include_url=False):
+        cause = detail.get("ctx", {}).get("error")
+        if isinstance(cause, ProductionIncomplete):
+            problems.extend(cause.problems)
+        elif detail["loc"]:
+            fields.add(str(detail["loc"][0]))
+            problems.append(f"{_variable(str(detail['loc'][0]))}: {detail['msg']}")
+    return problems, fields
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """The settings, or ConfigurationRefused listing everything that is wrong, once each."""
+    environ = dict(os.environ if environ is None else environ)
+    files, problems = _from_files(environ)
+    # Passed in, not left to pydantic's own environment source, so `environ` is the whole truth.
+    given = {f: environ[_variable(f)] for f in Settings.model_fields if _variable(f) in environ}
+    overrides: dict[str, Any] = {**given, **files}
+    for _attempt in range(2):
+        try:
+            settings = Settings(**overrides)
+        except ValidationError as error:
+            found, fields = _field_problems(error)
+            problems.extend(p for p in found if p not in problems)
+            if not fields:
+                break
+            # Again with the bad fields at their defaults: what else is missing shows too.
+            for field in fields:
+                overrides[field] = Settings.model_fields[field].default
+            continue
+        if not problems:
+            return settings
+        break
+    raise ConfigurationRefused(problems)
 
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from events.errors import Forbidden
+from service import logs
 from service.auth.principal import Principal
 from service.auth.roles import allowed_roles
 from service.auth.tokens import TokenVerifier
@@ -23,7 +24,9 @@ async def authenticate(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a Bearer token is required")
     verifier: TokenVerifier = request.app.state.verifier
-    return await verifier.verify(credentials.credentials)
+    principal = await verifier.verify(credentials.credentials)
+    logs.bind(actor=principal.sub)
+    return principal
 
 
 async def authorize(

@@ -17,6 +17,7 @@ from service.history.schemas import (
     StreamEvents,
     UtcDatetime,
 )
+from service.read_models.freshness import ReadPool
 from service.requests import LedgerDep
 from service.tenancy import require_access, stream_tenant
 
@@ -35,15 +36,13 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("/events", operation_id="list-events", response_model=EventPage)
 async def list_events(
-    query: Annotated[EventListQuery, Query()], who: Caller, ledger: LedgerDep
+    query: Annotated[EventListQuery, Query()], who: Caller, pool: ReadPool
 ) -> EventPage:
     """Events of your sites in commit order, a page at a time. Follow `next_cursor` until it is
     null (no more committed events for now): a mirror that pages through this way never misses
     an event whose transaction committed late. Each event carries every field needed to
     recompute its stream's hash chain."""
-    events, next_cursor = await queries.read_page(
-        ledger.store.pool, who, query, query.cursor, query.limit
-    )
+    events, next_cursor = await queries.read_page(pool, who, query, query.cursor, query.limit)
     return EventPage(events=[EventRecord.of(e) for e in events], next_cursor=next_cursor)
 
 
@@ -54,12 +53,11 @@ async def list_events(
     responses=EXPORT_RESPONSES,
 )
 async def export_events(
-    query: Annotated[EventExportQuery, Query()], who: Caller, ledger: LedgerDep
+    query: Annotated[EventExportQuery, Query()], who: Caller, pool: ReadPool
 ) -> StreamingResponse:
     """Every matching event of your sites committed when the export starts, in commit order,
     as NDJSON (the records of `list-events`, one a line) or CSV (`data` and `metadata` as JSON
     text). Streamed: an export of any size is safe to request."""
-    pool = ledger.store.pool
     horizon = await queries.current_horizon(pool)
     chunks = queries.export_chunks(pool, who, query, horizon)
     return StreamingResponse(

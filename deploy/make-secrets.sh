@@ -1,0 +1,28 @@
+#!/bin/sh
+# Random passwords and keys for compose.yaml, one file each, readable by their owner only.
+#   sh deploy/make-secrets.sh DIR [PRIMARY [REPLICA]]
+# PRIMARY and REPLICA are host:port (default postgres:5432, compose's); with REPLICA the ledger
+# reads its read models and history from that hot standby (LEDGER_READ_DATABASE_URL).
+# An existing file is kept: running it again never rotates a secret behind your back.
+set -eu
+dir=${1:?usage: make-secrets.sh DIR [PRIMARY [REPLICA]]}
+primary=${2:-postgres:5432}
+replica=${3:-}
+mkdir -p "$dir"
+umask 077
+random() { python3 -c "import secrets; print(secrets.token_urlsafe($1))"; }
+keep() { [ -s "$dir/$1" ] || printf '%s' "$2" > "$dir/$1"; }
+keep postgres_password "$(random 24)"
+keep ledger_owner_password "$(random 24)"
+keep ledger_app_password "$(random 24)"
+keep LEDGER_JWT_SECRET "$(random 48)"
+# 32 random bytes, base64url without padding: the Ed25519 seed that signs playbook exports.
+seed() { python3 -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip('='))"; }
+keep LEDGER_PLAYBOOK_SIGNING_KEY "$(seed)"
+# The Ed25519 seed that signs every event and checkpoint of the log.
+keep LEDGER_LOG_SIGNING_KEY "$(seed)"
+app=$(cat "$dir/ledger_app_password")
+keep LEDGER_DATABASE_URL "postgresql://ledger_app:$app@$primary/ledger"
+keep LEDGER_MIGRATION_DATABASE_URL "postgresql://ledger_owner:$(cat "$dir/ledger_owner_password")@$primary/ledger"
+[ -z "$replica" ] || keep LEDGER_READ_DATABASE_URL "postgresql://ledger_app:$app@$replica/ledger"
+echo "secrets in $dir"
