@@ -1,10 +1,11 @@
 """One attempt of a command: the streams it reads, each loaded once, and what it appends to each.
 
 Every stream an attempt loads is pinned at the version it was loaded at: the append names that
-version for each of them, the ones it changes and the ones it only read, in one transaction. So
+version for each stream it changes (in one transaction), and the Ledger checks, just before
+it, that each stream it only read is still at the version read. So
 a rule over two streams (a run and its workflow) is decided on one consistent pair of states,
-and a change to either in between is a conflict (retried on a fresh load), never a decision on a
-stale one.
+and a change to either between the load and the append is a conflict (retried on a fresh load),
+never a decision on a stale one.
 """
 
 from __future__ import annotations
@@ -103,19 +104,22 @@ class Attempt:
     def own(self) -> Loaded[Any]:
         return self.loaded[self.own_stream]
 
+    def read_only(self) -> dict[str, int]:
+        """The streams this attempt read but does not change, with the versions it read."""
+        return {
+            stream_id: loaded.version
+            for stream_id, loaded in self.loaded.items()
+            if stream_id not in self.changes and loaded.version > 0
+        }
+
     def stream_appends(self, metadata: dict[str, Any]) -> list[StreamAppend]:
-        """The own stream first (it speaks for the command), then the others it changes, then
-        the ones it only read, pinned with no events at the version read."""
+        """The own stream first (it speaks for the command), then the others it changes."""
         order = [self.own_stream, *(s for s in self.changes if s != self.own_stream)]
-        order += [s for s in self.loaded if s not in order]
         appends = []
         for stream_id in order:
             loaded = self.loaded[stream_id]
-            events = [CATALOGUE.to_new_event(e, metadata) for e in self.changes.get(stream_id, [])]
+            events = [CATALOGUE.to_new_event(e, metadata) for e in self.changes[stream_id]]
             tenant = loaded.tenant or Tenant(None, None)
-            # Without its head hash the store reads the head inside the transaction: that is
-            # the check of a stream that was only read.
-            head = loaded.head_hash if events else None
             appends.append(
                 StreamAppend(
                     stream_id,
@@ -124,7 +128,7 @@ class Attempt:
                     events,
                     tenant.site_id,
                     tenant.agency_id,
-                    head,
+                    loaded.head_hash,
                 )
             )
         return appends

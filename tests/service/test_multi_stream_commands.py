@@ -52,18 +52,21 @@ async def change_and_engage(attempt: Attempt) -> None:
 
 async def test_a_command_cancelled_between_its_streams_leaves_neither(store: EventStore) -> None:
     await register_site(store)
-    inside = asyncio.Event()
+    inside, crash = asyncio.Event(), asyncio.Event()
 
     async def hang(conn: asyncpg.Connection, results: list[AppendResult]) -> None:
-        # Both streams' rows are inserted in this transaction by now; the crash comes here.
+        # Both streams' rows are inserted in this transaction by now; the crash comes here
+        # (the transaction may belong to a batch's writer, so it fails rather than waits).
         assert [len(r.event_ids) for r in results] == [1, 1]
         inside.set()
-        await asyncio.Event().wait()
+        await crash.wait()
+        raise RuntimeError("crashed between the two streams' commit")
 
     command = Command(SITES.stream_id(SITE), change_and_engage, within=hang)
     task = asyncio.create_task(Ledger(store).execute(CTX, command))
     await inside.wait()
     task.cancel()
+    crash.set()
     with pytest.raises(asyncio.CancelledError):
         await task
     site_types = [e.type for e in await store.read_stream(SITES.stream_id(SITE))]
