@@ -15,7 +15,6 @@ from typing import Any
 import asyncpg
 
 from projections.base import LogEvent, Tables
-from projections.workflow_board import STREAM_PREFIX
 
 REQUESTED, APPROVED, REVISED = "RunRequested", "RunApproved", "WorkflowRevised"
 CLOSED = frozenset({"RunRejected", "RunResultRecorded"})
@@ -61,10 +60,11 @@ class ApprovalQueue:
         ]
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
-        events = [e for e in events if e.stream_type == "workflow"]
+        # Run events come from runs' own streams, or (old shape) from the workflow's.
+        events = [e for e in events if e.stream_type in ("workflow", "run")]
         if not events:
             return
-        workflow_ids = sorted({e.stream_id.removeprefix(STREAM_PREFIX) for e in events})
+        workflow_ids = sorted({e.data["workflow_id"] for e in events})
         rows = await conn.fetch(
             f"SELECT * FROM {tables['runs']} WHERE workflow_id = ANY($1::text[])",
             workflow_ids,
@@ -84,7 +84,7 @@ class ApprovalQueue:
         touched: set[tuple[str, str]] = set()
         for event in events:
             data = event.data
-            workflow_id = event.stream_id.removeprefix(STREAM_PREFIX)
+            workflow_id = event.data["workflow_id"]
             if event.type == REVISED:
                 required = approvals_required(data.get("definition") or {})
                 for key, run in runs.items():

@@ -11,6 +11,8 @@ import asyncpg
 from projections.base import EVENT_COLUMNS, LogEvent, Tables
 
 STREAM_PREFIX = "workflow-"
+RUN_STREAM = "run"
+RUN_TYPES = frozenset({"RunRequested", "RunResultRecorded", "RunRejected"})
 COLUMNS = (
     "workflow_id",
     "site_id",
@@ -25,6 +27,7 @@ COLUMNS = (
     "revision",
     "last_run_id",
     "last_run_result",
+    "last_run_position",
     "last_event_position",
     "version",
 )
@@ -60,14 +63,25 @@ def evolve(board: Board, event: LogEvent) -> None:
         board["pause_reason"] = data.get("reason")
     elif kind == "WorkflowResumed":
         board.update(state="active", paused_by=None, pause_reason=None)
-    elif kind == "RunRequested":
-        board.update(last_run_id=data.get("run_id"), last_run_result=None)
+    else:
+        evolve_run(board, event)
+    board["last_event_position"] = event.position
+    board["version"] = event.stream_version
+
+
+def evolve_run(board: Board, event: LogEvent) -> None:
+    """A run event, from the run's own stream or (old shape) the workflow's. The last run is
+    the one requested last; a run stream's events do not move the workflow stream's version,
+    so the run's request position orders them (and makes a second application a no-op)."""
+    data, kind = event.data, event.type
+    if kind == "RunRequested":
+        if event.position > (board["last_run_position"] or 0):
+            board.update(last_run_id=data.get("run_id"), last_run_result=None)
+            board["last_run_position"] = event.position
     elif (
         kind in ("RunResultRecorded", "RunRejected") and data.get("run_id") == board["last_run_id"]
     ):
         board["last_run_result"] = data.get("outcome", "rejected")
-    board["last_event_position"] = event.position
-    board["version"] = event.stream_version
 
 
 def _empty(event: LogEvent) -> Board:
@@ -87,9 +101,10 @@ def _empty(event: LogEvent) -> Board:
 
 class WorkflowBoard:
     name: str = "workflow_board"
-    version: int = 1
+    version: int = 2
     handles: frozenset[str] | None = None
-    """Every event of a workflow stream moves its row's version (filtered on stream_type)."""
+    """Every event of a workflow stream moves its row's version (filtered on stream_type), and
+    its runs' streams move its last run."""
     tables: tuple[str, ...] = ("workflows",)
     inline: bool = True
     reads_payload: bool = True
@@ -100,19 +115,26 @@ class WorkflowBoard:
                 workflow_id text PRIMARY KEY, site_id text, agency_id text, category text,
                 owner text, mode text NOT NULL, environment text NOT NULL, state text NOT NULL,
                 paused_by text, pause_reason text, revision integer NOT NULL,
-                last_run_id text, last_run_result text, last_event_position bigint NOT NULL,
+                last_run_id text, last_run_result text, last_run_position bigint,
+                last_event_position bigint NOT NULL,
                 version integer NOT NULL)""",
             f"CREATE INDEX ON {tables['workflows']} (site_id, workflow_id)",
         ]
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
         streams: dict[str, list[LogEvent]] = defaultdict(list)
+        run_events: list[LogEvent] = []
         for event in events:
             if event.stream_type == "workflow":
                 streams[event.stream_id].append(event)
-        if not streams:
+            elif event.stream_type == RUN_STREAM and event.type in RUN_TYPES:
+                run_events.append(event)
+        if not streams and not run_events:
             return
-        ids = [stream.removeprefix(STREAM_PREFIX) for stream in streams]
+        ids = sorted(
+            {stream.removeprefix(STREAM_PREFIX) for stream in streams}
+            | {event.data["workflow_id"] for event in run_events}
+        )
         rows = await conn.fetch(
             f"SELECT * FROM {tables['workflows']} WHERE workflow_id = ANY($1::text[])",
             ids,
@@ -137,15 +159,25 @@ class WorkflowBoard:
                 newer = [LogEvent.from_row(row) for row in fetched]
             for event in newer:
                 evolve(board, event)
+            current[board["workflow_id"]] = board
             changed.append(board)
+        for event in run_events:
+            found = current.get(event.data["workflow_id"])
+            if found is not None:  # a run's workflow is registered before it
+                evolve_run(found, event)
+                if all(found is not board for board in changed):
+                    changed.append(found)
         if not changed:
             return
         placeholders = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])
-        # Only a newer version moves a row: a concurrent runner and append cannot go backwards.
+        # Only a newer state moves a row (a newer workflow version, a later run, that run's
+        # result): a concurrent runner and append cannot go backwards.
         await conn.executemany(
             f"""INSERT INTO {tables["workflows"]} AS b ({", ".join(COLUMNS)})
                 VALUES ({placeholders}) ON CONFLICT (workflow_id) DO UPDATE SET {updates}
-                WHERE b.version < EXCLUDED.version""",
+                WHERE (b.version, coalesce(b.last_run_position, 0), b.last_run_result IS NOT NULL)
+                    < (EXCLUDED.version, coalesce(EXCLUDED.last_run_position, 0),
+                       EXCLUDED.last_run_result IS NOT NULL)""",
             [tuple(board[c] for c in COLUMNS) for board in changed],
         )

@@ -1,4 +1,4 @@
-"""The command pipeline: load the stream, decide on its state, append at the version loaded.
+"""The command pipeline: load the streams, decide on their states, append at the versions loaded.
 
 Idempotency: a retried request with the same Idempotency-Key gets the stored answer; the answer
 is written in the same transaction as the events, so a key is never bound to a lost append.
@@ -9,29 +9,29 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import asyncpg
 from pydantic import BaseModel, Field
 
+from events.aggregates import Aggregate
 from events.catalogue import CATALOGUE, Event
-from events.deciders import Aggregate
-from events.envelope import StoredEvent
 from events.errors import LedgerError, VersionConflict
 from events.store import (
     AppendResult,
     EventStore,
     IdempotencyClaim,
     IdempotencyRace,
-    StreamAppend,
     TransactionHook,
 )
 from projections.base import Projection
 from projections.inline import apply_inline
+from service.attempts import Attempt, Decide, Loaded
 from service.auth.principal import Principal
-from service.tenancy import Tenant, require_access, require_create, stream_tenant
+from service.tenancy import Tenant, require_access, stream_tenant
 
 S = TypeVar("S")
 
@@ -79,14 +79,6 @@ class CommandReply:
         return int(self.body["stream_version"])
 
 
-@dataclass(frozen=True)
-class Loaded(Generic[S]):
-    state: S
-    version: int
-    tenant: Tenant | None
-    events: list[StoredEvent]
-
-
 def _result_body(results: list[AppendResult]) -> dict[str, Any]:
     last = results[0]
     return CommandResult(
@@ -97,9 +89,30 @@ def _result_body(results: list[AppendResult]) -> dict[str, Any]:
     ).model_dump()
 
 
+def _respond(answer: dict[str, Any], results: list[AppendResult]) -> dict[str, Any]:
+    return {**_result_body(results), **answer}
+
+
+@dataclass(frozen=True)
+class Command:
+    """What one command does: its own stream, the decide step over the streams it loads, and
+    what it answers. The one way to change streams, one or several (all land, or none)."""
+
+    own_stream: str
+    decide: Decide
+    status_code: int = 200
+    within: TransactionHook | None = None
+    answer: dict[str, Any] = field(default_factory=dict)
+    """Extra fields for the answer; stored for replays, so never a secret."""
+    unchanged: Callable[[Attempt], dict[str, Any]] | None = None
+    """What to answer besides `answer` when the own stream gets no event (already done), from
+    the states the attempt loaded. Nothing is appended then, to any stream."""
+
+
 @dataclass(frozen=True)
 class CommandPlan(Generic[S]):
-    """One command: which stream, how to decide on its state, and what to answer."""
+    """A command over one stream: which, how to decide on its state, and what to answer. A
+    shorthand for the Command that loads that stream and appends what `decide` says."""
 
     aggregate: Aggregate[S]
     stream_id: str
@@ -111,18 +124,24 @@ class CommandPlan(Generic[S]):
     status_code: int = 200
     within: TransactionHook | None = None
     answer: dict[str, Any] = field(default_factory=dict)
-    """Extra fields for the answer; stored for replays, so never a secret."""
     unchanged: Callable[[S], dict[str, Any]] | None = None
-    """What to answer besides `answer` when the command decides nothing (already done), from
-    the state it was decided on."""
-    also: tuple[CommandPlan[Any], ...] = ()
-    """Other streams the command changes in the same transaction (all land, or none). Each is
-    loaded and decided on its own state; one that decides nothing is left alone. Their
-    `within`, `answer` and status are not used: the first plan speaks for the command, and when
-    it decides nothing (already done) nothing is appended and the answer is a 200."""
 
-    def respond(self, results: list[AppendResult]) -> dict[str, Any]:
-        return {**_result_body(results), **self.answer}
+    def command(self) -> Command:
+        async def decide(attempt: Attempt) -> None:
+            loaded = await attempt.load(
+                self.aggregate, self.stream_id, self.what, new_tenant=self.new_tenant
+            )
+            attempt.append(loaded, self.decide(loaded.state))
+
+        unchanged = self.unchanged
+        return Command(
+            self.stream_id,
+            decide,
+            self.status_code,
+            self.within,
+            self.answer,
+            None if unchanged is None else (lambda attempt: unchanged(attempt.own.state)),
+        )
 
 
 def pinned_at(ctx: CommandContext, version: int, stream_id: str) -> CommandContext:
@@ -148,12 +167,14 @@ class Ledger:
         self.store = store
         self.observe = observe
         self.inline = tuple(inline)
+        self.events_read = 0
+        """Events loaded so far: what a command's cost grows with (tests assert it bounded)."""
 
-    def _within(self, plan: CommandPlan[S]) -> TransactionHook | None:
-        """The plan's own transaction work, then the inline projections."""
+    def _within(self, command: Command) -> TransactionHook | None:
+        """The command's own transaction work, then the inline projections."""
         if not self.inline:
-            return plan.within
-        own, inline = plan.within, self.inline
+            return command.within
+        own, inline = command.within, self.inline
 
         async def both(conn: asyncpg.Connection, results: list[AppendResult]) -> None:
             if own is not None:
@@ -171,9 +192,12 @@ class Ledger:
         as_of: datetime | None = None,
     ) -> Loaded[S]:
         events = await self.store.read_stream(stream_id, to_version=to_version, as_of=as_of)
+        self.events_read += len(events)
         state = aggregate.fold(CATALOGUE.decode(event) for event in events)
         version = events[-1].stream_version if events else 0
-        return Loaded(state, version, stream_tenant(events), events)
+        return Loaded(
+            state, version, stream_tenant(events), events, stream_id, aggregate.stream_type
+        )
 
     async def load_visible(
         self, principal: Principal, aggregate: Aggregate[S], stream_id: str, what: str, **kw: Any
@@ -183,17 +207,18 @@ class Ledger:
         require_access(principal, loaded.tenant, what)
         return loaded
 
-    async def execute(self, ctx: CommandContext, plan: CommandPlan[S]) -> CommandReply:
+    async def execute(self, ctx: CommandContext, plan: Command | CommandPlan[Any]) -> CommandReply:
+        command = plan if isinstance(plan, Command) else plan.command()
         started = time.perf_counter()
-        reply = await self._execute(ctx, plan)
+        reply = await self._execute(ctx, command)
         if self.observe is not None:
             self.observe(ctx.operation_id, list(reply.event_types), time.perf_counter() - started)
         return reply
 
-    async def _execute(self, ctx: CommandContext, plan: CommandPlan[S]) -> CommandReply:
-        claim = self._claim(ctx, plan)
+    async def _execute(self, ctx: CommandContext, command: Command) -> CommandReply:
+        claim = self._claim(ctx, command)
         try:
-            return await self._replay(claim) or await self._decide_and_append(ctx, plan, claim)
+            return await self._replay(claim) or await self._decide_and_append(ctx, command, claim)
         except (LedgerError, IdempotencyRace):
             # A request with the same key may have committed between our look-up and our load
             # (its effects are what refused us, or its key row made us wait): give its answer.
@@ -211,80 +236,73 @@ class Ledger:
         return CommandReply(stored.status_code, stored.body, replayed=True)
 
     async def _decide_and_append(
-        self, ctx: CommandContext, plan: CommandPlan[S], claim: IdempotencyClaim | None
+        self, ctx: CommandContext, command: Command, claim: IdempotencyClaim | None
     ) -> CommandReply:
-        for attempt in range(2):
-            first, loaded = await self._decide(ctx, plan, pinned=ctx.if_match)
-            if not first.events:
+        for attempt_number in range(2):
+            attempt = Attempt(self, ctx.principal, command.own_stream, ctx.if_match)
+            await command.decide(attempt)
+            if not attempt.changes.get(command.own_stream):
                 # Already done (an idempotent command): nothing to append, nothing to store.
+                own = attempt.own
                 body = CommandResult(
                     event_ids=[],
-                    stream_id=first.stream_id,
-                    stream_version=loaded.version,
-                    position=loaded.events[-1].position if loaded.events else 0,
+                    stream_id=own.stream_id,
+                    stream_version=own.version,
+                    position=own.position,
                 ).model_dump()
-                extra = plan.unchanged(loaded.state) if plan.unchanged else {}
-                return CommandReply(200, {**body, **plan.answer, **extra}, False)
-            appends = [first]
-            for other in plan.also:
-                decided, _ = await self._decide(ctx, other, pinned=None)
-                if decided.events:
-                    appends.append(decided)
+                extra = command.unchanged(attempt) if command.unchanged else {}
+                return CommandReply(200, {**body, **command.answer, **extra}, False)
+            appends = attempt.stream_appends(ctx.metadata())
+            pins = attempt.read_only()
+            status_code = attempt.status_code or command.status_code
+            respond = partial(_respond, {**command.answer, **attempt.answer})
+            decided = (
+                None if claim is None else replace(claim, status_code=status_code, respond=respond)
+            )
             try:
+                await self._check_pins(pins)
                 results = await self.store.append_streams(
-                    appends, idempotency=claim, within=self._within(plan)
+                    appends, idempotency=decided, within=self._within(command)
                 )
             except VersionConflict as conflict:
                 # Retry once on a fresh load, unless the caller pinned this stream with If-Match
-                # (If-Match names the first stream; the others are always re-read).
-                pinned = ctx.if_match is not None and conflict.stream_id == plan.stream_id
-                if pinned or attempt == 1:
+                # (If-Match names the own stream; the others are always re-read).
+                pinned = ctx.if_match is not None and conflict.stream_id == command.own_stream
+                if pinned or attempt_number == 1:
                     raise
                 replay = await self._replay(claim)
                 if replay is not None:
                     return replay
                 continue
             types = tuple(event.type for item in appends for event in item.events)
-            return CommandReply(plan.status_code, plan.respond(results), False, types)
+            return CommandReply(status_code, respond(results), False, types)
         raise AssertionError("unreachable: the second attempt returns or raises")
 
-    async def _decide(
-        self, ctx: CommandContext, plan: CommandPlan[Any], pinned: int | None
-    ) -> tuple[StreamAppend, Loaded[Any]]:
-        """Load one stream the caller may change, decide on its state, and say what to append
-        (with what was loaded, for an answer when nothing is)."""
-        loaded = await self.load(plan.aggregate, plan.stream_id)
-        if loaded.tenant is not None:
-            tenant = loaded.tenant
-            require_access(ctx.principal, tenant, plan.what)
-        else:
-            require_create(ctx.principal, plan.new_tenant, plan.what)
-            assert plan.new_tenant is not None
-            tenant = plan.new_tenant
-        if pinned is not None and pinned != loaded.version:
-            raise VersionConflict(plan.stream_id, pinned, loaded.version)
-        metadata = ctx.metadata()
-        events = [CATALOGUE.to_new_event(event, metadata) for event in plan.decide(loaded.state)]
-        head = loaded.events[-1] if loaded.events else None
-        append = StreamAppend(
-            plan.stream_id,
-            plan.aggregate.stream_type,
-            loaded.version,
-            events,
-            tenant.site_id,
-            tenant.agency_id,
-            head.hash if head else None,
+    async def _check_pins(self, pins: dict[str, int]) -> None:
+        """Each stream the command only read is still at the version it was decided on. Checked
+        here, not appended as an empty stream: a stream in a batch's appends keeps every other
+        command on it out of that batch (events/batch_statements.py), and many commands read
+        one site. A change committed after this check and before the append's commit is not
+        caught; a read-only version check inside the batch's transaction would close it."""
+        if not pins:
+            return
+        rows = await self.store.pool.fetch(
+            "SELECT stream_id, max(stream_version) AS version FROM events "
+            "WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
+            list(pins),
         )
-        return append, loaded
+        for row in rows:
+            if row["version"] != pins[row["stream_id"]]:
+                raise VersionConflict(row["stream_id"], pins[row["stream_id"]], row["version"])
 
     @staticmethod
-    def _claim(ctx: CommandContext, plan: CommandPlan[S]) -> IdempotencyClaim | None:
+    def _claim(ctx: CommandContext, command: Command) -> IdempotencyClaim | None:
         if ctx.idempotency_key is None:
             return None
         return IdempotencyClaim(
             scope=f"{ctx.principal.key_id}:{ctx.principal.sub}",
             key=ctx.idempotency_key,
             request_hash=ctx.request_hash,
-            status_code=plan.status_code,
-            respond=plan.respond,
+            status_code=command.status_code,
+            respond=_result_body,
         )

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from events.errors import InvalidCommand
 from service.auth.dependencies import Caller
 from service.ledger import CommandContext, CommandReply, Ledger
+from service.problems import PROBLEM_JSON
 
 _IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -89,9 +90,11 @@ def versioned(view: BaseModel, version: int) -> JSONResponse:
 
 
 def reply(outcome: CommandReply) -> Response:
+    """Every command's answer; a refusal that was itself recorded (a violation) is problem+json."""
     headers = {"ETag": f'"{outcome.stream_version}"'}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
     # Sorted keys: a replayed answer (read back from jsonb) is byte-identical to the first one.
     content = json.dumps(outcome.body, sort_keys=True, separators=(",", ":"))
-    return Response(content, outcome.status_code, headers, media_type="application/json")
+    media = PROBLEM_JSON if outcome.status_code >= 400 else "application/json"
+    return Response(content, outcome.status_code, headers, media_type=media)

@@ -13,8 +13,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
+from events.aggregates import Aggregate, require
 from events.catalogue import Event
-from events.deciders import Aggregate, require
 from events.domain.incident_events import (
     FACT_FIELDS,
     DetectionGapsRecorded,

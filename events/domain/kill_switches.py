@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from events.aggregates import Aggregate
 from events.catalogue import CATALOGUE, Event, Severity
-from events.deciders import Aggregate
 from events.errors import InvalidCommand, StateConflict
 
 EVERY_CATEGORY = "*"

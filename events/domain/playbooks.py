@@ -13,8 +13,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from events.aggregates import Aggregate
 from events.catalogue import Event
-from events.deciders import Aggregate
 from events.domain.playbook_events import (
     ImportedProvenance,
     LocalChange,

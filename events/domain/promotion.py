@@ -9,24 +9,15 @@ from events.domain.workflows import Workflow, registered_id
 from events.errors import GateNotSatisfied, StateConflict
 
 
-def successful_reviewed_runs(workflow: Workflow) -> list[str]:
-    return [
-        run_id
-        for run_id in workflow.results
-        if workflow.runs[run_id].revision == workflow.revision
-        and workflow.runs[run_id].outcome == "succeeded"
-        and workflow.runs[run_id].reviewed_by is not None
-    ]
-
-
 def missing_for_promotion(workflow: Workflow, actor: str, site: SiteFacts) -> list[str]:
     """Promotion gate. The second person: the promoter is neither the workflow's owner nor the
     person who defined its current revision, so no one puts their own automation into production."""
     missing: list[str] = []
-    if len(successful_reviewed_runs(workflow)) < workflow.definition.promotion_runs:
+    # Counted in the workflow's own stream as runs are reviewed (ReviewedSuccessCounted), so
+    # promotion reads no run.
+    if workflow.needs_reviewed_successes():
         missing.append("runs.successful_reviewed")
-    current = [r for r in workflow.results if workflow.runs[r].revision == workflow.revision]
-    if current and workflow.runs[current[-1]].outcome == "failed":
+    if workflow.last_outcome_in_revision == "failed":
         missing.append("runs.success_after_last_failure")
     if not (site.rollback_path or site.support_path):
         missing.append("site.rollback_path")
@@ -49,7 +40,7 @@ def decide_promote(workflow: Workflow, actor: str, reason: str, site: SiteFacts)
             workflow_id=workflow_id,
             revision=workflow.revision,
             promoted_by=actor,
-            successful_runs=successful_reviewed_runs(workflow),
+            successful_runs=list(workflow.reviewed_successes),
             reason=reason,
         )
     ]

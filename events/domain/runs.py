@@ -1,19 +1,26 @@
 """Run deciders: request, approve, reject, review and record the result of a workflow run.
 
-`now` is always an argument: approvals expire, and a decider never reads the clock.
+Each takes the workflow's state and the run's (two streams) and says what each stream gets; the
+command appends both at the versions it read, in one transaction. `now` is always an argument:
+approvals expire, and a decider never reads the clock.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
 from events.catalogue import Event
 from events.domain.kill_switches import KillSwitches
+from events.domain.run_state import Run
 from events.domain.workflow_events import (
     SYSTEM_ACTOR,
+    FailedRunCounted,
+    FailuresCleared,
     Outcome,
+    ReviewedSuccessCounted,
     RunApproved,
     RunRejected,
     RunRequested,
@@ -22,8 +29,20 @@ from events.domain.workflow_events import (
     RunViolationRecorded,
     WorkflowPaused,
 )
-from events.domain.workflows import ALL_CATEGORIES, Run, Workflow
+from events.domain.workflows import ALL_CATEGORIES, Workflow
 from events.errors import Forbidden, GateNotSatisfied, InvalidCommand, NotFound, StateConflict
+
+
+@dataclass(frozen=True)
+class RunChanges:
+    """What a run command appends to the run's stream and to its workflow's."""
+
+    run: list[Event]
+    workflow: list[Event] = field(default_factory=list)
+
+    @property
+    def events(self) -> list[Event]:
+        return [*self.run, *self.workflow]
 
 
 def _workflow_id(workflow: Workflow) -> str:
@@ -32,15 +51,22 @@ def _workflow_id(workflow: Workflow) -> str:
     return workflow.workflow_id
 
 
+def _requested(run: Run) -> str:
+    if run.run_id is None:
+        raise NotFound("run not found")
+    return run.run_id
+
+
 def decide_request(
     workflow: Workflow,
+    run: Run,
     run_id: str,
     actor: str,
     kill_switches: KillSwitches,
     inputs: str | None = None,
 ) -> list[Event]:
     workflow_id = _workflow_id(workflow)
-    if run_id in workflow.runs:
+    if run.requested:
         raise StateConflict(f"run {run_id} was already requested")
     category = workflow.definition.category or ALL_CATEGORIES
     missing = [f"kill_switches.{scope}.released" for scope in kill_switches.covering(category)]
@@ -62,18 +88,18 @@ def decide_request(
     ]
 
 
-def _open_run(workflow: Workflow, run_id: str) -> Run:
-    run = workflow.run(run_id)
+def _open_run(run: Run) -> str:
+    run_id = _requested(run)
     if run.rejected_by is not None:
         raise StateConflict(f"run {run_id} was rejected")
     if run.outcome is not None:
         raise StateConflict(f"run {run_id} already has its result")
-    return run
+    return run_id
 
 
-def decide_approve(workflow: Workflow, run_id: str, actor: str, now: datetime) -> list[Event]:
+def decide_approve(workflow: Workflow, run: Run, actor: str, now: datetime) -> list[Event]:
     workflow_id = _workflow_id(workflow)
-    run = _open_run(workflow, run_id)
+    run_id = _open_run(run)
     if actor == run.requested_by:
         raise Forbidden("the requester of a run can never approve it")
     required = workflow.approvals_required()
@@ -99,24 +125,35 @@ def decide_approve(workflow: Workflow, run_id: str, actor: str, now: datetime) -
     ]
 
 
-def decide_reject(workflow: Workflow, run_id: str, actor: str, reason: str) -> list[Event]:
+def decide_reject(workflow: Workflow, run: Run, actor: str, reason: str) -> list[Event]:
     workflow_id = _workflow_id(workflow)
-    _open_run(workflow, run_id)
+    run_id = _open_run(run)
     if not reason.strip():
         raise InvalidCommand("rejecting a run needs a reason", missing=["reason"])
     return [RunRejected(workflow_id=workflow_id, run_id=run_id, rejected_by=actor, reason=reason)]
 
 
-def decide_review(workflow: Workflow, run_id: str, actor: str, summary: str) -> list[Event]:
+def decide_review(workflow: Workflow, run: Run, actor: str, summary: str) -> RunChanges:
+    """A reviewed success of the current revision also counts towards promotion, in the
+    workflow's stream, until the revision has as many as promotion needs."""
     workflow_id = _workflow_id(workflow)
-    run = workflow.run(run_id)
+    run_id = _requested(run)
     if run.outcome is None:
         raise GateNotSatisfied("a run is reviewed after its result", missing=["result"])
     if run.reviewed_by is not None:
         raise StateConflict(f"run {run_id} was already reviewed")
     if not summary.strip():
         raise InvalidCommand("a review needs a summary", missing=["summary"])
-    return [RunReviewed(workflow_id=workflow_id, run_id=run_id, reviewed_by=actor, summary=summary)]
+    review = RunReviewed(workflow_id=workflow_id, run_id=run_id, reviewed_by=actor, summary=summary)
+    counts = (
+        run.outcome == "succeeded"
+        and run.revision == workflow.revision
+        and workflow.needs_reviewed_successes()
+    )
+    if not counts:
+        return RunChanges([review])
+    counted = ReviewedSuccessCounted(workflow_id=workflow_id, run_id=run_id, revision=run.revision)
+    return RunChanges([review], [counted])
 
 
 class RunResult(BaseModel):
@@ -140,27 +177,27 @@ def missing_approvals(workflow: Workflow, run: Run, now: datetime) -> list[str]:
 
 
 def decide_record_result(
-    workflow: Workflow, result: RunResult, actor: str, now: datetime
-) -> list[Event]:
+    workflow: Workflow, run: Run, result: RunResult, actor: str, now: datetime
+) -> RunChanges:
     """A run without its approvals cannot have a result: the attempt is recorded as a violation
-    (and pauses the workflow) instead. Callers answer a violation as a refusal."""
+    (and pauses the workflow) instead. Callers answer a violation as a refusal. A failure
+    counts in the workflow's failure streak, which pauses it at the retry limit."""
     workflow_id = _workflow_id(workflow)
-    run = workflow.run(result.run_id)
+    run_id = _requested(run)
     if run.outcome is not None:
         raise StateConflict(f"run {result.run_id} already has its result")
     lacking = missing_approvals(workflow, run, now)
     if lacking:
         violation = RunViolationRecorded(
             workflow_id=workflow_id,
-            run_id=run.run_id,
+            run_id=run_id,
             attempted_by=actor,
             outcome=result.outcome,
             missing=lacking,
         )
-        return [
-            violation,
-            *_pause(workflow, "a run reported a result without its approvals", [run.run_id]),
-        ]
+        return RunChanges(
+            [violation], _pause(workflow, "a run reported a result without its approvals", [run_id])
+        )
     if result.outcome == "failed":
         missing = [] if result.diagnostics else ["diagnostics"]
         missing += [] if result.notification_sent else ["notification_sent"]
@@ -170,7 +207,7 @@ def decide_record_result(
             )
     recorded = RunResultRecorded(
         workflow_id=workflow_id,
-        run_id=run.run_id,
+        run_id=run_id,
         outcome=result.outcome,
         recorded_by=actor,
         affected_records=result.affected_records,
@@ -179,13 +216,20 @@ def decide_record_result(
         notification_sent=result.notification_sent,
     )
     if result.outcome == "succeeded":
-        return [recorded]
-    failures = [*workflow.consecutive_failures(), run.run_id]
+        failed_before = workflow.failure_streak or (
+            run.revision == workflow.revision and workflow.last_outcome_in_revision == "failed"
+        )
+        if not failed_before:
+            return RunChanges([recorded])  # nothing the workflow counts: its stream stays short
+        cleared = FailuresCleared(workflow_id=workflow_id, run_id=run_id, revision=run.revision)
+        return RunChanges([recorded], [cleared])
+    counted = FailedRunCounted(workflow_id=workflow_id, run_id=run_id, revision=run.revision)
+    failures = [*workflow.failure_streak, run_id]
     limit = workflow.definition.retry_limit or 1
     if len(failures) < limit:
-        return [recorded]
+        return RunChanges([recorded], [counted])
     reason = f"{len(failures)} consecutive failed runs reached the retry limit of {limit}"
-    return [recorded, *_pause(workflow, reason, failures)]
+    return RunChanges([recorded], [counted, *_pause(workflow, reason, failures)])
 
 
 def _pause(workflow: Workflow, reason: str, runs: list[str]) -> list[Event]:
@@ -203,5 +247,5 @@ def _pause(workflow: Workflow, reason: str, runs: list[str]) -> list[Event]:
     ]
 
 
-def is_violation(events: list[Event]) -> bool:
-    return any(isinstance(event, RunViolationRecorded) for event in events)
+def is_violation(changes: RunChanges) -> bool:
+    return any(isinstance(event, RunViolationRecorded) for event in changes.run)

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from events.aggregates import Aggregate, require
 from events.catalogue import CATALOGUE, Event, Severity
-from events.deciders import Aggregate, require
 from events.errors import InvalidCommand, NotFound, StateConflict
 
 MAX_ACTIVE_KEYS = 2

@@ -1,8 +1,14 @@
 """Workflow and run events: what the workflow-safety SOP asks to be on the record.
 
-Runs live in their workflow's stream (`workflow-<id>`), not in streams of their own: a failed
-result and the automatic pause it triggers, a revision and the approvals it invalidates, and the
-run history a promotion counts are then one append each, atomic and ordered.
+Aggregates sized by their consistency boundary: a run is its own stream (`run-<workflow>:<run>`,
+run_stream_id) holding its request, approvals, rejection, result, reviews and violations; the
+workflow stream (`workflow-<id>`) holds the definition, revisions, mode, pause state, links, and
+the two counts the workflow's rules need from its runs (the failure streak, the reviewed
+successes of the revision), recorded in the same atomic append as the run event they count. So
+a run command reads two short streams, whatever the number of runs.
+
+Streams written before runs had streams of their own hold run events in the workflow stream:
+events/domain/workflows.py folds those too (see `legacy_runs` there).
 """
 
 from __future__ import annotations
@@ -139,6 +145,42 @@ class WorkflowPromoted(Event):
     promoted_by: str
     successful_runs: list[str]
     reason: str
+
+
+def run_stream_id(workflow_id: str, run_id: str) -> str:
+    """The run's stream. ":" is in neither id's alphabet, so no two runs share a stream (with
+    "-" the run "b-c" of workflow "a" and the run "c" of workflow "a-b" would)."""
+    return f"run-{workflow_id}:{run_id}"
+
+
+@CATALOGUE.event
+class FailedRunCounted(Event):
+    """In the workflow stream, with a failed run's result: the failure streak that pauses the
+    workflow at its retry limit grows by this run."""
+
+    workflow_id: str
+    run_id: str
+    revision: int
+
+
+@CATALOGUE.event
+class FailuresCleared(Event):
+    """In the workflow stream, with a success that ends a failure streak (or follows a failure
+    of the current revision): the streak starts again from zero."""
+
+    workflow_id: str
+    run_id: str
+    revision: int
+
+
+@CATALOGUE.event
+class ReviewedSuccessCounted(Event):
+    """In the workflow stream, with the review of a successful run of the current revision,
+    until the revision has the reviewed successes its promotion needs."""
+
+    workflow_id: str
+    run_id: str
+    revision: int
 
 
 @CATALOGUE.event

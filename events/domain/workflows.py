@@ -1,6 +1,6 @@
 """Workflows: state, evolve and the deciders of the workflow itself (register, revise, pause
-and resume). Runs are decided in runs.py, promotion in promotion.py, kill switches in
-kill_switches.py."""
+and resume). A run's state is in run_state.py, its deciders in runs.py, promotion in
+promotion.py, kill switches in kill_switches.py."""
 
 from __future__ import annotations
 
@@ -10,20 +10,27 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from events.aggregates import Aggregate, require
 from events.catalogue import Event
-from events.deciders import Aggregate, require
 from events.domain.kill_switches import KillSwitches
+from events.domain.run_state import (
+    RUN_EVENTS,
+    Run,
+    approvals_required,
+    evolve_run,
+    run_aggregate,
+    valid_approvers,
+)
 from events.domain.workflow_events import (
     DEFINITION_FIELDS,
     Environment,
+    FailedRunCounted,
+    FailuresCleared,
     IncidentLinked,
     Outcome,
-    RunApproved,
-    RunRejected,
-    RunRequested,
+    ReviewedSuccessCounted,
     RunResultRecorded,
     RunReviewed,
-    RunViolationRecorded,
     WorkflowDefinition,
     WorkflowPaused,
     WorkflowPromoted,
@@ -36,29 +43,6 @@ from events.errors import Forbidden, GateNotSatisfied, InvalidCommand, NotFound,
 PAUSING_ROLES = frozenset({"operations_lead", "administrator"})
 """Besides the workflow's owner, who may pause it (SOP: the owner or an administrator)."""
 ALL_CATEGORIES = "*"
-
-
-class Approval(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    approved_by: str
-    revision: int
-    approved_at: datetime
-    expires_at: datetime
-
-
-class Run(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    run_id: str
-    requested_by: str
-    revision: int
-    approvals: tuple[Approval, ...] = ()
-    rejected_by: str | None = None
-    rejection_reason: str | None = None
-    outcome: Outcome | None = None
-    reviewed_by: str | None = None
-    violations: int = 0
 
 
 class Workflow(BaseModel):
@@ -76,9 +60,14 @@ class Workflow(BaseModel):
     pause_reason: str | None = None
     incident_ids: tuple[str, ...] = ()
     """Incidents that name this workflow: their review gates its resume."""
-    runs: dict[str, Run] = {}
-    results: tuple[str, ...] = ()
-    """Run ids in the order their results were recorded."""
+    failure_streak: tuple[str, ...] = ()
+    """Consecutive failed runs, oldest first; a success clears it."""
+    last_outcome_in_revision: Outcome | None = None
+    """The outcome of the current revision's last run with a result, as far as promotion asks."""
+    reviewed_successes: tuple[str, ...] = ()
+    """Reviewed successful runs of the current revision, as promotion counts them."""
+    legacy_runs: dict[str, Run] = {}
+    """Runs recorded inside the workflow stream by the previous version (see _evolve_legacy)."""
 
     @property
     def registered(self) -> bool:
@@ -88,42 +77,31 @@ class Workflow(BaseModel):
     def paused(self) -> bool:
         return self.paused_by is not None
 
-    def run(self, run_id: str) -> Run:
-        if run_id not in self.runs:
-            raise NotFound("run not found")
-        return self.runs[run_id]
-
     def approvals_required(self) -> int:
         """A run that writes data or contacts customers needs the configured distinct approvals."""
-        if not self.definition.has_side_effects:
-            return 0
-        return self.definition.approvals_required or 1
+        return approvals_required(self.definition)
 
     def valid_approvers(self, run: Run, now: datetime) -> list[str]:
         """Distinct approvers whose approval is for the current revision and not expired."""
-        approvers: list[str] = []
-        for approval in run.approvals:
-            if (
-                approval.revision == self.revision
-                and approval.expires_at > now
-                and approval.approved_by != run.requested_by
-                and approval.approved_by not in approvers
-            ):
-                approvers.append(approval.approved_by)
-        return approvers
+        return valid_approvers(run.approvals, run.requested_by, self.revision, now)
 
-    def consecutive_failures(self) -> list[str]:
-        failures: list[str] = []
-        for run_id in reversed(self.results):
-            if self.runs[run_id].outcome != "failed":
-                break
-            failures.append(run_id)
-        return list(reversed(failures))
+    def needs_reviewed_successes(self) -> bool:
+        return len(self.reviewed_successes) < self.definition.promotion_runs
 
 
-def _with_run(workflow: Workflow, run_id: str, **update: object) -> Workflow:
-    run = workflow.runs[run_id].model_copy(update=update)
-    return workflow.model_copy(update={"runs": {**workflow.runs, run_id: run}})
+def counted_failure(workflow: Workflow, run_id: str, revision: int) -> Workflow:
+    last = "failed" if revision == workflow.revision else workflow.last_outcome_in_revision
+    return workflow.model_copy(
+        update={
+            "failure_streak": (*workflow.failure_streak, run_id),
+            "last_outcome_in_revision": last,
+        }
+    )
+
+
+def cleared_failures(workflow: Workflow, revision: int) -> Workflow:
+    last = "succeeded" if revision == workflow.revision else workflow.last_outcome_in_revision
+    return workflow.model_copy(update={"failure_streak": (), "last_outcome_in_revision": last})
 
 
 def evolve(workflow: Workflow, event: Event) -> Workflow:
@@ -142,6 +120,8 @@ def evolve(workflow: Workflow, event: Event) -> Workflow:
             "definition": event.definition,
             "defined_by": event.defined_by,
             "revision": event.revision,
+            "reviewed_successes": (),
+            "last_outcome_in_revision": None,
         }
         return workflow.model_copy(update={**update, "environment": "staging", "read_only": True})
     if isinstance(event, WorkflowPaused):
@@ -156,38 +136,56 @@ def evolve(workflow: Workflow, event: Event) -> Workflow:
         return workflow.model_copy(
             update={"incident_ids": (*workflow.incident_ids, event.incident_id)}
         )
-    return _evolve_run(workflow, event)
+    if isinstance(event, FailedRunCounted):
+        return counted_failure(workflow, event.run_id, event.revision)
+    if isinstance(event, FailuresCleared):
+        return cleared_failures(workflow, event.revision)
+    if isinstance(event, ReviewedSuccessCounted):
+        if event.revision != workflow.revision:
+            return workflow
+        return workflow.model_copy(
+            update={"reviewed_successes": (*workflow.reviewed_successes, event.run_id)}
+        )
+    return _evolve_legacy(workflow, event)
 
 
-def _evolve_run(workflow: Workflow, event: Event) -> Workflow:
-    if isinstance(event, RunRequested):
-        run = Run(run_id=event.run_id, requested_by=event.requested_by, revision=event.revision)
-        return workflow.model_copy(update={"runs": {**workflow.runs, event.run_id: run}})
-    if isinstance(event, RunApproved):
-        approval = Approval(
-            approved_by=event.approved_by,
-            revision=event.revision,
-            approved_at=event.approved_at,
-            expires_at=event.expires_at,
-        )
-        approvals = (*workflow.runs[event.run_id].approvals, approval)
-        return _with_run(workflow, event.run_id, approvals=approvals)
-    if isinstance(event, RunRejected):
-        return _with_run(
-            workflow, event.run_id, rejected_by=event.rejected_by, rejection_reason=event.reason
-        )
+def _evolve_legacy(workflow: Workflow, event: Event) -> Workflow:
+    """Old-shape streams: the previous version kept runs inside the workflow stream.
+
+    Folded here rather than migrated: the log is append-only and hash-chained, so copying those
+    events into run streams would record every fact twice under new ids, and a one-time
+    migration event would still need the whole old stream read to be written. Such streams stop
+    growing (new runs get streams of their own), so what they cost to fold is what it was. Each
+    old run event updates the same counts the new shape records explicitly, and the run itself
+    is kept in `legacy_runs`, the state its run stream (if any, for commands since) builds on.
+    """
+    if not isinstance(event, RUN_EVENTS):
+        return workflow
+    before = workflow.legacy_runs.get(event.run_id, Run())
+    run = evolve_run(before, event)
+    updated = workflow.model_copy(
+        update={"legacy_runs": {**workflow.legacy_runs, run.run_id or event.run_id: run}}
+    )
     if isinstance(event, RunResultRecorded):
-        updated = _with_run(workflow, event.run_id, outcome=event.outcome)
-        return updated.model_copy(update={"results": (*workflow.results, event.run_id)})
-    if isinstance(event, RunReviewed):
-        return _with_run(workflow, event.run_id, reviewed_by=event.reviewed_by)
-    if isinstance(event, RunViolationRecorded):
-        violations = workflow.runs[event.run_id].violations + 1
-        return _with_run(workflow, event.run_id, violations=violations)
-    return workflow
+        if event.outcome == "failed":
+            return counted_failure(updated, event.run_id, run.revision)
+        return cleared_failures(updated, run.revision)
+    if (
+        isinstance(event, RunReviewed)
+        and run.outcome == "succeeded"
+        and run.revision == workflow.revision
+    ):
+        successes = (*workflow.reviewed_successes, event.run_id)
+        return updated.model_copy(update={"reviewed_successes": successes})
+    return updated
 
 
 WORKFLOWS = Aggregate(stream_type="workflow", initial=Workflow(), evolve=evolve)
+
+
+def runs_of(workflow: Workflow, run_id: str) -> Aggregate[Run]:
+    """A run's stream, folded on top of what an old-shape workflow stream knew of the run."""
+    return run_aggregate(workflow.legacy_runs.get(run_id, Run()))
 
 
 class RegisterWorkflow(BaseModel):
@@ -248,9 +246,12 @@ def decide_revise(
     missing = missing_in_definition(definition)
     if missing:
         raise InvalidCommand("a revision needs the full workflow definition", missing=missing)
+    # Every approval names the revision it was given for, so a revision invalidates the
+    # approvals of new-shape runs without reading them (that would read every run); only the
+    # runs an old-shape stream holds are listed, as the previous version listed them.
     pending = [
-        run.run_id
-        for run in workflow.runs.values()
+        run_id
+        for run_id, run in workflow.legacy_runs.items()
         if run.outcome is None and run.rejected_by is None and workflow.valid_approvers(run, now)
     ]
     return [

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -31,13 +30,14 @@ from events.domain.incidents import (
 from events.domain.sites import SITES
 from events.domain.workflows import WORKFLOWS
 from events.errors import InvalidCommand
+from service.attempts import Attempt
 from service.incidents import handoff
 from service.incidents.schemas import (
     CreateSupportHandoffBody,
     OpenIncidentBody,
     RecordEvidenceBody,
 )
-from service.ledger import CommandContext, CommandPlan, CommandReply, Ledger, pinned_at
+from service.ledger import Command, CommandContext, CommandPlan, CommandReply, Ledger, pinned_at
 from service.redaction import Finding, outside_identities, redact
 
 NAME_FIELDS = ("incident_id", "site_id", "evidence_id", "action_id", "handoff_id", "owner")
@@ -79,23 +79,25 @@ def _plan(
     status_code: int = 200,
     **plan: Any,
 ) -> CommandPlan[Incident]:
-    answer = {"masked": [m.model_dump() for m in masked or []]}
     return CommandPlan(
         INCIDENTS,
         INCIDENTS.stream_id(incident_id),
         decide,
         "incident",
         status_code=status_code,
-        answer=answer,
+        answer=_masked_answer(masked or []),
         **plan,
     )
+
+
+def _masked_answer(masked: list[MaskedValue]) -> dict[str, Any]:
+    return {"masked": [m.model_dump() for m in masked]}
 
 
 async def open_incident(
     ledger: Ledger, ctx: CommandContext, body: OpenIncidentBody
 ) -> CommandReply:
     clean, masked = masked_body(body)
-    site = await ledger.load_visible(ctx.principal, SITES, SITES.stream_id(body.site_id), "site")
     cmd = OpenIncidentCommand(
         incident_id=body.incident_id,
         site_id=body.site_id,
@@ -108,33 +110,22 @@ async def open_incident(
     summary = cmd.facts.summary or ""
     actor, roles = ctx.principal.sub, [role.value for role in ctx.principal.roles]
     pause = body.pause_linked_workflows
-    # One transaction: the incident, and each linked workflow's link (and pause).
-    links = tuple(
-        CommandPlan(
-            WORKFLOWS,
-            WORKFLOWS.stream_id(workflow_id),
-            partial(
-                decide_link_incident,
-                incident_id=body.incident_id,
-                site_id=body.site_id,
-                actor=actor,
-                roles=roles,
-                pause=pause,
-                summary=summary,
-            ),
-            "workflow",
-        )
-        for workflow_id in cmd.linked.workflows
-    )
-    plan = _plan(
-        body.incident_id,
-        lambda incident: decide_open(incident, cmd),
-        masked,
-        status_code=201,
-        new_tenant=site.tenant,
-        also=links,
-    )
-    return await ledger.execute(ctx, plan)
+    stream_id = INCIDENTS.stream_id(body.incident_id)
+
+    async def decide(attempt: Attempt) -> None:
+        # One transaction: the incident, and each linked workflow's link (and pause).
+        site = await attempt.load(SITES, SITES.stream_id(body.site_id), "site")
+        incident = await attempt.load(INCIDENTS, stream_id, "incident", new_tenant=site.tenant)
+        attempt.append(incident, decide_open(incident.state, cmd))
+        for workflow_id in cmd.linked.workflows:
+            workflow = await attempt.load(WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow")
+            link = decide_link_incident(
+                workflow.state, body.incident_id, body.site_id, actor, roles, pause, summary
+            )
+            attempt.append(workflow, link)
+
+    command = Command(stream_id, decide, status_code=201, answer=_masked_answer(masked))
+    return await ledger.execute(ctx, command)
 
 
 async def record_evidence(

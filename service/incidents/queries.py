@@ -6,9 +6,9 @@ from events.catalogue import CATALOGUE
 from events.domain.incident_events import SupportHandoffCreated
 from events.domain.incidents import Incident
 from events.errors import NotFound
+from service.attempts import Loaded
 from service.incidents import handoff
 from service.incidents.schemas import HandoffView, IncidentTimeline, IncidentView, TimelineEntry
-from service.ledger import Loaded
 
 
 def incident_view(loaded: Loaded[Incident]) -> IncidentView:

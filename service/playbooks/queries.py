@@ -5,7 +5,7 @@ from __future__ import annotations
 from events.domain.playbook_rollout import missing_for_promotion
 from events.domain.playbooks import Playbook
 from events.errors import NotFound
-from service.ledger import Loaded
+from service.attempts import Loaded
 from service.playbooks.schemas import PlaybookView
 
 

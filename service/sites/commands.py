@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from contextlib import suppress
-from dataclasses import replace
 
 import asyncpg
 
@@ -20,9 +18,10 @@ from events.domain.sites import (
     decide_register_key,
     decide_retire_key,
 )
-from events.errors import Forbidden, StateConflict
+from events.errors import Forbidden
 from events.store import AppendResult
-from service.ledger import CommandContext, CommandPlan, CommandReply, Ledger
+from service.attempts import Attempt
+from service.ledger import Command, CommandContext, CommandPlan, CommandReply, Ledger
 from service.sites.schemas import RecordSiteChangeBody, RegisterSiteBody
 from service.tenancy import Tenant
 
@@ -91,32 +90,24 @@ async def record_site_change(
     ledger: Ledger, ctx: CommandContext, site_id: str, body: RecordSiteChangeBody
 ) -> CommandReply:
     """Record a hosting, provider or plugin change; by the pause rule, also engage the site's
-    all-categories kill switch. Two appends to two streams: the second runs with its own derived
-    Idempotency-Key, so a retry of a request that stopped between them completes it exactly once."""
+    all-categories kill switch, in the same transaction: both land, or neither."""
     cmd = RecordSiteChange.model_validate(body.model_dump())
-    plan = CommandPlan(
-        SITES,
-        SITES.stream_id(site_id),
-        lambda site: decide_record_change(site, cmd),
-        "site",
-        answer={"automation_paused": cmd.pauses_automation},
-    )
-    outcome = await ledger.execute(ctx, plan)
-    if not cmd.pauses_automation:
-        return outcome
-    site = await ledger.load_visible(ctx.principal, SITES, SITES.stream_id(site_id), "site")
-    key = None if ctx.idempotency_key is None else f"{ctx.idempotency_key}:kill-switch"
-    engage_ctx = replace(ctx, idempotency_key=key, if_match=None)
-    reason = f"{cmd.kind} change: {cmd.summary} (event {outcome.body['event_ids'][0]})"
-    engage = CommandPlan(
-        KILL_SWITCHES,
-        KILL_SWITCHES.stream_id(site_id),
-        lambda switches: decide_engage(
-            switches, site_id, EVERY_CATEGORY, ctx.principal.sub, reason
-        ),
-        "site",
-        new_tenant=site.tenant,
-    )
-    with suppress(StateConflict):  # every category is stopped already
-        await ledger.execute(engage_ctx, engage)
-    return outcome
+    actor = ctx.principal.sub
+    stream_id = SITES.stream_id(site_id)
+
+    async def decide(attempt: Attempt) -> None:
+        site = await attempt.load(SITES, stream_id, "site")
+        attempt.append(site, decide_record_change(site.state, cmd))
+        if not cmd.pauses_automation:
+            return
+        switches = await attempt.load(
+            KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id), "site", new_tenant=site.tenant
+        )
+        if EVERY_CATEGORY in switches.state.engaged:
+            return  # every category is stopped already
+        reason = f"{cmd.kind} change: {cmd.summary}"
+        engage = decide_engage(switches.state, site_id, EVERY_CATEGORY, actor, reason)
+        attempt.append(switches, engage)
+
+    answer = {"automation_paused": cmd.pauses_automation}
+    return await ledger.execute(ctx, Command(stream_id, decide, answer=answer))

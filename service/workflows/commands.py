@@ -1,32 +1,26 @@
-"""Workflow and run commands: load -> decide -> append.
+"""Workflow and run commands: load -> decide -> append, each stream loaded once per attempt.
 
-A check that needs another stream's state (the site's rollback path, the site's kill switches)
-loads that stream first and hands its state to the pure decider. Such a read is not locked: a
-kill switch engaged while a run is being requested may land just after the request, which is the
-order the log then shows.
+A run command loads the workflow and the run (two short streams) and appends to both at the
+versions it read, in one transaction: the rules that span them (approval for the current
+revision, no request while paused or under a kill switch, the automatic pause at the retry
+limit, promotion after K reviewed runs) are decided on one consistent pair of states. Other
+streams a check reads (the site's kill switches, its rollback path) are pinned the same way.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any
 
 from events.catalogue import Event
 from events.domain import runs
 from events.domain.incident_links import decide_note_resume
 from events.domain.incidents import INCIDENTS
-from events.domain.kill_switches import (
-    KILL_SWITCHES,
-    KillSwitches,
-    decide_engage,
-    decide_release,
-)
+from events.domain.kill_switches import KILL_SWITCHES
 from events.domain.promotion import decide_promote
+from events.domain.run_state import Run
 from events.domain.sites import SITES
-from events.domain.workflow_events import RunViolationRecorded, WorkflowDefinition
+from events.domain.workflow_events import RunViolationRecorded, WorkflowDefinition, run_stream_id
 from events.domain.workflows import (
     WORKFLOWS,
     RegisterWorkflow,
@@ -35,16 +29,20 @@ from events.domain.workflows import (
     decide_register,
     decide_resume,
     decide_revise,
+    runs_of,
 )
-from events.errors import LedgerError, StateConflict
-from service.ledger import CommandContext, CommandPlan, CommandReply, Ledger
+from service.attempts import Attempt, Decide, Loaded
+from service.ledger import Command, CommandContext, CommandPlan, CommandReply, Ledger
 from service.problems import TYPE_BASE
 from service.workflows.schemas import (
-    EngageKillSwitchBody,
+    PauseWorkflowBody,
     PromoteWorkflowBody,
     RecordRunResultBody,
     RegisterWorkflowBody,
+    RejectRunBody,
     RequestRunBody,
+    ResumeWorkflowBody,
+    ReviewRunBody,
     ReviseWorkflowBody,
 )
 
@@ -56,8 +54,6 @@ def now() -> datetime:
 async def register_workflow(
     ledger: Ledger, ctx: CommandContext, body: RegisterWorkflowBody
 ) -> CommandReply:
-    # The workflow's tenant is its site's: an unknown or foreign site answers 404.
-    site = await ledger.load_visible(ctx.principal, SITES, SITES.stream_id(body.site_id), "site")
     definition = WorkflowDefinition.model_validate(
         body.model_dump(include=set(WorkflowDefinition.model_fields))
     )
@@ -69,27 +65,21 @@ async def register_workflow(
         environment=body.environment,
         read_only=body.read_only,
     )
-    plan = CommandPlan(
-        WORKFLOWS,
-        WORKFLOWS.stream_id(body.workflow_id),
-        lambda workflow: decide_register(workflow, cmd),
-        what="workflow",
-        new_tenant=site.tenant,
-        status_code=201,
-    )
-    return await ledger.execute(ctx, plan)
+    stream_id = WORKFLOWS.stream_id(body.workflow_id)
+
+    async def decide(attempt: Attempt) -> None:
+        # The workflow's tenant is its site's: an unknown or foreign site answers 404.
+        site = await attempt.load(SITES, SITES.stream_id(body.site_id), "site")
+        workflow = await attempt.load(WORKFLOWS, stream_id, "workflow", new_tenant=site.tenant)
+        attempt.append(workflow, decide_register(workflow.state, cmd))
+
+    return await ledger.execute(ctx, Command(stream_id, decide, status_code=201))
 
 
-def _plan(
-    workflow_id: str,
-    decide: Callable[[Workflow], list[Event]],
-    status_code: int = 200,
-    answer: dict[str, Any] | None = None,
+def _workflow_plan(
+    workflow_id: str, decide: Callable[[Workflow], list[Event]]
 ) -> CommandPlan[Workflow]:
-    stream_id = WORKFLOWS.stream_id(workflow_id)
-    return CommandPlan(
-        WORKFLOWS, stream_id, decide, "workflow", status_code=status_code, answer=answer or {}
-    )
+    return CommandPlan(WORKFLOWS, WORKFLOWS.stream_id(workflow_id), decide, "workflow")
 
 
 async def revise_workflow(
@@ -97,59 +87,98 @@ async def revise_workflow(
 ) -> CommandReply:
     definition = WorkflowDefinition.model_validate(body.model_dump())
     actor, at = ctx.principal.sub, now()
-    return await ledger.execute(
-        ctx, _plan(workflow_id, lambda w: decide_revise(w, definition, actor, at))
-    )
+    plan = _workflow_plan(workflow_id, lambda w: decide_revise(w, definition, actor, at))
+    return await ledger.execute(ctx, plan)
 
 
-async def _site_kill_switches(
-    ledger: Ledger, ctx: CommandContext, workflow_id: str
-) -> KillSwitches:
-    loaded = await ledger.load_visible(
-        ctx.principal, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow"
+async def pause_workflow(
+    ledger: Ledger, ctx: CommandContext, workflow_id: str, body: PauseWorkflowBody
+) -> CommandReply:
+    actor, roles = ctx.principal.sub, [role.value for role in ctx.principal.roles]
+    plan = _workflow_plan(workflow_id, lambda w: decide_pause(w, actor, roles, body.reason or ""))
+    return await ledger.execute(ctx, plan)
+
+
+async def load_run(
+    attempt: Attempt, workflow_id: str, run_id: str
+) -> tuple[Loaded[Workflow], Loaded[Run]]:
+    """The workflow, then its run: a run's stream takes its workflow's tenant."""
+    workflow = await attempt.load(WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow")
+    run = await attempt.load(
+        runs_of(workflow.state, run_id),
+        run_stream_id(workflow_id, run_id),
+        "run",
+        new_tenant=workflow.tenant,
     )
-    site_id = loaded.state.site_id
-    if site_id is None:
-        return KillSwitches()
-    return (await ledger.load(KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id))).state
+    return workflow, run
+
+
+def _run_command(
+    workflow_id: str,
+    run_id: str,
+    decide: Decide,
+    status_code: int = 200,
+    answer: dict[str, object] | None = None,
+) -> Command:
+    return Command(run_stream_id(workflow_id, run_id), decide, status_code, answer=answer or {})
 
 
 async def request_run(
     ledger: Ledger, ctx: CommandContext, workflow_id: str, body: RequestRunBody
 ) -> CommandReply:
-    switches = await _site_kill_switches(ledger, ctx, workflow_id)
     actor = ctx.principal.sub
-    plan = _plan(
-        workflow_id,
-        lambda w: runs.decide_request(w, body.run_id, actor, switches, body.inputs),
-        status_code=201,
-        answer={"run_id": body.run_id},
-    )
-    return await ledger.execute(ctx, plan)
+
+    async def decide(attempt: Attempt) -> None:
+        workflow, run = await load_run(attempt, workflow_id, body.run_id)
+        site_id = workflow.state.site_id or ""
+        switches = await attempt.load(
+            KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id), "site", new_tenant=workflow.tenant
+        )
+        events = runs.decide_request(
+            workflow.state, run.state, body.run_id, actor, switches.state, body.inputs
+        )
+        attempt.append(run, events)
+
+    command = _run_command(workflow_id, body.run_id, decide, 201, {"run_id": body.run_id})
+    return await ledger.execute(ctx, command)
 
 
 async def approve_run(
     ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str
 ) -> CommandReply:
     actor, at = ctx.principal.sub, now()
-    plan = _plan(workflow_id, lambda w: runs.decide_approve(w, run_id, actor, at))
-    return await ledger.execute(ctx, plan)
+
+    async def decide(attempt: Attempt) -> None:
+        workflow, run = await load_run(attempt, workflow_id, run_id)
+        attempt.append(run, runs.decide_approve(workflow.state, run.state, actor, at))
+
+    return await ledger.execute(ctx, _run_command(workflow_id, run_id, decide))
 
 
 async def reject_run(
-    ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str, reason: str | None
+    ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str, body: RejectRunBody
 ) -> CommandReply:
-    actor = ctx.principal.sub
-    plan = _plan(workflow_id, lambda w: runs.decide_reject(w, run_id, actor, reason or ""))
-    return await ledger.execute(ctx, plan)
+    actor, reason = ctx.principal.sub, body.reason or ""
+
+    async def decide(attempt: Attempt) -> None:
+        workflow, run = await load_run(attempt, workflow_id, run_id)
+        attempt.append(run, runs.decide_reject(workflow.state, run.state, actor, reason))
+
+    return await ledger.execute(ctx, _run_command(workflow_id, run_id, decide))
 
 
 async def review_run(
-    ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str, summary: str | None
+    ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str, body: ReviewRunBody
 ) -> CommandReply:
-    actor = ctx.principal.sub
-    plan = _plan(workflow_id, lambda w: runs.decide_review(w, run_id, actor, summary or ""))
-    return await ledger.execute(ctx, plan)
+    actor, summary = ctx.principal.sub, body.summary or ""
+
+    async def decide(attempt: Attempt) -> None:
+        workflow, run = await load_run(attempt, workflow_id, run_id)
+        changes = runs.decide_review(workflow.state, run.state, actor, summary)
+        attempt.append(run, changes.run)
+        attempt.append(workflow, changes.workflow)
+
+    return await ledger.execute(ctx, _run_command(workflow_id, run_id, decide))
 
 
 async def record_run_result(
@@ -157,37 +186,31 @@ async def record_run_result(
 ) -> CommandReply:
     """A result for a run that lacked its approvals is not accepted, but the attempt is: the
     violation (and the automatic pause) is appended and the answer is a 409 problem that cites
-    the violation's event ids. One decider gives both outcomes; the plan is chosen from a first
-    look at the state and the decider's outcome must match it when the append happens."""
+    the violation's event ids."""
     result = runs.RunResult(run_id=run_id, **body.model_dump())
     actor, at = ctx.principal.sub, now()
-    expected: list[str] = []
-    try:
-        loaded = await ledger.load_visible(
-            ctx.principal, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow"
-        )
-        first = runs.decide_record_result(loaded.state, result, actor, at)
-        expected = _violation_missing(first)
-    except LedgerError:
-        pass  # execute() gives the same refusal, or the stored answer of a retried request
 
-    def decide(workflow: Workflow) -> list[Event]:
-        events = runs.decide_record_result(workflow, result, actor, at)
-        if _violation_missing(events) != expected:
-            raise StateConflict("the run changed while its result was being recorded; retry")
-        return events
+    async def decide(attempt: Attempt) -> None:
+        workflow, run = await load_run(attempt, workflow_id, run_id)
+        changes = runs.decide_record_result(workflow.state, run.state, result, actor, at)
+        missing = _violation_missing(changes.run)
+        if missing:
+            attempt.refuse(409, _violation_problem(missing))
+        attempt.append(run, changes.run)
+        attempt.append(workflow, changes.workflow)
 
-    if not expected:
-        return await ledger.execute(ctx, _plan(workflow_id, decide))
-    refusal = {
+    return await ledger.execute(ctx, _run_command(workflow_id, run_id, decide))
+
+
+def _violation_problem(missing: list[str]) -> dict[str, object]:
+    return {
         "type": TYPE_BASE + "run-violation",
         "title": "Gate not satisfied",
         "status": 409,
         "detail": "the run lacked its approvals, so its result is refused; the attempt is "
         "recorded as a violation and the workflow is paused",
-        "missing": expected,
+        "missing": missing,
     }
-    return await ledger.execute(ctx, _plan(workflow_id, decide, status_code=409, answer=refusal))
 
 
 def _violation_missing(events: list[Event]) -> list[str]:
@@ -197,87 +220,44 @@ def _violation_missing(events: list[Event]) -> list[str]:
     return []
 
 
-async def pause_workflow(
-    ledger: Ledger, ctx: CommandContext, workflow_id: str, reason: str | None
-) -> CommandReply:
-    actor, roles = ctx.principal.sub, [role.value for role in ctx.principal.roles]
-    plan = _plan(workflow_id, lambda w: decide_pause(w, actor, roles, reason or ""))
-    return await ledger.execute(ctx, plan)
-
-
 async def resume_workflow(
-    ledger: Ledger, ctx: CommandContext, workflow_id: str, reason: str | None
+    ledger: Ledger, ctx: CommandContext, workflow_id: str, body: ResumeWorkflowBody
 ) -> CommandReply:
     """Refused while a kill switch covers the workflow or an incident linked to it has open
     prevention actions or no passed regression check. Each linked incident records the resume
     in the same transaction, at the version whose gate was checked: a change to an incident in
     between is a conflict, never a resume past an open action."""
-    loaded = await ledger.load_visible(
-        ctx.principal, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow"
-    )
-    site_id = loaded.state.site_id or ""
-    switches = (await ledger.load(KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id))).state
-    linked = loaded.state.incident_ids
-    incidents = [
-        (await ledger.load(INCIDENTS, INCIDENTS.stream_id(incident_id))).state
-        for incident_id in linked
-    ]
     actor = ctx.principal.sub
+    stream_id = WORKFLOWS.stream_id(workflow_id)
 
-    def decide(workflow: Workflow) -> list[Event]:
-        if workflow.incident_ids != linked:
-            raise StateConflict("an incident was linked to the workflow meanwhile; retry")
-        return decide_resume(workflow, actor, reason, switches, incidents)
-
-    notes = tuple(
-        CommandPlan(
-            INCIDENTS,
-            INCIDENTS.stream_id(incident_id),
-            partial(decide_note_resume, workflow_id=workflow_id, actor=actor),
-            "incident",
+    async def decide(attempt: Attempt) -> None:
+        workflow = await attempt.load(WORKFLOWS, stream_id, "workflow")
+        site_id = workflow.state.site_id or ""
+        switches = await attempt.load(
+            KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id), "site", new_tenant=workflow.tenant
         )
-        for incident_id in linked
-    )
-    return await ledger.execute(ctx, dataclasses.replace(_plan(workflow_id, decide), also=notes))
+        incidents = [
+            await attempt.load(INCIDENTS, INCIDENTS.stream_id(incident_id), "incident")
+            for incident_id in workflow.state.incident_ids
+        ]
+        states = [incident.state for incident in incidents]
+        events = decide_resume(workflow.state, actor, body.reason, switches.state, states)
+        attempt.append(workflow, events)
+        for incident in incidents:
+            attempt.append(incident, decide_note_resume(incident.state, workflow_id, actor))
+
+    return await ledger.execute(ctx, Command(stream_id, decide))
 
 
 async def promote_workflow(
     ledger: Ledger, ctx: CommandContext, workflow_id: str, body: PromoteWorkflowBody
 ) -> CommandReply:
-    loaded = await ledger.load_visible(
-        ctx.principal, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow"
-    )
-    site_id = loaded.state.site_id or ""
-    site = (await ledger.load(SITES, SITES.stream_id(site_id))).state
     actor, reason = ctx.principal.sub, body.reason or ""
-    plan = _plan(workflow_id, lambda w: decide_promote(w, actor, reason, site.facts))
-    return await ledger.execute(ctx, plan)
+    stream_id = WORKFLOWS.stream_id(workflow_id)
 
+    async def decide(attempt: Attempt) -> None:
+        workflow = await attempt.load(WORKFLOWS, stream_id, "workflow")
+        site = await attempt.load(SITES, SITES.stream_id(workflow.state.site_id or ""), "workflow")
+        attempt.append(workflow, decide_promote(workflow.state, actor, reason, site.state.facts))
 
-async def engage_kill_switch(
-    ledger: Ledger, ctx: CommandContext, site_id: str, body: EngageKillSwitchBody
-) -> CommandReply:
-    site = await ledger.load_visible(ctx.principal, SITES, SITES.stream_id(site_id), "site")
-    actor, reason = ctx.principal.sub, body.reason or ""
-    plan = CommandPlan(
-        KILL_SWITCHES,
-        KILL_SWITCHES.stream_id(site_id),
-        lambda switches: decide_engage(switches, site_id, body.category, actor, reason),
-        what="site",
-        new_tenant=site.tenant,
-    )
-    return await ledger.execute(ctx, plan)
-
-
-async def release_kill_switch(
-    ledger: Ledger, ctx: CommandContext, site_id: str, category: str, reason: str | None
-) -> CommandReply:
-    await ledger.load_visible(ctx.principal, SITES, SITES.stream_id(site_id), "site")
-    actor = ctx.principal.sub
-    plan = CommandPlan(
-        KILL_SWITCHES,
-        KILL_SWITCHES.stream_id(site_id),
-        lambda switches: decide_release(switches, site_id, category, actor, reason),
-        what="kill switch",
-    )
-    return await ledger.execute(ctx, plan)
+    return await ledger.execute(ctx, Command(stream_id, decide))

@@ -1,4 +1,5 @@
-"""Views folded from the workflow stream: the workflow, its run history, and its explanation."""
+"""Views folded from the workflow stream and its runs' streams: the workflow, its run history,
+and its explanation."""
 
 from __future__ import annotations
 
@@ -6,21 +7,18 @@ from datetime import datetime
 
 from events.catalogue import CATALOGUE
 from events.domain.kill_switches import KillSwitches
+from events.domain.run_state import RUN_EVENTS, Run
 from events.domain.workflow_events import (
-    RunApproved,
-    RunRejected,
-    RunRequested,
-    RunResultRecorded,
-    RunReviewed,
-    RunViolationRecorded,
     WorkflowPaused,
     WorkflowPromoted,
     WorkflowRegistered,
     WorkflowRevised,
 )
-from events.domain.workflows import PAUSING_ROLES, Run, Workflow
+from events.domain.workflows import PAUSING_ROLES, Workflow
 from events.errors import NotFound
-from service.ledger import Loaded
+from events.store import EventStore
+from service.attempts import Loaded
+from service.workflows.run_reads import run_page
 from service.workflows.schemas import (
     ApprovalView,
     Evidence,
@@ -83,40 +81,36 @@ def run_view(workflow: Workflow, run: Run, now: datetime) -> RunView:
     )
 
 
-def run_history(loaded: Loaded[Workflow], now: datetime, cursor: str, limit: int) -> RunHistory:
-    """Runs in request order; the cursor is the last run id of the previous page."""
+async def run_history(
+    store: EventStore, loaded: Loaded[Workflow], now: datetime, cursor: str, limit: int
+) -> RunHistory:
+    """Runs in request order; the cursor is the position of the last run's request."""
     workflow = _registered(loaded)
     assert workflow.workflow_id is not None
-    run_ids = list(workflow.runs)
-    start = run_ids.index(cursor) + 1 if cursor in workflow.runs else 0
-    page = run_ids[start : start + limit]
-    more = start + limit < len(run_ids)
+    after = int(cursor) if cursor.isdigit() else 0
+    page = await run_page(store, workflow, after, limit + 1)
+    shown = page[:limit]
     return RunHistory(
         workflow_id=workflow.workflow_id,
-        runs=[run_view(workflow, workflow.runs[run_id], now) for run_id in page],
-        next_cursor=page[-1] if more and page else None,
+        runs=[run_view(workflow, record.run, now) for record in shown],
+        next_cursor=str(shown[-1].requested_position) if len(page) > limit else None,
     )
 
 
-RUN_EVENTS = (
-    RunRequested,
-    RunApproved,
-    RunRejected,
-    RunResultRecorded,
-    RunReviewed,
-    RunViolationRecorded,
-)
-
-
-def explain(loaded: Loaded[Workflow], now: datetime) -> WorkflowExplanation:
+async def explain(
+    store: EventStore, loaded: Loaded[Workflow], now: datetime
+) -> WorkflowExplanation:
     """Owner, last run, its approvals and result, who can pause, and the events that say so."""
     workflow = _registered(loaded)
     assert workflow.workflow_id is not None
-    last_run = next(reversed(workflow.runs.values()), None)
+    newest = await run_page(store, workflow, 0, 1, newest_first=True)
+    last = newest[0] if newest else None
+    last_run = last.run if last else None
     definition: list[Evidence] = []
     pause: list[Evidence] = []
     run: list[Evidence] = []
-    for stored in loaded.events:
+    # An old-shape stream holds its runs' events too; a run's own stream comes after them.
+    for stored in [*loaded.events, *(last.events if last else [])]:
         event = CATALOGUE.decode(stored)
         cited = Evidence(claim="", event_id=str(stored.event_id), type=stored.type)
         if isinstance(event, WorkflowRegistered | WorkflowRevised):

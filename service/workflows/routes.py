@@ -12,10 +12,9 @@ from events.domain.kill_switches import KILL_SWITCHES
 from events.domain.sites import SITES
 from events.domain.workflows import WORKFLOWS
 from service.auth.dependencies import Caller
-from service.ledger import CommandReply, CommandResult
-from service.problems import PROBLEM_JSON
+from service.ledger import CommandResult
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
-from service.workflows import commands, queries
+from service.workflows import commands, kill_switch_commands, queries
 from service.workflows.schemas import (
     CATEGORY_PATTERN,
     ID_PATTERN,
@@ -44,14 +43,6 @@ Category = Annotated[str, Path(pattern=CATEGORY_PATTERN, description='A category
 RUN = "/workflows/{workflow_id}/runs/{run_id}"
 
 
-def answer(outcome: CommandReply) -> Response:
-    """A command's answer; a refusal that was itself recorded (a violation) is problem+json."""
-    response = reply(outcome)
-    if outcome.status_code >= 400:
-        response.headers["content-type"] = PROBLEM_JSON
-    return response
-
-
 @router.post(
     "/workflows", operation_id="register-workflow", status_code=201, response_model=CommandResult
 )
@@ -62,7 +53,7 @@ async def register_workflow(
     effects, approvals, retry limit, notification path, pause rule and rollback path; missing
     ones are listed in `missing`. Every workflow starts in staging and read-only, whatever was
     asked."""
-    return answer(await commands.register_workflow(ledger, ctx, body))
+    return reply(await commands.register_workflow(ledger, ctx, body))
 
 
 @router.get("/workflows/{workflow_id}", operation_id="get-workflow", response_model=WorkflowView)
@@ -95,7 +86,7 @@ async def revise_workflow(
 ) -> Response:
     """Replace the workflow's definition. The workflow returns to staging and read-only, and
     approvals given to pending runs no longer count."""
-    return answer(await commands.revise_workflow(ledger, ctx, workflow_id, body))
+    return reply(await commands.revise_workflow(ledger, ctx, workflow_id, body))
 
 
 @router.get(
@@ -109,7 +100,7 @@ async def explain_workflow(
     """Who owns the workflow, its last run with its approvals and result, who can pause it, and
     the ids of the events that say so."""
     loaded = await ledger.load_visible(who, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow")
-    return queries.explain(loaded, commands.now())
+    return await queries.explain(ledger.store, loaded, commands.now())
 
 
 @router.get(
@@ -120,13 +111,13 @@ async def list_workflow_runs(
     who: Caller,
     ledger: LedgerDep,
     cursor: Annotated[
-        str, Query(max_length=64, description="`next_cursor` of the last page.")
+        str, Query(max_length=20, description="`next_cursor` of the last page.")
     ] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RunHistory:
     """The workflow's runs in the order they were requested, with approvals and results."""
     loaded = await ledger.load_visible(who, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow")
-    return queries.run_history(loaded, commands.now(), cursor, limit)
+    return await queries.run_history(ledger.store, loaded, commands.now(), cursor, limit)
 
 
 @router.post(
@@ -140,7 +131,7 @@ async def request_run(
 ) -> Response:
     """Ask to run the workflow. Refused while the workflow is paused or a kill switch covers its
     category on its site."""
-    return answer(await commands.request_run(ledger, ctx, workflow_id, body))
+    return reply(await commands.request_run(ledger, ctx, workflow_id, body))
 
 
 @router.post(RUN + "/approve", operation_id="approve-run", response_model=CommandResult)
@@ -149,7 +140,7 @@ async def approve_run(
 ) -> Response:
     """Approve a pending run for the workflow's current revision; the approval expires (24 hours
     by default). The requester can never approve their own run, and each approver counts once."""
-    return answer(await commands.approve_run(ledger, ctx, workflow_id, run_id))
+    return reply(await commands.approve_run(ledger, ctx, workflow_id, run_id))
 
 
 @router.post(RUN + "/reject", operation_id="reject-run", response_model=CommandResult)
@@ -157,7 +148,7 @@ async def reject_run(
     workflow_id: WorkflowId, run_id: RunId, body: RejectRunBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """Reject a pending run; a reason is required."""
-    return answer(await commands.reject_run(ledger, ctx, workflow_id, run_id, body.reason))
+    return reply(await commands.reject_run(ledger, ctx, workflow_id, run_id, body))
 
 
 @router.post(RUN + "/review", operation_id="review-run", response_model=CommandResult)
@@ -165,7 +156,7 @@ async def review_run(
     workflow_id: WorkflowId, run_id: RunId, body: ReviewRunBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """Record a human review of a run's result. Reviewed successes count towards promotion."""
-    return answer(await commands.review_run(ledger, ctx, workflow_id, run_id, body.summary))
+    return reply(await commands.review_run(ledger, ctx, workflow_id, run_id, body))
 
 
 @router.post(
@@ -190,7 +181,7 @@ async def record_run_result(
     writes or contacts customers without its approvals must not have run: the attempt is recorded
     as a violation, the workflow is paused, and the answer is 409 with `missing` and `event_ids`.
     Failures reaching the retry limit pause the workflow automatically."""
-    return answer(await commands.record_run_result(ledger, ctx, workflow_id, run_id, body))
+    return reply(await commands.record_run_result(ledger, ctx, workflow_id, run_id, body))
 
 
 @router.post(
@@ -200,7 +191,7 @@ async def pause_workflow(
     workflow_id: WorkflowId, body: PauseWorkflowBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """Pause a workflow: its owner, an operations lead or an administrator; a reason is required."""
-    return answer(await commands.pause_workflow(ledger, ctx, workflow_id, body.reason))
+    return reply(await commands.pause_workflow(ledger, ctx, workflow_id, body))
 
 
 @router.post(
@@ -210,7 +201,7 @@ async def resume_workflow(
     workflow_id: WorkflowId, body: ResumeWorkflowBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """Resume a paused workflow. Refused while a kill switch covers it; `missing` names them."""
-    return answer(await commands.resume_workflow(ledger, ctx, workflow_id, body.reason))
+    return reply(await commands.resume_workflow(ledger, ctx, workflow_id, body))
 
 
 @router.post(
@@ -225,7 +216,7 @@ async def promote_workflow(
     number (default 3) of reviewed successful runs of the current revision with no failure after
     the last one, a rollback or support path for the site, and a second person: the promoter is
     neither the workflow's owner nor the author of its current revision."""
-    return answer(await commands.promote_workflow(ledger, ctx, workflow_id, body))
+    return reply(await commands.promote_workflow(ledger, ctx, workflow_id, body))
 
 
 @router.get(
@@ -250,7 +241,7 @@ async def engage_kill_switch(
 ) -> Response:
     """Stop automation of one category on a site, or of all ("*"). Needs a reason, no approval.
     While engaged, no run of that scope can be requested and no covered workflow can resume."""
-    return answer(await commands.engage_kill_switch(ledger, ctx, site_id, body))
+    return reply(await kill_switch_commands.engage_kill_switch(ledger, ctx, site_id, body))
 
 
 @router.post(
@@ -266,4 +257,6 @@ async def release_kill_switch(
     ledger: LedgerDep,
 ) -> Response:
     """Release an engaged kill switch. Paused workflows stay paused until resumed."""
-    return answer(await commands.release_kill_switch(ledger, ctx, site_id, category, body.reason))
+    return reply(
+        await kill_switch_commands.release_kill_switch(ledger, ctx, site_id, category, body)
+    )

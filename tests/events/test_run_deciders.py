@@ -21,6 +21,8 @@ from events.domain.runs import (
 from events.domain.sites import RecordSiteChange, Site, decide_record_change
 from events.domain.workflow_events import (
     SYSTEM_ACTOR,
+    FailedRunCounted,
+    ReviewedSuccessCounted,
     RunApproved,
     RunRejected,
     RunRequested,
@@ -40,6 +42,7 @@ from tests.events.workflow_fixtures import (
     registered,
     requested,
     result,
+    states,
     switches,
 )
 
@@ -56,7 +59,7 @@ FAILURE = RunResult(
 
 
 def test_a_run_records_the_revision_mode_and_approvals_it_needs() -> None:
-    (event,) = decide_request(fold([registered()]), "r1", "erin", switches())
+    (event,) = decide_request(*states([registered()], "r1"), "r1", "erin", switches())
     assert isinstance(event, RunRequested)
     assert (event.revision, event.environment, event.read_only) == (1, "staging", True)
     assert event.approvals_required == 2
@@ -64,33 +67,33 @@ def test_a_run_records_the_revision_mode_and_approvals_it_needs() -> None:
 
 def test_a_run_id_is_used_once() -> None:
     with pytest.raises(StateConflict):
-        decide_request(fold(REQUESTED), "r1", "erin", switches())
+        decide_request(*states(REQUESTED, "r1"), "r1", "erin", switches())
 
 
 def test_no_run_can_be_requested_while_a_kill_switch_covers_its_category() -> None:
     with pytest.raises(GateNotSatisfied) as err:
-        decide_request(fold([registered()]), "r1", "erin", switches("content", "*"))
+        decide_request(*states([registered()], "r1"), "r1", "erin", switches("content", "*"))
     assert err.value.missing == ["kill_switches.content.released", "kill_switches.*.released"]
 
 
 def test_a_kill_switch_of_another_category_does_not_stop_the_run() -> None:
-    assert decide_request(fold([registered()]), "r1", "erin", switches("commerce"))
+    assert decide_request(*states([registered()], "r1"), "r1", "erin", switches("commerce"))
 
 
 def test_no_run_can_be_requested_while_the_workflow_is_paused() -> None:
     paused = [registered(), WorkflowPaused(workflow_id=WF, paused_by="dana", reason="odd")]
     with pytest.raises(GateNotSatisfied) as err:
-        decide_request(fold(paused), "r1", "erin", switches())
+        decide_request(*states(paused, "r1"), "r1", "erin", switches())
     assert err.value.missing == ["workflow.resumed"]
 
 
 def test_the_requester_can_never_approve_their_own_run() -> None:
     with pytest.raises(Forbidden):
-        decide_approve(fold(REQUESTED), "r1", "erin", NOW)
+        decide_approve(*states(REQUESTED, "r1"), "erin", NOW)
 
 
 def test_an_approval_is_for_the_current_revision_and_expires_after_24_hours() -> None:
-    (event,) = decide_approve(fold(REQUESTED), "r1", "olga", NOW)
+    (event,) = decide_approve(*states(REQUESTED, "r1"), "olga", NOW)
     assert isinstance(event, RunApproved)
     assert event.revision == 1
     assert event.expires_at - event.approved_at == timedelta(hours=24)
@@ -98,84 +101,84 @@ def test_an_approval_is_for_the_current_revision_and_expires_after_24_hours() ->
 
 def test_approvals_must_come_from_distinct_people() -> None:
     with pytest.raises(StateConflict):
-        decide_approve(fold([*REQUESTED, approved("r1", "olga")]), "r1", "olga", NOW)
+        decide_approve(*states([*REQUESTED, approved("r1", "olga")], "r1"), "olga", NOW)
 
 
 def test_a_run_with_all_its_approvals_takes_no_more() -> None:
     given = [*REQUESTED, approved("r1", "olga"), approved("r1", "omar")]
     with pytest.raises(StateConflict):
-        decide_approve(fold(given), "r1", "oscar", NOW)
+        decide_approve(*states(given, "r1"), "oscar", NOW)
 
 
 def test_an_expired_approval_can_be_given_again() -> None:
     given = [*REQUESTED, approved("r1", "olga", at=NOW - timedelta(hours=25))]
-    assert decide_approve(fold(given), "r1", "olga", NOW)
+    assert decide_approve(*states(given, "r1"), "olga", NOW)
 
 
 def test_a_run_that_neither_writes_nor_contacts_customers_needs_no_approval() -> None:
     given = [registered(writes_data=False, approvals_required=0), requested("r1")]
     with pytest.raises(StateConflict):
-        decide_approve(fold(given), "r1", "olga", NOW)
-    (recorded,) = decide_record_result(fold(given), SUCCESS, "plugin", NOW)
+        decide_approve(*states(given, "r1"), "olga", NOW)
+    (recorded,) = decide_record_result(*states(given), SUCCESS, "plugin", NOW).events
     assert isinstance(recorded, RunResultRecorded)
 
 
 def test_a_run_that_contacts_customers_needs_its_approvals() -> None:
     given = [registered(writes_data=False, contacts_customers=True), requested("r1")]
-    assert is_violation(decide_record_result(fold(given), SUCCESS, "plugin", NOW))
+    assert is_violation(decide_record_result(*states(given), SUCCESS, "plugin", NOW))
 
 
 def test_an_unknown_run_is_not_found() -> None:
     with pytest.raises(NotFound):
-        decide_approve(fold([registered()]), "nope", "olga", NOW)
+        decide_approve(*states([registered()], "nope"), "olga", NOW)
 
 
 def test_rejecting_needs_a_reason() -> None:
     with pytest.raises(InvalidCommand) as err:
-        decide_reject(fold(REQUESTED), "r1", "olga", " ")
+        decide_reject(*states(REQUESTED, "r1"), "olga", " ")
     assert err.value.missing == ["reason"]
 
 
 def test_a_rejected_run_cannot_be_approved() -> None:
-    (rejected,) = decide_reject(fold(REQUESTED), "r1", "olga", "wrong input scope")
+    (rejected,) = decide_reject(*states(REQUESTED, "r1"), "olga", "wrong input scope")
     assert isinstance(rejected, RunRejected)
     with pytest.raises(StateConflict):
-        decide_approve(fold([*REQUESTED, rejected]), "r1", "omar", NOW)
+        decide_approve(*states([*REQUESTED, rejected], "r1"), "omar", NOW)
 
 
 def test_a_write_run_with_its_distinct_approvals_records_its_result() -> None:
     given = [*REQUESTED, approved("r1", "olga"), approved("r1", "omar")]
-    (recorded,) = decide_record_result(fold(given), SUCCESS, "plugin", NOW)
+    (recorded,) = decide_record_result(*states(given), SUCCESS, "plugin", NOW).events
     assert isinstance(recorded, RunResultRecorded)
     with pytest.raises(StateConflict):
-        decide_record_result(fold([*given, recorded]), SUCCESS, "plugin", NOW)
+        decide_record_result(*states([*given, recorded]), SUCCESS, "plugin", NOW)
 
 
 def test_a_write_run_without_its_approvals_records_a_violation_and_pauses() -> None:
     given = [*REQUESTED, approved("r1", "olga")]
-    violation, pause = decide_record_result(fold(given), SUCCESS, "plugin", NOW)
+    violation, pause = decide_record_result(*states(given), SUCCESS, "plugin", NOW).events
     assert isinstance(violation, RunViolationRecorded)
     assert violation.missing == ["approvals"]
     assert isinstance(pause, WorkflowPaused)
     assert (pause.paused_by, pause.automatic, pause.failed_runs) == (SYSTEM_ACTOR, True, ["r1"])
-    assert fold([*given, violation, pause]).runs["r1"].outcome is None
+    assert states([*given, violation, pause])[1].outcome is None
 
 
 def test_expired_approvals_do_not_count() -> None:
     given = [*REQUESTED, approved("r1", "olga"), approved("r1", "omar")]
     later = NOW + timedelta(hours=24, seconds=1)
-    assert is_violation(decide_record_result(fold(given), SUCCESS, "plugin", later))
+    assert is_violation(decide_record_result(*states(given), SUCCESS, "plugin", later))
 
 
 def test_approvals_of_an_earlier_revision_do_not_count() -> None:
     given = [*REQUESTED, approved("r1", "olga"), approved("r1", "omar")]
     revised = decide_revise(fold(given), definition(trigger="hourly"), "devon", NOW)
-    assert is_violation(decide_record_result(fold([*given, *revised]), SUCCESS, "plugin", NOW))
+    assert is_violation(decide_record_result(*states([*given, *revised]), SUCCESS, "plugin", NOW))
 
 
 def test_a_rejected_run_reporting_a_result_is_a_violation() -> None:
-    given = [*REQUESTED, *decide_reject(fold(REQUESTED), "r1", "olga", "wrong scope")]
-    events = decide_record_result(fold(given), SUCCESS, "plugin", NOW)
+    given = [*REQUESTED, *decide_reject(*states(REQUESTED), "olga", "wrong scope")]
+    events = decide_record_result(*states(given), SUCCESS, "plugin", NOW).events
     assert events[0].missing == ["run.not_rejected"]  # type: ignore[attr-defined]
 
 
@@ -183,7 +186,7 @@ def test_a_failed_run_needs_diagnostics_and_a_notification() -> None:
     given = [*REQUESTED, approved("r1", "olga"), approved("r1", "omar")]
     bare = FAILURE.model_copy(update={"diagnostics": None, "notification_sent": False})
     with pytest.raises(InvalidCommand) as err:
-        decide_record_result(fold(given), bare, "plugin", NOW)
+        decide_record_result(*states(given), bare, "plugin", NOW)
     assert err.value.missing == ["diagnostics", "notification_sent"]
 
 
@@ -200,13 +203,14 @@ def test_failures_reaching_the_retry_limit_pause_the_workflow_as_the_system() ->
         result("f2", "failed"),
         *_failed_run("f3"),
     ]
-    recorded, pause = decide_record_result(
-        fold(given),
+    recorded, counted, pause = decide_record_result(
+        *states(given, "f3"),
         FAILURE.model_copy(update={"run_id": "f3"}),
         "plugin",
         NOW,
-    )
+    ).events
     assert isinstance(recorded, RunResultRecorded)
+    assert isinstance(counted, FailedRunCounted)
     assert isinstance(pause, WorkflowPaused)
     assert pause.paused_by == SYSTEM_ACTOR
     assert pause.failed_runs == ["f1", "f2", "f3"]
@@ -223,22 +227,23 @@ def test_a_success_resets_the_failure_count() -> None:
         *_failed_run("f2"),
     ]
     events = decide_record_result(
-        fold(given),
+        *states(given, "f2"),
         FAILURE.model_copy(update={"run_id": "f2"}),
         "plugin",
         NOW,
-    )
-    assert [type(e).__name__ for e in events] == ["RunResultRecorded"]
+    ).events
+    assert [type(e).__name__ for e in events] == ["RunResultRecorded", "FailedRunCounted"]
 
 
 def test_a_run_is_reviewed_after_its_result_and_once() -> None:
     with pytest.raises(GateNotSatisfied) as err:
-        decide_review(fold(REQUESTED), "r1", "olga", "fine")
+        decide_review(*states(REQUESTED, "r1"), "olga", "fine")
     assert err.value.missing == ["result"]
     given = [*REQUESTED, result("r1")]
-    (review,) = decide_review(fold(given), "r1", "olga", "fine")
+    review, counted = decide_review(*states(given, "r1"), "olga", "fine").events
+    assert isinstance(counted, ReviewedSuccessCounted), "a reviewed success counts"
     with pytest.raises(StateConflict):
-        decide_review(fold([*given, review]), "r1", "olga", "fine")
+        decide_review(*states([*given, review], "r1"), "olga", "fine")
 
 
 def test_engaging_a_kill_switch_needs_a_reason_but_no_approval() -> None:

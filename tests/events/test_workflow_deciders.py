@@ -93,7 +93,7 @@ def test_a_revision_invalidates_pending_approvals() -> None:
     assert revised.invalidated_approvals == ["r1"]  # type: ignore[attr-defined]
     state = fold([*given, revised])
     assert state.revision == 2
-    assert state.valid_approvers(state.runs["r1"], NOW) == []
+    assert state.valid_approvers(state.legacy_runs["r1"], NOW) == []
 
 
 def test_a_revision_returns_a_promoted_workflow_to_staging() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from events.catalogue import Event
 from events.domain.kill_switches import KILL_SWITCHES, KillSwitchEngaged, KillSwitches
+from events.domain.run_state import Run
 from events.domain.workflow_events import (
     RunApproved,
     RunRequested,
@@ -112,6 +113,13 @@ def approved_success(run_id: str) -> list[Event]:
 
 def fold(events: Iterable[Event]) -> Workflow:
     return WORKFLOWS.fold(events)
+
+
+def states(events: Iterable[Event], run_id: str = "r1") -> tuple[Workflow, Run]:
+    """The workflow and one run, from events as the previous version stored them (runs inside
+    the workflow stream): the rules must decide the same on those."""
+    workflow = fold(events)
+    return workflow, workflow.legacy_runs.get(run_id, Run())
 
 
 def switches(*categories: str) -> KillSwitches:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from events.domain.workflow_events import run_stream_id
 from events.store import EventStore
 from service.workflows.schemas import DEFINITION_EXAMPLE, REGISTER_EXAMPLE
 from tests.conftest import TokenFactory
@@ -15,6 +16,8 @@ RUN = WF + "/runs/r1"
 OWNER = "dana@acme.example"
 RESULT = {"outcome": "succeeded", "affected_records": 14, "cost": 0.37, "notification_sent": False}
 FAILED = {**RESULT, "outcome": "failed", "diagnostics": "timeout", "notification_sent": True}
+WORKFLOW_STREAM = "workflow-nightly-meta-descriptions"
+RUN_STREAM = run_stream_id("nightly-meta-descriptions", "r1")
 
 
 async def test_a_workflow_starts_in_staging_and_read_only_whatever_was_asked(api: Api) -> None:
@@ -50,8 +53,10 @@ async def test_request_approve_and_record_a_result(api: Api, store: EventStore) 
     history = (await api.get(WF + "/runs")).json()["runs"]
     assert history[0]["outcome"] == "succeeded"
     assert [a["approved_by"] for a in history[0]["approvals"]] == ["olga"]
-    types = [e.type for e in await store.read_stream("workflow-nightly-meta-descriptions")]
-    assert types == ["WorkflowRegistered", "RunRequested", "RunApproved", "RunResultRecorded"]
+    types = [e.type for e in await store.read_stream(WORKFLOW_STREAM)]
+    assert types == ["WorkflowRegistered"]  # a success after no failure: nothing to count
+    types = [e.type for e in await store.read_stream(RUN_STREAM)]
+    assert types == ["RunRequested", "RunApproved", "RunResultRecorded"]
 
 
 async def test_a_result_without_approvals_is_a_recorded_violation_and_a_409(
@@ -63,9 +68,11 @@ async def test_a_result_without_approvals_is_a_recorded_violation_and_a_409(
     assert refused.headers["content-type"] == "application/problem+json"
     problem = refused.json()
     assert problem["missing"] == ["approvals"]
-    stored = await store.read_stream("workflow-nightly-meta-descriptions")
-    assert [e.type for e in stored[-2:]] == ["RunViolationRecorded", "WorkflowPaused"]
-    assert problem["event_ids"] == [str(e.event_id) for e in stored[-2:]]
+    run = await store.read_stream(RUN_STREAM)
+    workflow_events = await store.read_stream(WORKFLOW_STREAM)
+    stored = [run[-1], workflow_events[-1]]
+    assert [e.type for e in stored] == ["RunViolationRecorded", "WorkflowPaused"]
+    assert problem["event_ids"] == [str(e.event_id) for e in stored]
     workflow = (await api.get(WF)).json()
     assert (workflow["paused"], workflow["paused_by"]) == (True, "system")
     assert (await api.get(WF + "/runs")).json()["runs"][0]["violations"] == 1
@@ -164,7 +171,9 @@ async def test_a_provider_change_engages_the_all_categories_kill_switch(api: Api
     assert recorded.json()["automation_paused"] is True
     (switch,) = (await api.get("/v1/sites/acme-shop/kill-switches")).json()["engaged"]
     assert switch["category"] == "*"
-    assert recorded.json()["event_ids"][0] in switch["reason"]
+    assert switch["reason"] == "provider change: new AI provider"
+    # One transaction: the change and the kill switch it engages are one answer.
+    assert len(recorded.json()["event_ids"]) == 2
     plugin = await api.post("/v1/sites/acme-shop/changes", {"kind": "plugin", "summary": "2.5"})
     assert plugin.json()["automation_paused"] is False
 
@@ -195,10 +204,8 @@ async def test_explain_names_owner_last_run_and_the_events(api: Api, store: Even
     assert explained["who_can_pause"] == [OWNER, "role:administrator", "role:operations_lead"]
     assert explained["last_run"]["outcome"] == "succeeded"
     assert explained["last_run"]["approvals"][0]["approved_by"] == "olga"
-    stored = {
-        str(e.event_id): e.type
-        for e in await store.read_stream("workflow-nightly-meta-descriptions")
-    }
+    streams = [*await store.read_stream(WORKFLOW_STREAM), *await store.read_stream(RUN_STREAM)]
+    stored = {str(e.event_id): e.type for e in streams}
     cited = {e["event_id"]: e["type"] for e in explained["evidence"]}
     assert cited == stored
 
@@ -210,7 +217,7 @@ async def test_twenty_concurrent_approvals_give_exactly_one(api: Api, store: Eve
     )
     codes = sorted(r.status_code for r in responses)
     assert codes == [200] + [409] * 19, [r.text for r in responses if r.status_code != 409]
-    events = await store.read_stream("workflow-nightly-meta-descriptions")
+    events = await store.read_stream(RUN_STREAM)
     assert [e.type for e in events].count("RunApproved") == 1
     (run,) = (await api.get(WF + "/runs")).json()["runs"]
     assert len(run["approvals"]) == 1
@@ -226,5 +233,5 @@ async def test_a_retried_violation_is_recorded_once(api: Api, store: EventStore)
     assert again.headers["idempotent-replayed"] == "true"
     assert again.headers["content-type"] == "application/problem+json"
     assert first.json() == again.json()
-    types = [e.type for e in await store.read_stream("workflow-nightly-meta-descriptions")]
+    types = [e.type for e in await store.read_stream(RUN_STREAM)]
     assert types.count("RunViolationRecorded") == 1

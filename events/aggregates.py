@@ -1,4 +1,4 @@
-"""Helpers for the pure domain rules: state is folded from events, commands are decided on state.
+"""Aggregates: how a kind of stream folds into state, and the helpers the pure deciders share.
 
 Deciders import nothing that does I/O, so tests read "given these events, when this command,
 then these events or this error" without a database.
