@@ -71,14 +71,15 @@ async def workflow_page(
     loaded = await sources.workflow(_ledger(request), who.principal, workflow_id)
     if loaded.state.workflow_id is None:
         raise NotFound("workflow not found")
-    history = sources.run_history(loaded, cursor, 25)
-    results = {e.data.get("run_id"): e.data for e in loaded.events if e.type == "RunResultRecorded"}
+    ledger = _ledger(request)
+    history = await sources.run_history(ledger, loaded, cursor, 25)
+    results = await sources.run_results(ledger, loaded, [run.run_id for run in history.runs])
     return render(
         request,
         "workflow.html",
         who,
         workflow=loaded.state,
-        explained=sources.explain(loaded),
+        explained=await sources.explain(ledger, loaded),
         history=history,
         results=results,
         version=loaded.version,

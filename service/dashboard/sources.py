@@ -17,6 +17,7 @@ from events.catalogue import CATALOGUE, Severity
 from events.domain.incidents import INCIDENTS, Incident
 from events.domain.kill_switches import KILL_SWITCHES
 from events.domain.sites import SITES, Site
+from events.domain.workflow_events import run_stream_id
 from events.domain.workflows import WORKFLOWS, Workflow
 from events.envelope import StoredEvent
 from events.store import GlobalPosition
@@ -26,13 +27,14 @@ from projections.incident_board import IncidentBoard
 from projections.playbook_catalogue import PlaybookCatalogue
 from projections.site_activity import SiteActivity
 from projections.workflow_board import WorkflowBoard
+from service.attempts import Loaded
 from service.auth.principal import Principal
 from service.history import formats as history_formats
 from service.history import queries as history
 from service.history.schemas import EventFilters, ExportFormat
 from service.incidents import queries as incident_reads
 from service.incidents.schemas import IncidentTimeline, IncidentView
-from service.ledger import CommandContext, CommandReply, Ledger, Loaded
+from service.ledger import CommandContext, CommandReply, Ledger
 from service.read_models import incident_queries, playbook_queries, workflow_queries
 from service.read_models.freshness import live_tables
 from service.read_models.schemas import (
@@ -43,10 +45,14 @@ from service.read_models.schemas import (
     WorkflowCard,
 )
 from service.workflows import commands as workflow_commands
+from service.workflows import kill_switch_commands
 from service.workflows import queries as workflow_reads
 from service.workflows.schemas import (
     EngageKillSwitchBody,
     KillSwitchStatus,
+    PauseWorkflowBody,
+    RejectRunBody,
+    ReleaseKillSwitchBody,
     RunHistory,
     WorkflowExplanation,
 )
@@ -108,12 +114,29 @@ async def kill_switches(ledger: Ledger, site_id: str) -> KillSwitchStatus:
     return workflow_reads.kill_switch_status(site_id, loaded)
 
 
-def explain(loaded: Loaded[Workflow]) -> WorkflowExplanation:
-    return workflow_reads.explain(loaded, now())
+async def explain(ledger: Ledger, loaded: Loaded[Workflow]) -> WorkflowExplanation:
+    return await workflow_reads.explain(ledger.store, loaded, now())
 
 
-def run_history(loaded: Loaded[Workflow], cursor: str, limit: int) -> RunHistory:
-    return workflow_reads.run_history(loaded, now(), cursor, limit)
+async def run_history(
+    ledger: Ledger, loaded: Loaded[Workflow], cursor: str, limit: int
+) -> RunHistory:
+    return await workflow_reads.run_history(ledger.store, loaded, now(), cursor, limit)
+
+
+async def run_results(
+    ledger: Ledger, loaded: Loaded[Workflow], run_ids: list[str]
+) -> dict[str, dict[str, object]]:
+    """Each run's recorded result (cost, affected records), from its own stream or, for a run
+    of an old-shape workflow, from the workflow stream."""
+    found = {e.data["run_id"]: e.data for e in loaded.events if e.type == "RunResultRecorded"}
+    workflow_id = loaded.state.workflow_id or ""
+    for run_id in run_ids:
+        if run_id not in found:
+            for event in await ledger.store.read_stream(run_stream_id(workflow_id, run_id)):
+                if event.type == "RunResultRecorded":
+                    found[run_id] = event.data
+    return found
 
 
 def incident_view(loaded: Loaded[Incident]) -> IncidentView:
@@ -220,26 +243,29 @@ async def approve_run(
 async def reject_run(
     ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str, reason: str | None
 ) -> CommandReply:
-    return await workflow_commands.reject_run(ledger, ctx, workflow_id, run_id, reason)
+    body = RejectRunBody(reason=reason)
+    return await workflow_commands.reject_run(ledger, ctx, workflow_id, run_id, body)
 
 
 async def pause_workflow(
     ledger: Ledger, ctx: CommandContext, workflow_id: str, reason: str | None
 ) -> CommandReply:
-    return await workflow_commands.pause_workflow(ledger, ctx, workflow_id, reason)
+    body = PauseWorkflowBody(reason=reason)
+    return await workflow_commands.pause_workflow(ledger, ctx, workflow_id, body)
 
 
 async def engage_kill_switch(
     ledger: Ledger, ctx: CommandContext, site_id: str, category: str, reason: str | None
 ) -> CommandReply:
     body = EngageKillSwitchBody(category=category, reason=reason)
-    return await workflow_commands.engage_kill_switch(ledger, ctx, site_id, body)
+    return await kill_switch_commands.engage_kill_switch(ledger, ctx, site_id, body)
 
 
 async def release_kill_switch(
     ledger: Ledger, ctx: CommandContext, site_id: str, category: str, reason: str | None
 ) -> CommandReply:
-    return await workflow_commands.release_kill_switch(ledger, ctx, site_id, category, reason)
+    body = ReleaseKillSwitchBody(reason=reason)
+    return await kill_switch_commands.release_kill_switch(ledger, ctx, site_id, category, body)
 
 
 @dataclass(frozen=True)
