@@ -6,13 +6,13 @@ that deletes only records older than the interval given, at least a day. The run
 call it (the worker's or a CronJob's `sophmate-ledger prune-idempotency`) and holds no DELETE
 itself. `events` keeps its own trigger unchanged: nothing prunes the log.
 
-Revision ID: 0019
+Revision ID: 0008
 """
 
 from alembic import context, op
 
-revision = "0019"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
