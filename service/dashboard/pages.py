@@ -40,7 +40,7 @@ async def agency_overview(request: Request, who: Who) -> HTMLResponse:
         approvals=approvals,
         incidents=incidents,
         switches=switches,
-        integrity=sources.integrity_status(),
+        integrity=await sources.integrity_status(pool, me),
         charts=await overview.chart_set(pool, me, None),
     )
 

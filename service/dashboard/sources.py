@@ -275,8 +275,17 @@ class Integrity:
     verified: bool
 
 
-def integrity_status() -> Integrity | None:
-    """The latest signed checkpoint and whether it verified. The sealer has not landed yet:
-    the overview shows "not available" while this answers None. When it lands, read its
-    latest checkpoint here (one place) and return it as an Integrity."""
-    return None
+async def integrity_status(pool: asyncpg.Pool, who: Principal) -> Integrity | None:
+    """The latest signed checkpoint of the viewer's agency log (the platform log for a viewer
+    of no agency), and whether every leaf the sealer checked in it verified. None before the
+    sealer has signed one."""
+    row = await pool.fetchrow(
+        "SELECT c.tree_size, c.signed_at, NOT EXISTS (SELECT 1 FROM integrity_failures f "
+        "WHERE f.log_id = g.log_id) AS verified "
+        "FROM merkle_logs g JOIN merkle_checkpoints c USING (log_id) "
+        "WHERE g.agency_id IS NOT DISTINCT FROM $1 ORDER BY c.tree_size DESC LIMIT 1",
+        who.agency,
+    )
+    if row is None:
+        return None
+    return Integrity(row["tree_size"], row["signed_at"], row["verified"])

@@ -3,9 +3,12 @@ ids are 404 on every page, exactly as unknown ones."""
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 
+from service.audit import keys as audit_keys
 from service.cli_demo import AGENCY
+from service.settings import Settings
 from tests.conftest import TokenFactory
 from tests.service.dashboard.conftest import FOREIGN, Person, lead_token
 
@@ -46,8 +49,25 @@ async def test_every_page_shows_the_demo_agency(
     overview = (await person.get("/dashboard")).text
     for shown in ("acme-shop", "globex-store", "initech-blog", "comment-triage", "checkout-500s"):
         assert shown in overview
-    assert "not available" in overview  # the integrity tile, until the sealer lands
+    assert "not available" in overview  # the integrity tile, before the sealer signs
     assert FOREIGN["site"] not in overview
+
+
+async def test_the_integrity_tile_shows_the_agencys_latest_signed_checkpoint(
+    person: Person, token: TokenFactory, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    sealer = audit_keys.sealer(pool, settings.model_copy(update={"checkpoint_seconds": 0}))
+    await sealer.catch_up()
+    await person.sign_in(lead_token(token, role="agency_lead"))
+    overview = (await person.get("/dashboard")).text
+    assert "not available" not in overview
+    signed = await pool.fetchval(
+        "SELECT max(c.tree_size) FROM merkle_checkpoints c JOIN merkle_logs g USING (log_id) "
+        "WHERE g.agency_id = $1",
+        AGENCY,
+    )
+    assert f"checkpoint {signed} signed" in overview
+    assert "verified" in overview
 
 
 async def test_the_overview_lists_paused_workflows_first_with_who_and_why(
