@@ -1,8 +1,8 @@
 """Run the benchmark: `make bench` or `python -m bench`.
 
-LEDGER_BENCH_PARTS (default: all) picks the parts: append, projections (the store and the
-projections, called in-process), approve, reads, growth (the service over HTTP through
-`sophmate-ledger serve` and wrk), pgbench, eventsourcing, handwritten (the ceilings);
+LEDGER_BENCH_PARTS (default: all) picks the parts: append, projections, seal (the store, the
+projections and the sealer, called in-process), approve, reads, growth (the service over HTTP
+through `sophmate-ledger serve` and wrk), pgbench, eventsourcing, handwritten (the ceilings);
 LEDGER_BENCH_SECONDS (default 8) is the measured time per append level and per ceiling;
 LEDGER_BENCH_HTTP_SECONDS (default 8) the measured time per HTTP run;
 LEDGER_BENCH_WARMUP (default 2) runs before each measurement and is not counted;
@@ -33,11 +33,12 @@ from bench.pgbench import Ceiling, create_table, measure_pgbench
 from bench.projections import ProjectionBench, event_count, measure_projections
 from bench.report import Level, document, show, write
 from bench.report_http import http_keys
+from bench.seal import run_seal
 from bench.server import BenchDatabase, bench_database, server
 
 HTTP_PARTS = ("approve", "reads", "growth")
 CEILING_PARTS = ("pgbench", "eventsourcing", "handwritten")
-PARTS = ("append", "projections", *CEILING_PARTS, *HTTP_PARTS)
+PARTS = ("append", "projections", *CEILING_PARTS, *HTTP_PARTS, "seal")
 
 
 def _levels() -> list[int]:
@@ -126,6 +127,8 @@ async def run(server_url: str, seconds: float, warmup: float, console: Console) 
                 assert wrk is not None
                 cfg = HttpSettings.from_env(warmup)
                 http = await measure_http(db, parts, cfg, wrk, console)
+    # The sealer's lag while writers write, and offline verify's rate (issue 15's keys).
+    seal = await run_seal(server_url, seconds, console) if "seal" in parts else None
     doc = document(
         levels,
         projections,
@@ -134,6 +137,7 @@ async def run(server_url: str, seconds: float, warmup: float, console: Console) 
         settings=db.settings,
         http=http_keys(http, ceilings, load_generator),
     )
+    doc.update(seal or {"seal_lag_p99_ms": None, "verify_events_per_s": None})
     show(doc, write(doc), console)
 
 
