@@ -4,6 +4,7 @@ leaf through the verifier, and one loud alarm per batch with every failure recor
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -35,13 +36,14 @@ class SealerStatus:
     last_failure: Problem | None = None
 
 
-class SealChecks:
+class SealChecks(ABC):
     status: SealerStatus
     keyring: Keyring
     _logs: dict[str | None, Log] | None
 
+    @abstractmethod
     async def _log_for(self, conn: asyncpg.Connection, agency_id: str | None) -> Log:
-        raise NotImplementedError
+        """The agency's log (the platform's for None), opened or created: the sealer's."""
 
     async def _prefetch_heads(self, conn: asyncpg.Connection, events: list[StoredEvent]) -> None:
         """The hash before each stream's first event in the batch, in one query, for the streams

@@ -200,10 +200,17 @@ class Ledger:
         )
 
     async def load_visible(
-        self, principal: Principal, aggregate: Aggregate[S], stream_id: str, what: str, **kw: Any
+        self,
+        principal: Principal,
+        aggregate: Aggregate[S],
+        stream_id: str,
+        what: str,
+        *,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
     ) -> Loaded[S]:
         """Load a stream the principal may see; unknown and foreign streams are both 404."""
-        loaded = await self.load(aggregate, stream_id, **kw)
+        loaded = await self.load(aggregate, stream_id, to_version=to_version, as_of=as_of)
         require_access(principal, loaded.tenant, what)
         return loaded
 

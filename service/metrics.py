@@ -19,6 +19,7 @@ from prometheus_client import (
 )
 
 from projections import ALL, generations
+from service.audit.status import integrity
 from service.supervisor import HEALTHY
 
 router = APIRouter(tags=["health"])
@@ -125,8 +126,6 @@ async def metrics(request: Request) -> Response:
         lag = report[name]["lag"]
         if isinstance(lag, int):
             state.metrics.subscriber_lag.labels(name).set(lag)
-    from service.audit.status import integrity
-
     sealed = await integrity(state.pool)
     state.metrics.verified_tree_size.set(sealed["verified_tree_size"])
     state.metrics.integrity_failures.set(sealed["failures"])

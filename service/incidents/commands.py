@@ -77,7 +77,6 @@ def _plan(
     decide: Callable[[Incident], list[Event]],
     masked: list[MaskedValue] | None = None,
     status_code: int = 200,
-    **plan: Any,
 ) -> CommandPlan[Incident]:
     return CommandPlan(
         INCIDENTS,
@@ -86,7 +85,6 @@ def _plan(
         "incident",
         status_code=status_code,
         answer=_masked_answer(masked or []),
-        **plan,
     )
 
 

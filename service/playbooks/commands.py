@@ -8,6 +8,7 @@ values, and append nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,10 +39,11 @@ from service.playbooks.schemas import (
     ImportPlaybookBody,
     RecordFirstRunBody,
     RegisterPlaybookBody,
+    RevisePlaybookBody,
 )
 from service.playbooks.signing import PlaybookSigner
 from service.redaction import outside_identities, safe_location_part, scan
-from service.tenancy import require_same_customer
+from service.tenancy import Tenant, require_same_customer
 
 OWNERS = ("/owner", "/provenance/owner")
 """Where a playbook names its owner: an e-mail login there is not a customer's detail."""
@@ -59,10 +61,24 @@ def refuse_secrets(value: object, where: str, prefix: str = "") -> None:
 
 
 def plan(
-    playbook_id: str, decide: Any, status_code: int = 200, **extra: Any
+    playbook_id: str,
+    decide: Callable[[Playbook], list[Event]],
+    status_code: int = 200,
+    *,
+    new_tenant: Tenant | None = None,
+    answer: dict[str, Any] | None = None,
+    unchanged: Callable[[Playbook], dict[str, Any]] | None = None,
 ) -> CommandPlan[Playbook]:
-    stream_id = PLAYBOOKS.stream_id(playbook_id)
-    return CommandPlan(PLAYBOOKS, stream_id, decide, "playbook", status_code=status_code, **extra)
+    return CommandPlan(
+        PLAYBOOKS,
+        PLAYBOOKS.stream_id(playbook_id),
+        decide,
+        "playbook",
+        new_tenant=new_tenant,
+        status_code=status_code,
+        answer=answer or {},
+        unchanged=unchanged,
+    )
 
 
 async def register_playbook(
@@ -76,7 +92,7 @@ async def register_playbook(
 
 
 async def revise_playbook(
-    ledger: Ledger, ctx: CommandContext, playbook_id: str, body: Any
+    ledger: Ledger, ctx: CommandContext, playbook_id: str, body: RevisePlaybookBody
 ) -> CommandReply:
     refuse_secrets(body.model_dump(mode="json"), "the playbook")
     actor = ctx.principal.sub
