@@ -9,7 +9,8 @@ import random
 import asyncpg
 
 from events.envelope import NewEvent
-from events.store import START, EventStore, GlobalPosition
+from events.store import START, EventStore
+from tests.events.tailing import TailingReader
 
 WRITERS = 16
 PER_WRITER = 1300  # 16 x 1300 = 20,800 committed events
@@ -58,31 +59,15 @@ async def _writer(pool: asyncpg.Pool, store: EventStore, n: int, rng: random.Ran
 async def test_tailing_reader_sees_every_committed_event_once_in_order(
     store: EventStore, pool: asyncpg.Pool
 ) -> None:
-    done = asyncio.Event()
-    seen: list[str] = []
-    order: list[GlobalPosition] = []
-
-    async def tail() -> None:
-        after = START
-        while True:
-            finished = done.is_set()
-            batch = await store.read_all(after, limit=500)
-            for event in batch:
-                seen.append(f"{event.stream_id}:{event.stream_version}")
-                order.append(GlobalPosition(event.transaction_id, event.position))
-            if batch:
-                after = order[-1]
-            elif finished:
-                return
-            else:
-                await asyncio.sleep(0.005)
+    tail = TailingReader(store, limit=500)
+    seen, order = tail.seen, tail.order
 
     rng = random.Random(20261122)
-    reader = asyncio.create_task(tail())
+    reader = asyncio.create_task(tail.run())
     written = await asyncio.gather(
         *(_writer(pool, store, n, random.Random(rng.random())) for n in range(WRITERS))
     )
-    done.set()
+    tail.done.set()
     await reader
     committed = [key for keys in written for key in keys]
     assert len(committed) >= 20_000

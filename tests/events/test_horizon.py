@@ -14,9 +14,10 @@ import pytest
 
 from events import horizon
 from events.envelope import NewEvent
-from events.store import START, EventStore, GlobalPosition
+from events.store import START, EventStore
 from service.settings import Settings
 from tests.conftest import ScratchDatabase, TokenFactory
+from tests.events.tailing import TailingReader
 from tests.support import bearer, site_body
 
 _LATE_INSERT = (
@@ -121,31 +122,15 @@ async def _late_writer(
 async def test_late_commits_mixed_with_unrelated_long_transactions_are_read_once_in_order(
     store: EventStore, pool: asyncpg.Pool, unrelated_transactions: list[asyncpg.Connection]
 ) -> None:
-    done = asyncio.Event()
-    seen: list[str] = []
-    order: list[GlobalPosition] = []
-
-    async def tail() -> None:
-        after = START
-        while True:
-            finished = done.is_set()
-            batch = await store.read_all(after, limit=200)
-            for event in batch:
-                seen.append(f"{event.stream_id}:{event.stream_version}")
-                order.append(GlobalPosition(event.transaction_id, event.position))
-            if batch:
-                after = order[-1]
-            elif finished:
-                return
-            else:
-                await asyncio.sleep(0.005)
+    tail = TailingReader(store, limit=200)
+    seen, order = tail.seen, tail.order
 
     rng = random.Random(20261201)
-    reader = asyncio.create_task(tail())
+    reader = asyncio.create_task(tail.run())
     written = await asyncio.gather(
         *(_late_writer(pool, store, n, random.Random(rng.random())) for n in range(8))
     )
-    done.set()
+    tail.done.set()
     # The unrelated transactions are still open here: the reader got to the end regardless.
     await reader
     assert all(not conn.is_closed() for conn in unrelated_transactions)
