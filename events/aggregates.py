@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from events.catalogue import Event
+from events.domain.required_text import missing_values
 
 S = TypeVar("S")
 
@@ -38,5 +39,6 @@ class Aggregate(Generic[S]):
 
 
 def require(fields: dict[str, object]) -> list[str]:
-    """The names of the fields that are missing (None, empty string or empty collection)."""
-    return [name for name, value in fields.items() if value is None or value in ("", [], {})]
+    """The names of the fields that are missing, by the one rule for required values
+    (events/domain/required_text.py: None, blank text or an empty collection)."""
+    return missing_values(fields)

@@ -240,3 +240,6 @@ class LinkedWorkflowResumed(Event):
     incident_id: str
     workflow_id: str
     resumed_by: str
+    reason: str | None = None
+    restart_criteria: str | None = None
+    """The incident's restart criteria the resumer confirmed met (None on older events)."""

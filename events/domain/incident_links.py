@@ -1,6 +1,7 @@
 """An incident and the workflows it names: opening the incident links (and may pause) each one in
 the same transaction, and a linked workflow resumes only once the incident's prevention actions
-and regression check are done (`Incident.restart_blockers`, checked by `decide_resume`)."""
+and regression check are done, its restart criteria are confirmed met and a documentation change
+is recorded (`Incident.resume_blockers`, checked by `decide_resume`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,15 @@ from collections.abc import Collection
 from events.catalogue import Event
 from events.domain.incident_events import LinkedWorkflowResumed
 from events.domain.incidents import Incident, opened_id
+from events.domain.row_rules import row_rule
 from events.domain.workflow_events import IncidentLinked
 from events.domain.workflows import Workflow, decide_pause, registered_id
 from events.errors import GateNotSatisfied, InvalidCommand
+
+row_rule(
+    "open-incident",
+    "links only its own site's workflows; pausing them follows the rule of `pause-workflow`",
+)
 
 
 def decide_link_incident(
@@ -43,13 +50,25 @@ def decide_link_incident(
     return events
 
 
-def decide_note_resume(incident: Incident, workflow_id: str, actor: str) -> list[Event]:
+def decide_note_resume(
+    incident: Incident,
+    workflow_id: str,
+    actor: str,
+    reason: str | None = None,
+    criteria_met: bool = False,
+) -> list[Event]:
     """The incident's side of a linked workflow's resume: refused while its restart gate is
-    not met, recorded otherwise."""
+    not met, recorded otherwise, with the restart criteria the resumer confirmed met."""
     incident_id = opened_id(incident)
-    blockers = incident.restart_blockers()
+    blockers = incident.resume_blockers(workflow_id, criteria_met)
     if blockers:
         raise GateNotSatisfied("the workflow cannot resume yet", missing=blockers)
     return [
-        LinkedWorkflowResumed(incident_id=incident_id, workflow_id=workflow_id, resumed_by=actor)
+        LinkedWorkflowResumed(
+            incident_id=incident_id,
+            workflow_id=workflow_id,
+            resumed_by=actor,
+            reason=reason,
+            restart_criteria=incident.restart_criteria if criteria_met else None,
+        )
     ]

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from events.catalogue import Event
+from events.domain.identity import same_person
 from events.domain.incident_events import (
     DetectionGapsRecorded,
     DocumentationChangeRecorded,
@@ -23,13 +24,15 @@ from events.domain.incident_events import (
     SafeguardsRecorded,
     SupportHandoffCreated,
 )
-from events.domain.incidents import Incident, changeable_id, require_text
+from events.domain.incidents import Incident, changeable_id
+from events.domain.required_text import is_blank, missing_values, require
+from events.domain.row_rules import either, row_rule
 from events.errors import Forbidden, GateNotSatisfied, InvalidCommand, NotFound, StateConflict
 
 
 def decide_record_root_cause(incident: Incident, root_cause: str, actor: str) -> list[Event]:
     incident_id = changeable_id(incident)
-    require_text("a root cause cannot be empty", root_cause=root_cause)
+    require("a root cause cannot be empty", root_cause=root_cause)
     return [RootCauseRecorded(incident_id=incident_id, root_cause=root_cause, recorded_by=actor)]
 
 
@@ -37,7 +40,12 @@ def decide_record_detection_gaps(
     incident: Incident, gaps: Sequence[str], missing_evidence: Sequence[str], actor: str
 ) -> list[Event]:
     incident_id = changeable_id(incident)
-    require_text("name at least one detection gap", gaps=gaps)
+    missing = missing_values({"gaps": gaps})
+    missing += [
+        f"missing_evidence[{i}]" for i, item in enumerate(missing_evidence) if is_blank(item)
+    ]
+    if missing:
+        raise InvalidCommand("name at least one detection gap, and no blank entry", missing=missing)
     return [
         DetectionGapsRecorded(
             incident_id=incident_id,
@@ -52,8 +60,16 @@ def decide_record_safeguards(
     incident: Incident, worked: Sequence[str], failed: Sequence[str], actor: str
 ) -> list[Event]:
     incident_id = changeable_id(incident)
-    if not [*worked, *failed]:
+    if is_blank([*worked, *failed]):
         raise InvalidCommand("name the safeguards that worked or failed", missing=["safeguards"])
+    blank = [
+        f"{name}[{i}]"
+        for name, items in (("worked", worked), ("failed", failed))
+        for i, item in enumerate(items)
+        if is_blank(item)
+    ]
+    if blank:
+        raise InvalidCommand("a safeguard cannot be blank", missing=blank)
     return [
         SafeguardsRecorded(
             incident_id=incident_id, worked=list(worked), failed=list(failed), recorded_by=actor
@@ -74,7 +90,7 @@ class AddPreventionAction(BaseModel):
 
 def decide_add_prevention_action(incident: Incident, cmd: AddPreventionAction) -> list[Event]:
     incident_id = changeable_id(incident)
-    require_text("a prevention action needs an owner", description=cmd.description, owner=cmd.owner)
+    require("a prevention action needs an owner", description=cmd.description, owner=cmd.owner)
     if any(action.action_id == cmd.action_id for action in incident.prevention_actions):
         raise StateConflict(f"prevention action {cmd.action_id} already exists")
     data = cmd.model_dump(exclude={"actor"})
@@ -83,6 +99,11 @@ def decide_add_prevention_action(incident: Incident, cmd: AddPreventionAction) -
 
 REVIEW_ROLES = frozenset({"administrator", "operations_lead", "support_lead"})
 """Who runs the review (SOP: the support lead or the site administrator), besides the owners."""
+
+row_rule(
+    "complete-prevention-action",
+    f"only the action's owner or a caller with role {either(REVIEW_ROLES)}",
+)
 
 
 def decide_complete_prevention_action(
@@ -96,10 +117,11 @@ def decide_complete_prevention_action(
     action = next((a for a in incident.prevention_actions if a.action_id == action_id), None)
     if action is None:
         raise NotFound("prevention action not found")
-    if actor != action.owner and not REVIEW_ROLES & set(roles):
+    if not same_person(actor, action.owner) and not REVIEW_ROLES & set(roles):
         raise Forbidden(
             "only the action's owner, a support lead, an operations lead or an administrator "
-            "may complete it"
+            "may complete it",
+            missing=["completed_by.owner_or_reviewer"],
         )
     if action.completed:
         raise StateConflict(f"prevention action {action_id} is already completed")
@@ -114,7 +136,7 @@ def decide_record_regression_check(
     incident: Incident, passed: bool, description: str, actor: str
 ) -> list[Event]:
     incident_id = changeable_id(incident)
-    require_text("a regression check needs a description", description=description)
+    require("a regression check needs a description", description=description)
     return [
         RegressionCheckRecorded(
             incident_id=incident_id, passed=passed, description=description, recorded_by=actor
@@ -124,7 +146,7 @@ def decide_record_regression_check(
 
 def decide_define_restart_criteria(incident: Incident, criteria: str, actor: str) -> list[Event]:
     incident_id = changeable_id(incident)
-    require_text("restart criteria cannot be empty", criteria=criteria)
+    require("restart criteria cannot be empty", criteria=criteria)
     return [RestartCriteriaDefined(incident_id=incident_id, criteria=criteria, defined_by=actor)]
 
 
@@ -136,7 +158,7 @@ def decide_record_documentation_change(
     reference: str | None = None,
 ) -> list[Event]:
     incident_id = changeable_id(incident)
-    require_text("a documentation change needs a description", description=description)
+    require("a documentation change needs a description", description=description)
     return [
         DocumentationChangeRecorded(
             incident_id=incident_id,

@@ -13,7 +13,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-from events.aggregates import Aggregate, require
+from events.aggregates import Aggregate
 from events.catalogue import Event
 from events.domain.incident_events import (
     FACT_FIELDS,
@@ -28,6 +28,7 @@ from events.domain.incident_events import (
     IncidentOpened,
     IncidentReopened,
     LinkedWork,
+    LinkedWorkflowResumed,
     MaskedValue,
     PreventionActionAdded,
     PreventionActionCompleted,
@@ -38,7 +39,16 @@ from events.domain.incident_events import (
     SafeguardsRecorded,
     SupportHandoffCreated,
 )
+from events.domain.required_text import is_blank, missing_values, require
+from events.domain.row_rules import row_rule
 from events.errors import GateNotSatisfied, InvalidCommand, NotFound, StateConflict
+
+row_rule(
+    "close-incident",
+    "needs the whole review: root cause, detection gaps, missing evidence, safeguards that "
+    "worked and failed, prevention actions with owners (all completed), a passed regression "
+    "check, restart criteria, a documentation change and the escalation",
+)
 
 
 class PreventionAction(BaseModel):
@@ -67,6 +77,7 @@ class Incident(BaseModel):
     escalation: EscalationTarget | None = None
     root_cause: str | None = None
     detection_gaps: tuple[str, ...] = ()
+    missing_evidence: tuple[str, ...] = ()
     safeguards_worked: tuple[str, ...] = ()
     safeguards_failed: tuple[str, ...] = ()
     prevention_actions: tuple[PreventionAction, ...] = ()
@@ -76,24 +87,36 @@ class Incident(BaseModel):
     documentation_changes: tuple[DocumentedArea, ...] = ()
     handoff_ids: tuple[str, ...] = ()
     closed: bool = False
+    resumed_workflows: tuple[str, ...] = ()
+    """Linked workflows resumed past this incident's restart gate since it was (re)opened."""
 
     @property
     def opened(self) -> bool:
         return self.incident_id is not None
 
     def missing_for_close(self) -> list[str]:
-        """Everything the close gate still needs, as `missing` paths, all at once."""
-        missing = [] if self.root_cause else ["root_cause"]
-        if not self.prevention_actions:
-            missing.append("prevention_actions")
+        """Everything the close gate still needs, as `missing` paths, all at once: the SOP's
+        production checklist (root cause, detection gaps, missing evidence, safeguards that
+        worked and failed) and what the escalation rule names (prevention owners, regression
+        checks, restart criteria)."""
+        missing = missing_values(
+            {
+                "root_cause": self.root_cause,
+                "detection_gaps": self.detection_gaps,
+                "missing_evidence": self.missing_evidence,
+                "safeguards.worked": self.safeguards_worked,
+                "safeguards.failed": self.safeguards_failed,
+                "prevention_actions": self.prevention_actions or None,
+            }
+        )
         for index, action in enumerate(self.prevention_actions):
-            if not action.owner.strip():
+            if is_blank(action.owner):
                 missing.append(f"prevention_actions[{index}].owner")
             if not action.completed:
                 missing.append(f"prevention_actions[{index}].completed")
         if self.regression_passed is not True:
             missing.append("regression_check.passed")
-        if not self.restart_criteria:
+        if is_blank(self.restart_criteria):
             missing.append("restart_criteria")
         if not self.documentation_changes:
             missing.append("documentation_change")
@@ -102,8 +125,9 @@ class Incident(BaseModel):
         return missing
 
     def restart_blockers(self) -> list[str]:
-        """What keeps the workflows linked to this incident paused (SOP acceptance check: they
-        restart only after prevention actions and regression checks are complete). Named by
+        """What keeps the workflows linked to this incident paused (SOP acceptance checks: they
+        restart only after prevention actions and regression checks are complete, and the
+        incident produced a documented change; "Restart decision": restart criteria). Named by
         action id, so the refusal says which actions; a closed incident passed the whole gate."""
         if self.closed:
             return []
@@ -116,6 +140,19 @@ class Incident(BaseModel):
         ]
         if self.regression_passed is not True:
             blockers.append(f"{prefix}.regression_check.passed")
+        if is_blank(self.restart_criteria):
+            blockers.append(f"{prefix}.restart_criteria")
+        if not self.documentation_changes:
+            blockers.append(f"{prefix}.documentation_change")
+        return blockers
+
+    def resume_blockers(self, workflow_id: str, criteria_met: bool) -> list[str]:
+        """The restart gate of one linked workflow's resume: `restart_blockers`, and the
+        resumer's confirmation that the restart criteria are met, once per workflow (a later
+        pause of a workflow already resumed past this incident has reasons of its own)."""
+        blockers = self.restart_blockers()
+        if not criteria_met and workflow_id not in self.resumed_workflows:
+            blockers.append(f"incidents.{self.incident_id}.restart_criteria.met")
         return blockers
 
 
@@ -146,7 +183,11 @@ def evolve(incident: Incident, event: Event) -> Incident:
     if isinstance(event, RootCauseRecorded):
         return incident.model_copy(update={"root_cause": event.root_cause})
     if isinstance(event, DetectionGapsRecorded):
-        return incident.model_copy(update={"detection_gaps": tuple(event.gaps)})
+        update = {
+            "detection_gaps": tuple(event.gaps),
+            "missing_evidence": tuple(event.missing_evidence),
+        }
+        return incident.model_copy(update=update)
     if isinstance(event, SafeguardsRecorded):
         update = {
             "safeguards_worked": tuple(event.worked),
@@ -179,8 +220,13 @@ def _evolve_review(incident: Incident, event: Event) -> Incident:
     if isinstance(event, IncidentClosed):
         return incident.model_copy(update={"closed": True})
     if isinstance(event, IncidentReopened):
-        # A recurrence means the last regression check missed it: a new one is needed.
-        return incident.model_copy(update={"closed": False, "regression_passed": None})
+        # A recurrence means the last regression check missed it, and the restart decisions
+        # taken past it were wrong: a new check, and a new decision, are needed.
+        update = {"closed": False, "regression_passed": None, "resumed_workflows": ()}
+        return incident.model_copy(update=update)
+    if isinstance(event, LinkedWorkflowResumed):
+        resumed = (*incident.resumed_workflows, event.workflow_id)
+        return incident.model_copy(update={"resumed_workflows": resumed})
     if isinstance(event, SupportHandoffCreated):
         return incident.model_copy(
             update={"handoff_ids": (*incident.handoff_ids, event.handoff_id)}
@@ -205,16 +251,6 @@ def changeable_id(incident: Incident) -> str:
     return incident_id
 
 
-def require_text(detail: str, **fields: str | Sequence[str]) -> None:
-    missing = [
-        name
-        for name, value in fields.items()
-        if not (value.strip() if isinstance(value, str) else [v for v in value if v.strip()])
-    ]
-    if missing:
-        raise InvalidCommand(detail, missing=missing)
-
-
 class OpenIncidentCommand(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -228,8 +264,7 @@ class OpenIncidentCommand(BaseModel):
 def decide_open(incident: Incident, cmd: OpenIncidentCommand) -> list[Event]:
     if incident.opened:
         raise StateConflict(f"incident {cmd.incident_id} is already open")
-    facts = {name: getattr(cmd.facts, name) for name in FACT_FIELDS}
-    missing = require({k: v.strip() if isinstance(v, str) else v for k, v in facts.items()})
+    missing = missing_values({name: getattr(cmd.facts, name) for name in FACT_FIELDS})
     if missing:
         raise InvalidCommand("an incident needs its exact facts before it opens", missing=missing)
     return [
@@ -252,7 +287,7 @@ def decide_record_evidence(
 ) -> list[Event]:
     """Records evidence as given: the HTTP edge has already redacted it."""
     incident_id = changeable_id(incident)
-    if content is None or content == "" or content == {} or content == []:
+    if is_blank(content):
         raise InvalidCommand("evidence needs content", missing=["content"])
     if evidence_id in incident.evidence_ids:
         raise StateConflict(f"evidence {evidence_id} is already recorded")
@@ -271,7 +306,7 @@ def decide_escalate(
     incident: Incident, target: EscalationTarget, reason: str, actor: str
 ) -> list[Event]:
     incident_id = changeable_id(incident)
-    require_text("an escalation decision needs its reason", reason=reason)
+    require("an escalation decision needs its reason", reason=reason)
     return [
         EscalationDecided(incident_id=incident_id, target=target, reason=reason, decided_by=actor)
     ]
@@ -279,7 +314,7 @@ def decide_escalate(
 
 def decide_close(incident: Incident, actor: str, summary: str) -> list[Event]:
     incident_id = changeable_id(incident)
-    require_text("closing an incident needs a summary", summary=summary)
+    require("closing an incident needs a summary", summary=summary)
     missing = incident.missing_for_close()
     if missing:
         raise GateNotSatisfied("the incident cannot close yet", missing=missing)
@@ -288,7 +323,7 @@ def decide_close(incident: Incident, actor: str, summary: str) -> list[Event]:
 
 def decide_reopen(incident: Incident, actor: str, reason: str) -> list[Event]:
     incident_id = opened_id(incident)
-    require_text("reopening an incident needs a reason", reason=reason)
+    require("reopening an incident needs a reason", reason=reason)
     if not incident.closed:
         raise StateConflict(f"incident {incident_id} is not closed")
     return [IncidentReopened(incident_id=incident_id, reopened_by=actor, reason=reason)]

@@ -6,13 +6,29 @@ reads one small stream, and engaging never contends with the site's own stream (
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from pydantic import BaseModel, ConfigDict
 
 from events.aggregates import Aggregate
 from events.catalogue import CATALOGUE, Event, Severity
-from events.errors import InvalidCommand, StateConflict
+from events.domain.identity import same_person
+from events.domain.required_text import require
+from events.domain.row_rules import LEAD_ROLES, either, row_rule
+from events.errors import Forbidden, StateConflict
 
 EVERY_CATEGORY = "*"
+CHANGE_RELEASERS = LEAD_ROLES
+"""Who may switch off the pause a hosting, provider or plugin change engaged (SOP kill switches:
+until diagnostics and audit records explain what happened)."""
+
+row_rule("engage-kill-switch", "needs a reason")
+row_rule("release-kill-switch", "needs a reason")
+row_rule(
+    "release-kill-switch",
+    f"a switch a site change engaged: only a caller with role {either(CHANGE_RELEASERS)}, and "
+    "never the person who recorded the change",
+)
 
 
 @CATALOGUE.event
@@ -24,6 +40,8 @@ class KillSwitchEngaged(Event):
     """A workflow category, or "*" for every category."""
     engaged_by: str
     reason: str
+    by_site_change: bool = False
+    """Engaged by the pause rule of a recorded hosting, provider or plugin change."""
 
 
 @CATALOGUE.event
@@ -41,6 +59,7 @@ class Engagement(BaseModel):
 
     engaged_by: str
     reason: str
+    by_site_change: bool = False
 
 
 class KillSwitches(BaseModel):
@@ -56,7 +75,9 @@ class KillSwitches(BaseModel):
 
 def evolve(switches: KillSwitches, event: Event) -> KillSwitches:
     if isinstance(event, KillSwitchEngaged):
-        engagement = Engagement(engaged_by=event.engaged_by, reason=event.reason)
+        engagement = Engagement(
+            engaged_by=event.engaged_by, reason=event.reason, by_site_change=event.by_site_change
+        )
         engaged = {**switches.engaged, event.category: engagement}
         return KillSwitches(site_id=event.site_id, engaged=engaged)
     if isinstance(event, KillSwitchReleased):
@@ -69,26 +90,56 @@ KILL_SWITCHES = Aggregate(stream_type="killswitch", initial=KillSwitches(), evol
 
 
 def decide_engage(
-    switches: KillSwitches, site_id: str, category: str, actor: str, reason: str
+    switches: KillSwitches,
+    site_id: str,
+    category: str,
+    actor: str,
+    reason: str,
+    *,
+    by_site_change: bool = False,
 ) -> list[Event]:
     """Engaging needs no approval, only a reason: stopping must always be quick."""
-    missing = [
-        name for name, value in (("category", category), ("reason", reason)) if not value.strip()
-    ]
-    if missing:
-        raise InvalidCommand(
-            "engaging a kill switch needs a category and a reason", missing=missing
-        )
+    require(
+        "engaging a kill switch needs a category and a reason", category=category, reason=reason
+    )
     if category in switches.engaged:
         raise StateConflict(f"the kill switch for {category} is already engaged")
-    return [KillSwitchEngaged(site_id=site_id, category=category, engaged_by=actor, reason=reason)]
+    return [
+        KillSwitchEngaged(
+            site_id=site_id,
+            category=category,
+            engaged_by=actor,
+            reason=reason,
+            by_site_change=by_site_change,
+        )
+    ]
 
 
 def decide_release(
-    switches: KillSwitches, site_id: str, category: str, actor: str, reason: str | None
+    switches: KillSwitches,
+    site_id: str,
+    category: str,
+    actor: str,
+    roles: Collection[str],
+    reason: str | None,
 ) -> list[Event]:
-    if category not in switches.engaged:
+    """Releasing is a restart decision: it needs a reason. The pause a site change engaged is
+    switched off by an operations lead or administrator who did not record the change, so the
+    person who made the change is never the one who decides it did no harm."""
+    engagement = switches.engaged.get(category)
+    if engagement is None:
         raise StateConflict(f"the kill switch for {category} is not engaged")
+    if engagement.by_site_change:
+        refused = [] if CHANGE_RELEASERS & set(roles) else ["released_by.role"]
+        if same_person(actor, engagement.engaged_by):
+            refused.append("released_by.second_person")
+        if refused:
+            raise Forbidden(
+                "the pause a site change engaged is released by an operations lead or an "
+                "administrator other than whoever recorded the change",
+                missing=refused,
+            )
+    require("releasing a kill switch needs a reason", reason=reason)
     return [
         KillSwitchReleased(site_id=site_id, category=category, released_by=actor, reason=reason)
     ]

@@ -13,6 +13,7 @@ import hashlib
 from pydantic import BaseModel, ConfigDict
 
 from events.catalogue import Event
+from events.domain.identity import among, same_person
 from events.domain.playbook_events import (
     ImportedProvenance,
     LocalChangeCompleted,
@@ -23,12 +24,21 @@ from events.domain.playbook_events import (
     PlaybookPromotionApproved,
 )
 from events.domain.playbook_format import PlaybookExport, content_hash, local_changes
-from events.domain.playbooks import Playbook, missing_in_content, registered_id, require_text
+from events.domain.playbooks import Playbook, missing_in_content, registered_id
+from events.domain.required_text import missing_values, require
+from events.domain.row_rules import row_rule
 from events.domain.workflow_events import Environment
 from events.errors import GateNotSatisfied, InvalidCommand, NotFound, StateConflict
 
 IMPORT_PREFIX = "imp-"
 """Ids of imported playbooks; register-playbook refuses them."""
+
+row_rule(
+    "approve-playbook-promotion",
+    "never by whoever registered, revised or imported the version (subjects compared case- and "
+    "Unicode-insensitively); after a successful first run and every local change",
+)
+row_rule("import-playbook", "an agency lead imports only into its own agency's sites")
 
 
 class ImportPlaybook(BaseModel):
@@ -111,7 +121,7 @@ def imported_playbook_id(site_id: str, lineage: str) -> str:
 
 
 def _missing_in_import(cmd: ImportPlaybook) -> list[str]:
-    missing = [] if cmd.owner.strip() else ["owner"]
+    missing = missing_values({"owner": cmd.owner})
     missing += missing_in_content(cmd.document.content, prefix="content.")
     # The signature covers the provenance, so a hash that does not match the content is a
     # document the ledger never produced for this content.
@@ -157,7 +167,7 @@ class RecordFirstRun(BaseModel):
 
 def decide_record_first_run(playbook: Playbook, cmd: RecordFirstRun) -> list[Event]:
     playbook_id = _changeable_id(playbook)
-    require_text("a first run needs a summary of its result", summary=cmd.summary)
+    require("a first run needs a summary of its result", summary=cmd.summary)
     # SOP: an imported playbook runs read-only or in staging before client production execution.
     if cmd.environment == "production" and not cmd.read_only:
         raise GateNotSatisfied(
@@ -190,12 +200,12 @@ def decide_approve_promotion(playbook: Playbook, actor: str) -> list[Event]:
     unseen = [item for item in missing_for_promotion(playbook) if item != "promotion_approval"]
     if unseen:
         raise GateNotSatisfied("approve after the first run and the local changes", missing=unseen)
-    if actor == playbook.defined_by:
+    if same_person(actor, playbook.defined_by):
         raise GateNotSatisfied(
             "the author of a version cannot approve it",
             missing=["promotion_approval.second_person"],
         )
-    if actor in playbook.promotion_approvals:
+    if among(actor, playbook.promotion_approvals):
         raise StateConflict(f"{actor} has already approved this version")
     return [
         PlaybookPromotionApproved(
@@ -210,7 +220,7 @@ def missing_for_promotion(playbook: Playbook) -> list[str]:
     run = playbook.first_run
     missing = [] if run is not None and run.succeeded else ["first_run.succeeded"]
     missing += [f"local_changes.{change_id}.done" for change_id in playbook.open_local_changes()]
-    if not [actor for actor in playbook.promotion_approvals if actor != playbook.defined_by]:
+    if all(same_person(actor, playbook.defined_by) for actor in playbook.promotion_approvals):
         missing.append("promotion_approval")
     return missing
 

@@ -29,6 +29,7 @@ from events.domain.playbook_events import (
     PlaybookRevised,
 )
 from events.domain.playbook_format import content_hash
+from events.domain.required_text import is_blank, missing_values
 from events.domain.workflow_events import Environment
 from events.errors import InvalidCommand, NotFound, StateConflict
 
@@ -170,21 +171,21 @@ def registered_id(playbook: Playbook) -> str:
 
 def missing_in_content(content: PlaybookContent, prefix: str = "") -> list[str]:
     """Every gap in a playbook's content, as `missing` paths, all at once."""
-    missing = [] if content.name.strip() else ["name"]
+    missing = ["name"] if is_blank(content.name) else []
     if not content.steps:
         missing.append("steps")
     step_ids: set[str] = set()
     for index, step in enumerate(content.steps):
-        if not step.step_id.strip() or step.step_id in step_ids:
+        if is_blank(step.step_id) or step.step_id in step_ids:
             missing.append(f"steps[{index}].step_id")
         step_ids.add(step.step_id)
         missing += [
             f"steps[{index}].{name}" for name in ("title", "prompt_template")
-            if not getattr(step, name).strip()
+            if is_blank(getattr(step, name))
         ]  # fmt: skip
     names: set[str] = set()
     for index, field in enumerate(content.inputs):
-        if not field.name.strip() or field.name in names:
+        if is_blank(field.name) or field.name in names:
             missing.append(f"inputs[{index}].name")
         names.add(field.name)
         if field.type == "choice" and not field.choices:
@@ -199,12 +200,6 @@ def missing_in_content(content: PlaybookContent, prefix: str = "") -> list[str]:
     if side_effects and boundaries.approvals_required < 1:
         missing.append("approval_boundaries.approvals_required")
     return [f"{prefix}{path}" for path in missing]
-
-
-def require_text(detail: str, **fields: str) -> None:
-    missing = [name for name, value in fields.items() if not value.strip()]
-    if missing:
-        raise InvalidCommand(detail, missing=missing)
 
 
 class RegisterPlaybook(BaseModel):
@@ -223,7 +218,7 @@ def decide_register(playbook: Playbook, cmd: RegisterPlaybook) -> list[Event]:
     if cmd.playbook_id.startswith("imp-"):
         # Reserved for imports (playbook_rollout.imported_playbook_id): no squatting on them.
         raise InvalidCommand("ids starting with imp- are kept for imports", missing=["playbook_id"])
-    missing = ([] if cmd.owner.strip() else ["owner"]) + missing_in_content(cmd.content)
+    missing = missing_values({"owner": cmd.owner}) + missing_in_content(cmd.content)
     if missing:
         raise InvalidCommand("a playbook needs its owner and full content", missing=missing)
     return [

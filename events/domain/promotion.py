@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from events.catalogue import Event
+from events.domain.identity import among
+from events.domain.required_text import is_blank
+from events.domain.row_rules import row_rule
 from events.domain.sites import SiteFacts
 from events.domain.workflow_events import WorkflowPromoted
 from events.domain.workflows import Workflow, registered_id
 from events.errors import GateNotSatisfied, StateConflict
+
+row_rule(
+    "promote-workflow",
+    "never by the workflow's owner or the author of its current revision; needs the reviewed "
+    "successful runs (reviews by the runs' requesters do not count) and the site's rollback or "
+    "support path",
+)
 
 
 def missing_for_promotion(workflow: Workflow, actor: str, site: SiteFacts) -> list[str]:
@@ -19,9 +29,9 @@ def missing_for_promotion(workflow: Workflow, actor: str, site: SiteFacts) -> li
         missing.append("runs.successful_reviewed")
     if workflow.last_outcome_in_revision == "failed":
         missing.append("runs.success_after_last_failure")
-    if not (site.rollback_path or site.support_path):
+    if is_blank(site.rollback_path) and is_blank(site.support_path):
         missing.append("site.rollback_path")
-    if actor in (workflow.definition.owner, workflow.defined_by):
+    if among(actor, (workflow.definition.owner, workflow.defined_by)):
         missing.append("approval.second_person")
     if workflow.paused:
         missing.append("workflow.resumed")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from events.aggregates import Aggregate
 from events.catalogue import Event
+from events.domain.identity import distinct_people, same_person
 from events.domain.workflow_events import (
     Outcome,
     RunApproved,
@@ -44,6 +45,10 @@ class Run(BaseModel):
     rejected_by: str | None = None
     rejection_reason: str | None = None
     outcome: Outcome | None = None
+    affected_records: int | None = None
+    cost: float | None = None
+    diagnostics: str | None = None
+    notification_sent: bool | None = None
     reviewed_by: str | None = None
     violations: int = 0
 
@@ -62,17 +67,31 @@ def approvals_required(definition: WorkflowDefinition) -> int:
 def valid_approvers(
     approvals: Iterable[Approval], requested_by: str, revision: int, now: datetime
 ) -> list[str]:
-    """Four eyes, for one revision, until expiry: the one rule the approval queue shares."""
-    approvers: list[str] = []
-    for approval in approvals:
-        if (
-            approval.revision == revision
-            and approval.expires_at > now
-            and approval.approved_by != requested_by
-            and approval.approved_by not in approvers
-        ):
-            approvers.append(approval.approved_by)
-    return approvers
+    """Four eyes, for one revision, until expiry: the one rule the approval queue shares. People
+    are compared as identities (events/domain/identity.py): a case variant of the requester is
+    the requester, and of an approver, that approver."""
+    return distinct_people(
+        approval.approved_by
+        for approval in approvals
+        if approval.revision == revision
+        and approval.expires_at > now
+        and not same_person(approval.approved_by, requested_by)
+    )
+
+
+DIAGNOSTICS_SUMMARY_CHARS = 200
+
+
+def diagnostics_summary(diagnostics: str | None) -> str | None:
+    """The first non-blank line of a run's diagnostics, cut to 200 characters: enough for a run
+    history row to say what happened; the whole text is in the result event."""
+    lines = [line.strip() for line in (diagnostics or "").splitlines() if line.strip()]
+    if not lines:
+        return None
+    first = lines[0]
+    if len(first) <= DIAGNOSTICS_SUMMARY_CHARS:
+        return first
+    return first[: DIAGNOSTICS_SUMMARY_CHARS - 1].rstrip() + "\u2026"
 
 
 def evolve_run(run: Run, event: Event) -> Run:
@@ -97,7 +116,14 @@ def evolve_run(run: Run, event: Event) -> Run:
             update={"rejected_by": event.rejected_by, "rejection_reason": event.reason}
         )
     if isinstance(event, RunResultRecorded):
-        return run.model_copy(update={"outcome": event.outcome})
+        update = {
+            "outcome": event.outcome,
+            "affected_records": event.affected_records,
+            "cost": event.cost,
+            "diagnostics": event.diagnostics,
+            "notification_sent": event.notification_sent,
+        }
+        return run.model_copy(update=update)
     if isinstance(event, RunReviewed):
         return run.model_copy(update={"reviewed_by": event.reviewed_by})
     if isinstance(event, RunViolationRecorded):

@@ -13,7 +13,10 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from events.catalogue import Event
+from events.domain.identity import among, same_person
 from events.domain.kill_switches import KillSwitches
+from events.domain.required_text import is_blank, require
+from events.domain.row_rules import row_rule
 from events.domain.run_state import Run
 from events.domain.workflow_events import (
     SYSTEM_ACTOR,
@@ -29,8 +32,26 @@ from events.domain.workflow_events import (
     RunViolationRecorded,
     WorkflowPaused,
 )
-from events.domain.workflows import ALL_CATEGORIES, Workflow
+from events.domain.workflows import Workflow, halt_blockers
 from events.errors import Forbidden, GateNotSatisfied, InvalidCommand, NotFound, StateConflict
+
+row_rule("request-run", "refused while the workflow is paused or a kill switch covers it")
+row_rule(
+    "approve-run",
+    "never by the run's requester (subjects compared case- and Unicode-insensitively); each "
+    "approver counts once; refused while the workflow is paused or a kill switch covers it",
+)
+row_rule("reject-run", "needs a reason")
+row_rule(
+    "review-run",
+    "needs a summary; the requester's own review never counts towards promotion",
+)
+row_rule(
+    "record-run-result",
+    "a success is refused while the workflow is paused or a kill switch covers it (a failure "
+    "is still recorded); a result without the run's approvals is recorded as a violation and "
+    "pauses the workflow",
+)
 
 
 @dataclass(frozen=True)
@@ -68,10 +89,7 @@ def decide_request(
     workflow_id = _workflow_id(workflow)
     if run.requested:
         raise StateConflict(f"run {run_id} was already requested")
-    category = workflow.definition.category or ALL_CATEGORIES
-    missing = [f"kill_switches.{scope}.released" for scope in kill_switches.covering(category)]
-    if workflow.paused:
-        missing.append("workflow.resumed")
+    missing = halt_blockers(workflow, kill_switches)
     if missing:
         raise GateNotSatisfied("no run of this workflow can be requested now", missing=missing)
     return [
@@ -97,18 +115,27 @@ def _open_run(run: Run) -> str:
     return run_id
 
 
-def decide_approve(workflow: Workflow, run: Run, actor: str, now: datetime) -> list[Event]:
+def decide_approve(
+    workflow: Workflow, run: Run, actor: str, now: datetime, kill_switches: KillSwitches
+) -> list[Event]:
+    """A run requested before its workflow was paused, or before a kill switch covered it, is
+    not approved while either holds: an approval is a go-ahead for now."""
     workflow_id = _workflow_id(workflow)
     run_id = _open_run(run)
-    if actor == run.requested_by:
-        raise Forbidden("the requester of a run can never approve it")
+    if same_person(actor, run.requested_by):
+        raise Forbidden(
+            "the requester of a run can never approve it", missing=["approval.second_person"]
+        )
+    halted = halt_blockers(workflow, kill_switches)
+    if halted:
+        raise GateNotSatisfied("no run of this workflow can be approved now", missing=halted)
     required = workflow.approvals_required()
     approvers = workflow.valid_approvers(run, now)
     if required == 0:
         raise StateConflict(
             f"run {run_id} needs no approval: it neither writes nor contacts customers"
         )
-    if actor in approvers:
+    if among(actor, approvers):
         raise StateConflict(f"you have already approved run {run_id}")
     if len(approvers) >= required:
         raise StateConflict(f"run {run_id} already has its {required} approval(s)")
@@ -128,27 +155,27 @@ def decide_approve(workflow: Workflow, run: Run, actor: str, now: datetime) -> l
 def decide_reject(workflow: Workflow, run: Run, actor: str, reason: str) -> list[Event]:
     workflow_id = _workflow_id(workflow)
     run_id = _open_run(run)
-    if not reason.strip():
-        raise InvalidCommand("rejecting a run needs a reason", missing=["reason"])
+    require("rejecting a run needs a reason", reason=reason)
     return [RunRejected(workflow_id=workflow_id, run_id=run_id, rejected_by=actor, reason=reason)]
 
 
 def decide_review(workflow: Workflow, run: Run, actor: str, summary: str) -> RunChanges:
     """A reviewed success of the current revision also counts towards promotion, in the
-    workflow's stream, until the revision has as many as promotion needs."""
+    workflow's stream, until the revision has as many as promotion needs; a review by the run's
+    requester is recorded but never counts, as their approval never does."""
     workflow_id = _workflow_id(workflow)
     run_id = _requested(run)
     if run.outcome is None:
         raise GateNotSatisfied("a run is reviewed after its result", missing=["result"])
     if run.reviewed_by is not None:
         raise StateConflict(f"run {run_id} was already reviewed")
-    if not summary.strip():
-        raise InvalidCommand("a review needs a summary", missing=["summary"])
+    require("a review needs a summary", summary=summary)
     review = RunReviewed(workflow_id=workflow_id, run_id=run_id, reviewed_by=actor, summary=summary)
     counts = (
         run.outcome == "succeeded"
         and run.revision == workflow.revision
         and workflow.needs_reviewed_successes()
+        and not same_person(actor, run.requested_by)
     )
     if not counts:
         return RunChanges([review])
@@ -177,11 +204,18 @@ def missing_approvals(workflow: Workflow, run: Run, now: datetime) -> list[str]:
 
 
 def decide_record_result(
-    workflow: Workflow, run: Run, result: RunResult, actor: str, now: datetime
+    workflow: Workflow,
+    run: Run,
+    result: RunResult,
+    actor: str,
+    now: datetime,
+    kill_switches: KillSwitches,
 ) -> RunChanges:
     """A run without its approvals cannot have a result: the attempt is recorded as a violation
     (and pauses the workflow) instead. Callers answer a violation as a refusal. A failure
-    counts in the workflow's failure streak, which pauses it at the retry limit."""
+    counts in the workflow's failure streak, which pauses it at the retry limit. A success is
+    refused while the workflow is paused or a kill switch covers it; a failure is still
+    recorded then: it is evidence of what happened."""
     workflow_id = _workflow_id(workflow)
     run_id = _requested(run)
     if run.outcome is not None:
@@ -198,8 +232,13 @@ def decide_record_result(
         return RunChanges(
             [violation], _pause(workflow, "a run reported a result without its approvals", [run_id])
         )
+    halted = halt_blockers(workflow, kill_switches)
+    if result.outcome == "succeeded" and halted:
+        raise GateNotSatisfied(
+            "no success can be recorded while the workflow is stopped", missing=halted
+        )
     if result.outcome == "failed":
-        missing = [] if result.diagnostics else ["diagnostics"]
+        missing = ["diagnostics"] if is_blank(result.diagnostics) else []
         missing += [] if result.notification_sent else ["notification_sent"]
         if missing:
             raise InvalidCommand(

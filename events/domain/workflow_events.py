@@ -132,6 +132,9 @@ class WorkflowResumed(Event):
     workflow_id: str
     resumed_by: str
     reason: str | None
+    """Required since restarts became decisions with reasons; older events may have none."""
+    restart_criteria_met: list[str] = []
+    """The linked incidents whose restart criteria the resumer confirmed met."""
 
 
 @CATALOGUE.event

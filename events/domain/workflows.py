@@ -10,9 +10,12 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from events.aggregates import Aggregate, require
+from events.aggregates import Aggregate
 from events.catalogue import Event
+from events.domain.identity import same_person
 from events.domain.kill_switches import KillSwitches
+from events.domain.required_text import missing_values, require
+from events.domain.row_rules import LEAD_ROLES, either, row_rule
 from events.domain.run_state import (
     RUN_EVENTS,
     Run,
@@ -40,9 +43,20 @@ from events.domain.workflow_events import (
 )
 from events.errors import Forbidden, GateNotSatisfied, InvalidCommand, NotFound, StateConflict
 
-PAUSING_ROLES = frozenset({"operations_lead", "administrator"})
+PAUSING_ROLES = LEAD_ROLES
 """Besides the workflow's owner, who may pause it (SOP: the owner or an administrator)."""
 ALL_CATEGORIES = "*"
+
+row_rule(
+    "pause-workflow", f"only the workflow's owner or a caller with role {either(PAUSING_ROLES)}"
+)
+row_rule("pause-workflow", "needs a reason")
+row_rule("resume-workflow", "needs a reason; refused while a kill switch covers the workflow")
+row_rule(
+    "resume-workflow",
+    "a workflow an incident names resumes only after that incident's prevention actions, a "
+    "passed regression check, restart criteria confirmed met and a documentation change",
+)
 
 
 class Workflow(BaseModel):
@@ -174,6 +188,7 @@ def _evolve_legacy(workflow: Workflow, event: Event) -> Workflow:
         isinstance(event, RunReviewed)
         and run.outcome == "succeeded"
         and run.revision == workflow.revision
+        and not same_person(event.reviewed_by, run.requested_by)
     ):
         successes = (*workflow.reviewed_successes, event.run_id)
         return updated.model_copy(update={"reviewed_successes": successes})
@@ -200,7 +215,8 @@ class RegisterWorkflow(BaseModel):
 
 
 def missing_in_definition(definition: WorkflowDefinition) -> list[str]:
-    missing = require({name: getattr(definition, name) for name in DEFINITION_FIELDS})
+    """Every definition field is required; blank text is missing (required_text)."""
+    missing = missing_values({name: getattr(definition, name) for name in DEFINITION_FIELDS})
     if definition.has_side_effects and (definition.approvals_required or 0) < 1:
         missing.append("approvals_required")
     if definition.retry_limit is not None and definition.retry_limit < 1:
@@ -269,12 +285,12 @@ def decide_pause(
     workflow: Workflow, actor: str, roles: Collection[str], reason: str
 ) -> list[Event]:
     workflow_id = registered_id(workflow)
-    if actor != workflow.definition.owner and not PAUSING_ROLES & set(roles):
+    if not same_person(actor, workflow.definition.owner) and not PAUSING_ROLES & set(roles):
         raise Forbidden(
-            "only the workflow's owner, an operations lead or an administrator may pause it"
+            "only the workflow's owner, an operations lead or an administrator may pause it",
+            missing=["paused_by.owner_or_lead"],
         )
-    if not reason.strip():
-        raise InvalidCommand("pausing a workflow needs a reason", missing=["reason"])
+    require("pausing a workflow needs a reason", reason=reason)
     if workflow.paused:
         raise StateConflict(f"workflow {workflow_id} is already paused")
     return [WorkflowPaused(workflow_id=workflow_id, paused_by=actor, reason=reason)]
@@ -283,16 +299,38 @@ def decide_pause(
 class LinkedIncident(Protocol):
     """An incident linked to the workflow (events/domain/incidents.py's Incident)."""
 
-    def restart_blockers(self) -> list[str]: ...
+    @property
+    def incident_id(self) -> str | None: ...
+
+    def resume_blockers(self, workflow_id: str, criteria_met: bool) -> list[str]: ...
+
+
+def switch_blockers(workflow: Workflow, kill_switches: KillSwitches) -> list[str]:
+    """The engaged kill switches that cover the workflow's category on its site."""
+    category = workflow.definition.category or ALL_CATEGORIES
+    return [f"kill_switches.{scope}.released" for scope in kill_switches.covering(category)]
+
+
+def halt_blockers(workflow: Workflow, kill_switches: KillSwitches) -> list[str]:
+    """What stops every run of the workflow now, as `missing` paths: the kill switches that cover
+    it, and its own pause. No run is requested, approved or reported a success while any holds,
+    whenever the run was requested."""
+    return [*switch_blockers(workflow, kill_switches), *(["workflow.resumed"] * workflow.paused)]
 
 
 def resume_blockers(
-    workflow: Workflow, kill_switches: KillSwitches, incidents: Sequence[LinkedIncident]
+    workflow: Workflow,
+    kill_switches: KillSwitches,
+    incidents: Sequence[LinkedIncident],
+    criteria_met: Collection[str] = (),
 ) -> list[str]:
-    """Everything that keeps a paused workflow paused, as `missing` paths: the one resume gate."""
-    category = workflow.definition.category or ALL_CATEGORIES
-    blockers = [f"kill_switches.{scope}.released" for scope in kill_switches.covering(category)]
-    blockers += [blocker for incident in incidents for blocker in incident.restart_blockers()]
+    """Everything that keeps a paused workflow paused, as `missing` paths: the one resume gate.
+    `criteria_met` names the incidents whose restart criteria the resumer confirms are met."""
+    blockers = switch_blockers(workflow, kill_switches)
+    workflow_id = workflow.workflow_id or ""
+    for incident in incidents:
+        met = incident.incident_id in criteria_met
+        blockers += incident.resume_blockers(workflow_id, met)
     return blockers
 
 
@@ -302,11 +340,26 @@ def decide_resume(
     reason: str | None,
     kill_switches: KillSwitches,
     incidents: Sequence[LinkedIncident] = (),
+    criteria_met: Sequence[str] = (),
 ) -> list[Event]:
+    """Restart is a decision with reasons (SOP post-incident review, "Restart decision"): never
+    only because the symptom stopped."""
     workflow_id = registered_id(workflow)
     if not workflow.paused:
         raise StateConflict(f"workflow {workflow_id} is not paused")
-    blockers = resume_blockers(workflow, kill_switches, incidents)
+    require("resuming a workflow needs a reason", reason=reason)
+    linked = [incident.incident_id for incident in incidents]
+    unknown = [f"restart_criteria_met[{i}]" for i, x in enumerate(criteria_met) if x not in linked]
+    if unknown:
+        raise InvalidCommand("no incident of that id names this workflow", missing=unknown)
+    blockers = resume_blockers(workflow, kill_switches, incidents, criteria_met)
     if blockers:
         raise GateNotSatisfied("the workflow cannot resume yet", missing=blockers)
-    return [WorkflowResumed(workflow_id=workflow_id, resumed_by=actor, reason=reason)]
+    return [
+        WorkflowResumed(
+            workflow_id=workflow_id,
+            resumed_by=actor,
+            reason=reason,
+            restart_criteria_met=list(criteria_met),
+        )
+    ]

@@ -1,11 +1,14 @@
 """The one role matrix. Every route names its operationId; this table says who may call it.
 
 Rules that depend on the state (the requester never approves their own run, a workflow's owner
-may pause it) are enforced by the deciders on top of this table.
+may pause it) are enforced by the deciders on top of this table; each decider states its rules in
+events/domain/row_rules.py, and the README's matrix prints them as footnotes.
 """
 
 from __future__ import annotations
 
+from events.domain import load_all
+from events.domain.row_rules import ROW_RULES
 from service.auth.principal import Role
 
 R = Role
@@ -42,6 +45,8 @@ MATRIX: dict[str, frozenset[Role]] = {
     "record-site-change": frozenset(
         {R.ADMINISTRATOR, R.OPERATIONS_LEAD, R.DEVELOPER, R.AGENCY_LEAD}
     ),
+    # a rollback or support path recorded after registration, by whoever sets sites up
+    "record-site-recovery-paths": frozenset({R.ADMINISTRATOR, R.AGENCY_LEAD, R.OPERATIONS_LEAD}),
     # workflows (SOP workflow safety): defined by operations and developers, promoted by leads
     "register-workflow": frozenset({R.ADMINISTRATOR, R.OPERATIONS_LEAD, R.DEVELOPER}),
     "revise-workflow": frozenset({R.ADMINISTRATOR, R.OPERATIONS_LEAD, R.DEVELOPER}),
@@ -128,15 +133,24 @@ def allowed_roles(operation_id: str) -> frozenset[Role]:
 
 
 def matrix_markdown() -> str:
-    """The matrix as the README shows it (a test keeps the two equal)."""
+    """The matrix as the README shows it (a test keeps the two equal), with a footnote for each
+    operation whose decider has row-level rules, in the deciders' own words."""
+    load_all()
     roles = list(Role)
     head = "| operation | " + " | ".join(role.value for role in roles) + " |"
     rule = "|---|" + "---|" * len(roles)
+    ruled = [op for op in MATRIX if op in ROW_RULES]
     rows = [
-        f"| `{op}` | " + " | ".join("x" if role in allowed else "" for role in roles) + " |"
+        f"| `{op}`{f' [^{ruled.index(op) + 1}]' if op in ruled else ''} | "
+        + " | ".join("x" if role in allowed else "" for role in roles)
+        + " |"
         for op, allowed in MATRIX.items()
     ]
-    return "\n".join([head, rule, *rows])
+    notes = [
+        f"[^{number}]: `{op}`: " + "; ".join(ROW_RULES[op]) + "."
+        for number, op in enumerate(ruled, start=1)
+    ]
+    return "\n".join([head, rule, *rows, "", *notes])
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from events.domain.sites import (
     RegisterSite,
     SiteFacts,
     decide_record_change,
+    decide_record_recovery_paths,
     decide_register,
     decide_register_key,
     decide_retire_key,
@@ -22,7 +23,11 @@ from events.errors import Forbidden
 from events.store import AppendResult
 from service.attempts import Attempt
 from service.ledger import Command, CommandContext, CommandPlan, CommandReply, Ledger
-from service.sites.schemas import RecordSiteChangeBody, RegisterSiteBody
+from service.sites.schemas import (
+    RecordSiteChangeBody,
+    RecordSiteRecoveryPathsBody,
+    RegisterSiteBody,
+)
 from service.tenancy import Tenant
 
 
@@ -106,8 +111,27 @@ async def record_site_change(
         if EVERY_CATEGORY in switches.state.engaged:
             return  # every category is stopped already
         reason = f"{cmd.kind} change: {cmd.summary}"
-        engage = decide_engage(switches.state, site_id, EVERY_CATEGORY, actor, reason)
+        engage = decide_engage(
+            switches.state, site_id, EVERY_CATEGORY, actor, reason, by_site_change=True
+        )
         attempt.append(switches, engage)
 
     answer = {"automation_paused": cmd.pauses_automation}
     return await ledger.execute(ctx, Command(stream_id, decide, answer=answer))
+
+
+async def record_site_recovery_paths(
+    ledger: Ledger, ctx: CommandContext, site_id: str, body: RecordSiteRecoveryPathsBody
+) -> CommandReply:
+    """A rollback or support path recorded after registration: who in the event, when in its
+    envelope. From then on the site's workflows can pass the promotion gate's path check."""
+    actor = ctx.principal.sub
+    plan = CommandPlan(
+        SITES,
+        SITES.stream_id(site_id),
+        lambda site: decide_record_recovery_paths(
+            site, body.rollback_path, body.support_path, actor
+        ),
+        what="site",
+    )
+    return await ledger.execute(ctx, plan)

@@ -15,6 +15,7 @@ from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, version
 from service.sites import commands
 from service.sites.schemas import (
     RecordSiteChangeBody,
+    RecordSiteRecoveryPathsBody,
     RegisterSiteBody,
     RetireSiteKeyBody,
     SiteChangeRecordedResult,
@@ -99,7 +100,23 @@ async def list_site_keys(site_id: SiteId, who: Caller, ledger: LedgerDep) -> Sit
 async def record_site_change(
     site_id: SiteId, body: RecordSiteChangeBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
-    """Record a hosting, provider or plugin change. By the site's pause rule (by default: hosting
-    and provider changes) it also engages the all-categories kill switch, so automation stops
-    until someone who has checked diagnostics releases it."""
+    """Record a hosting, provider or plugin change. By the pause rule (hosting, provider and
+    plugin changes, or any change with `pause_automation: true`) it also engages the
+    all-categories kill switch, so automation stops until an operations lead or administrator
+    other than the recorder has checked diagnostics and releases it, with a reason. The recorder
+    may not switch the pause off (`pause_automation: false` is refused for those kinds)."""
     return reply(await commands.record_site_change(ledger, ctx, site_id, body))
+
+
+@router.post(
+    "/{site_id}/recovery-paths",
+    operation_id="record-site-recovery-paths",
+    response_model=CommandResult,
+)
+async def record_site_recovery_paths(
+    site_id: SiteId, body: RecordSiteRecoveryPathsBody, ctx: Command, ledger: LedgerDep
+) -> Response:
+    """Record the site's rollback or support path (or both) after its registration; who and
+    when are on the record. A workflow is promoted to production writes only on a site with
+    one of them."""
+    return reply(await commands.record_site_recovery_paths(ledger, ctx, site_id, body))

@@ -91,9 +91,30 @@ class RecordSiteChangeBody(BaseModel):
     summary: str = Field(max_length=2000)
     pause_automation: bool | None = Field(
         None,
-        description="The site's pause rule for this change; null applies the default: hosting "
-        "and provider changes pause all automation, plugin and other changes do not.",
+        description="Null applies the pause rule: hosting, provider and plugin changes pause "
+        "all automation (false is refused for them: the recorder may not switch the pause "
+        "off); true pauses automation for another kind of change too.",
     )
+
+
+class RecordSiteRecoveryPathsBody(BaseModel):
+    """At least one path; a path left out (or blank) keeps the one recorded before."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "rollback_path": "Restore the nightly UpdraftPlus backup from the hosting "
+                    "panel",
+                    "support_path": "support@northwind.example, then CodeCanyon support",
+                }
+            ]
+        },
+    )
+
+    rollback_path: str | None = Field(None, max_length=2000)
+    support_path: str | None = Field(None, max_length=2000)
 
 
 class SiteChangeRecordedResult(BaseModel):

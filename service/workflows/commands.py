@@ -4,7 +4,9 @@ A run command loads the workflow and the run (two short streams) and appends to 
 versions it read, in one transaction: the rules that span them (approval for the current
 revision, no request while paused or under a kill switch, the automatic pause at the retry
 limit, promotion after K reviewed runs) are decided on one consistent pair of states. Other
-streams a check reads (the site's kill switches, its rollback path) are pinned the same way.
+streams a check reads (the site's kill switches, its rollback path) are pinned the same way: a
+kill switch engaged between an approval's reads and its append is a conflict, never an approval
+under the switch.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from events.catalogue import Event
 from events.domain import runs
 from events.domain.incident_links import decide_note_resume
 from events.domain.incidents import INCIDENTS
-from events.domain.kill_switches import KILL_SWITCHES
+from events.domain.kill_switches import KILL_SWITCHES, KillSwitches
 from events.domain.promotion import decide_promote
 from events.domain.run_state import Run
 from events.domain.sites import SITES
@@ -99,6 +101,14 @@ async def pause_workflow(
     return await ledger.execute(ctx, plan)
 
 
+async def load_switches(attempt: Attempt, workflow: Loaded[Workflow]) -> Loaded[KillSwitches]:
+    """The kill switches of the workflow's site (their own stream, read and pinned)."""
+    site_id = workflow.state.site_id or ""
+    return await attempt.load(
+        KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id), "site", new_tenant=workflow.tenant
+    )
+
+
 async def load_run(
     attempt: Attempt, workflow_id: str, run_id: str
 ) -> tuple[Loaded[Workflow], Loaded[Run]]:
@@ -130,10 +140,7 @@ async def request_run(
 
     async def decide(attempt: Attempt) -> None:
         workflow, run = await load_run(attempt, workflow_id, body.run_id)
-        site_id = workflow.state.site_id or ""
-        switches = await attempt.load(
-            KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id), "site", new_tenant=workflow.tenant
-        )
+        switches = await load_switches(attempt, workflow)
         events = runs.decide_request(
             workflow.state, run.state, body.run_id, actor, switches.state, body.inputs
         )
@@ -150,7 +157,9 @@ async def approve_run(
 
     async def decide(attempt: Attempt) -> None:
         workflow, run = await load_run(attempt, workflow_id, run_id)
-        attempt.append(run, runs.decide_approve(workflow.state, run.state, actor, at))
+        switches = await load_switches(attempt, workflow)
+        approval = runs.decide_approve(workflow.state, run.state, actor, at, switches.state)
+        attempt.append(run, approval)
 
     return await ledger.execute(ctx, _run_command(workflow_id, run_id, decide))
 
@@ -192,7 +201,10 @@ async def record_run_result(
 
     async def decide(attempt: Attempt) -> None:
         workflow, run = await load_run(attempt, workflow_id, run_id)
-        changes = runs.decide_record_result(workflow.state, run.state, result, actor, at)
+        switches = await load_switches(attempt, workflow)
+        changes = runs.decide_record_result(
+            workflow.state, run.state, result, actor, at, switches.state
+        )
         missing = _violation_missing(changes.run)
         if missing:
             attempt.refuse(409, _violation_problem(missing))
@@ -223,28 +235,28 @@ def _violation_missing(events: list[Event]) -> list[str]:
 async def resume_workflow(
     ledger: Ledger, ctx: CommandContext, workflow_id: str, body: ResumeWorkflowBody
 ) -> CommandReply:
-    """Refused while a kill switch covers the workflow or an incident linked to it has open
-    prevention actions or no passed regression check. Each linked incident records the resume
-    in the same transaction, at the version whose gate was checked: a change to an incident in
-    between is a conflict, never a resume past an open action."""
-    actor = ctx.principal.sub
+    """Refused without a reason, while a kill switch covers the workflow, or while an incident
+    linked to it has open prevention actions, no passed regression check, no restart criteria
+    confirmed met or no documentation change. Each linked incident records the resume in the
+    same transaction, at the version whose gate was checked: a change to an incident in between
+    is a conflict, never a resume past an open action."""
+    actor, reason, met = ctx.principal.sub, body.reason, body.restart_criteria_met
     stream_id = WORKFLOWS.stream_id(workflow_id)
 
     async def decide(attempt: Attempt) -> None:
         workflow = await attempt.load(WORKFLOWS, stream_id, "workflow")
-        site_id = workflow.state.site_id or ""
-        switches = await attempt.load(
-            KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id), "site", new_tenant=workflow.tenant
-        )
+        switches = await load_switches(attempt, workflow)
         incidents = [
             await attempt.load(INCIDENTS, INCIDENTS.stream_id(incident_id), "incident")
             for incident_id in workflow.state.incident_ids
         ]
         states = [incident.state for incident in incidents]
-        events = decide_resume(workflow.state, actor, body.reason, switches.state, states)
+        events = decide_resume(workflow.state, actor, reason, switches.state, states, met)
         attempt.append(workflow, events)
         for incident in incidents:
-            attempt.append(incident, decide_note_resume(incident.state, workflow_id, actor))
+            confirmed = incident.state.incident_id in met
+            noted = decide_note_resume(incident.state, workflow_id, actor, reason, confirmed)
+            attempt.append(incident, noted)
 
     return await ledger.execute(ctx, Command(stream_id, decide))
 

@@ -31,7 +31,7 @@ async def release_kill_switch(
     category: str,
     body: ReleaseKillSwitchBody,
 ) -> CommandReply:
-    actor = ctx.principal.sub
+    actor, roles = ctx.principal.sub, [role.value for role in ctx.principal.roles]
     stream_id = KILL_SWITCHES.stream_id(site_id)
 
     async def decide(attempt: Attempt) -> None:
@@ -39,7 +39,7 @@ async def release_kill_switch(
         switches = await attempt.load(
             KILL_SWITCHES, stream_id, "kill switch", new_tenant=site.tenant
         )
-        events = decide_release(switches.state, site_id, category, actor, body.reason)
+        events = decide_release(switches.state, site_id, category, actor, roles, body.reason)
         attempt.append(switches, events)
 
     return await ledger.execute(ctx, Command(stream_id, decide))

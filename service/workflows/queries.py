@@ -7,7 +7,7 @@ from datetime import datetime
 
 from events.catalogue import CATALOGUE
 from events.domain.kill_switches import KillSwitches
-from events.domain.run_state import RUN_EVENTS, Run
+from events.domain.run_state import RUN_EVENTS, Run, diagnostics_summary
 from events.domain.workflow_events import (
     WorkflowPaused,
     WorkflowPromoted,
@@ -76,6 +76,10 @@ def run_view(workflow: Workflow, run: Run, now: datetime) -> RunView:
         rejected_by=run.rejected_by,
         rejection_reason=run.rejection_reason,
         outcome=run.outcome,
+        affected_records=run.affected_records,
+        cost=run.cost,
+        diagnostics_summary=diagnostics_summary(run.diagnostics),
+        notification_sent=run.notification_sent,
         reviewed_by=run.reviewed_by,
         violations=run.violations,
     )

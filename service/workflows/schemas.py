@@ -86,16 +86,37 @@ class ReasonBody(BaseModel):
     reason: str | None = Field(None, max_length=2000)
 
 
-class RejectRunBody(ReasonBody):
+class RequiredReasonBody(BaseModel):
+    """A decision that must say why. The decider refuses a missing or blank reason (422 with
+    `missing: ["reason"]`), so every caller (the dashboard's forms too) meets the one rule."""
+
+    reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="Required: a missing, empty or whitespace-only reason is refused.",
+    )
+
+
+class RejectRunBody(RequiredReasonBody):
     model_config = _example(reason="meta descriptions repeat the product name twice")
 
 
-class PauseWorkflowBody(ReasonBody):
+class PauseWorkflowBody(RequiredReasonBody):
     model_config = _example(reason="provider changed its model; outputs need review")
 
 
-class ResumeWorkflowBody(ReasonBody):
-    model_config = _example(reason="diagnostics reviewed; provider outputs back to normal")
+class ResumeWorkflowBody(RequiredReasonBody):
+    model_config = _example(
+        reason="diagnostics reviewed; provider outputs back to normal",
+        restart_criteria_met=["inc-2026-11-22-prices"],
+    )
+
+    restart_criteria_met: list[str] = Field(
+        default=[],
+        max_length=100,
+        description="The incidents linked to this workflow whose restart criteria the resumer "
+        "confirms are met: a workflow an incident names resumes only with that confirmation.",
+    )
 
 
 class PromoteWorkflowBody(ReasonBody):
@@ -131,7 +152,7 @@ class EngageKillSwitchBody(BaseModel):
     reason: str | None = Field(None, max_length=2000)
 
 
-class ReleaseKillSwitchBody(ReasonBody):
+class ReleaseKillSwitchBody(RequiredReasonBody):
     model_config = _example(reason="provider status page green for 2 hours")
 
 
@@ -165,6 +186,12 @@ class RunView(BaseModel):
     rejected_by: str | None
     rejection_reason: str | None
     outcome: Outcome | None
+    affected_records: int | None = Field(description="As the result recorded; null before it.")
+    cost: float | None = Field(description="Provider cost of the run, as the result recorded.")
+    diagnostics_summary: str | None = Field(
+        description="The first line of the result's diagnostics, at most 200 characters."
+    )
+    notification_sent: bool | None = Field(description="Whether the result says it notified.")
     reviewed_by: str | None
     violations: int
 

@@ -12,6 +12,7 @@ from pydantic import JsonValue
 
 from events.catalogue import CATALOGUE, Event
 from events.domain.incident_events import (
+    DetectionGapsRecorded,
     DocumentationChangeRecorded,
     EscalationDecided,
     EvidenceRecorded,
@@ -25,6 +26,7 @@ from events.domain.incident_events import (
     RegressionCheckRecorded,
     RestartCriteriaDefined,
     RootCauseRecorded,
+    SafeguardsRecorded,
     SupportHandoffCreated,
 )
 from events.domain.incident_review import (
@@ -104,6 +106,15 @@ def regression(passed: bool = True) -> RegressionCheckRecorded:
 REVIEWED: list[Event] = [
     opened(workflows=("nightly-seo",)),
     RootCauseRecorded(incident_id=INC, root_cause="stale price index", recorded_by="sam"),
+    DetectionGapsRecorded(
+        incident_id=INC,
+        gaps=["no alert on index age"],
+        missing_evidence=["the chat transcript of the first report"],
+        recorded_by="sam",
+    ),
+    SafeguardsRecorded(
+        incident_id=INC, worked=["kill switch"], failed=["price drift check"], recorded_by="sam"
+    ),
     action_added(),
     completed(),
     regression(),
@@ -272,6 +283,10 @@ def test_close_is_refused_with_the_full_list_of_what_is_missing() -> None:
         decide_close(fold([opened()]), "sam", "symptom gone")
     assert err.value.missing == [
         "root_cause",
+        "detection_gaps",
+        "missing_evidence",
+        "safeguards.worked",
+        "safeguards.failed",
         "prevention_actions",
         "regression_check.passed",
         "restart_criteria",
@@ -334,11 +349,15 @@ def test_restart_blockers_name_the_open_actions_and_the_regression_check() -> No
     assert fold([opened()]).restart_blockers() == [
         f"incidents.{INC}.prevention_actions",
         f"incidents.{INC}.regression_check.passed",
+        f"incidents.{INC}.restart_criteria",
+        f"incidents.{INC}.documentation_change",
     ]
     given = [opened(), action_added("a1"), action_added("a2"), completed("a1")]
     assert fold(given).restart_blockers() == [
         f"incidents.{INC}.prevention_actions.a2.completed",
         f"incidents.{INC}.regression_check.passed",
+        f"incidents.{INC}.restart_criteria",
+        f"incidents.{INC}.documentation_change",
     ]
     assert fold(REVIEWED).restart_blockers() == []
     assert fold(CLOSED).restart_blockers() == []

@@ -57,6 +57,9 @@ FAILURE = RunResult(
     notification_sent=True,
 )
 
+OPEN = KillSwitches()
+"""No kill switch engaged on the site."""
+
 
 def test_a_run_records_the_revision_mode_and_approvals_it_needs() -> None:
     (event,) = decide_request(*states([registered()], "r1"), "r1", "erin", switches())
@@ -89,11 +92,11 @@ def test_no_run_can_be_requested_while_the_workflow_is_paused() -> None:
 
 def test_the_requester_can_never_approve_their_own_run() -> None:
     with pytest.raises(Forbidden):
-        decide_approve(*states(REQUESTED, "r1"), "erin", NOW)
+        decide_approve(*states(REQUESTED, "r1"), "erin", NOW, OPEN)
 
 
 def test_an_approval_is_for_the_current_revision_and_expires_after_24_hours() -> None:
-    (event,) = decide_approve(*states(REQUESTED, "r1"), "olga", NOW)
+    (event,) = decide_approve(*states(REQUESTED, "r1"), "olga", NOW, OPEN)
     assert isinstance(event, RunApproved)
     assert event.revision == 1
     assert event.expires_at - event.approved_at == timedelta(hours=24)
@@ -101,36 +104,36 @@ def test_an_approval_is_for_the_current_revision_and_expires_after_24_hours() ->
 
 def test_approvals_must_come_from_distinct_people() -> None:
     with pytest.raises(StateConflict):
-        decide_approve(*states([*REQUESTED, approved("r1", "olga")], "r1"), "olga", NOW)
+        decide_approve(*states([*REQUESTED, approved("r1", "olga")], "r1"), "olga", NOW, OPEN)
 
 
 def test_a_run_with_all_its_approvals_takes_no_more() -> None:
     given = [*REQUESTED, approved("r1", "olga"), approved("r1", "omar")]
     with pytest.raises(StateConflict):
-        decide_approve(*states(given, "r1"), "oscar", NOW)
+        decide_approve(*states(given, "r1"), "oscar", NOW, OPEN)
 
 
 def test_an_expired_approval_can_be_given_again() -> None:
     given = [*REQUESTED, approved("r1", "olga", at=NOW - timedelta(hours=25))]
-    assert decide_approve(*states(given, "r1"), "olga", NOW)
+    assert decide_approve(*states(given, "r1"), "olga", NOW, OPEN)
 
 
 def test_a_run_that_neither_writes_nor_contacts_customers_needs_no_approval() -> None:
     given = [registered(writes_data=False, approvals_required=0), requested("r1")]
     with pytest.raises(StateConflict):
-        decide_approve(*states(given, "r1"), "olga", NOW)
-    (recorded,) = decide_record_result(*states(given), SUCCESS, "plugin", NOW).events
+        decide_approve(*states(given, "r1"), "olga", NOW, OPEN)
+    (recorded,) = decide_record_result(*states(given), SUCCESS, "plugin", NOW, OPEN).events
     assert isinstance(recorded, RunResultRecorded)
 
 
 def test_a_run_that_contacts_customers_needs_its_approvals() -> None:
     given = [registered(writes_data=False, contacts_customers=True), requested("r1")]
-    assert is_violation(decide_record_result(*states(given), SUCCESS, "plugin", NOW))
+    assert is_violation(decide_record_result(*states(given), SUCCESS, "plugin", NOW, OPEN))
 
 
 def test_an_unknown_run_is_not_found() -> None:
     with pytest.raises(NotFound):
-        decide_approve(*states([registered()], "nope"), "olga", NOW)
+        decide_approve(*states([registered()], "nope"), "olga", NOW, OPEN)
 
 
 def test_rejecting_needs_a_reason() -> None:
@@ -143,20 +146,20 @@ def test_a_rejected_run_cannot_be_approved() -> None:
     (rejected,) = decide_reject(*states(REQUESTED, "r1"), "olga", "wrong input scope")
     assert isinstance(rejected, RunRejected)
     with pytest.raises(StateConflict):
-        decide_approve(*states([*REQUESTED, rejected], "r1"), "omar", NOW)
+        decide_approve(*states([*REQUESTED, rejected], "r1"), "omar", NOW, OPEN)
 
 
 def test_a_write_run_with_its_distinct_approvals_records_its_result() -> None:
     given = [*REQUESTED, approved("r1", "olga"), approved("r1", "omar")]
-    (recorded,) = decide_record_result(*states(given), SUCCESS, "plugin", NOW).events
+    (recorded,) = decide_record_result(*states(given), SUCCESS, "plugin", NOW, OPEN).events
     assert isinstance(recorded, RunResultRecorded)
     with pytest.raises(StateConflict):
-        decide_record_result(*states([*given, recorded]), SUCCESS, "plugin", NOW)
+        decide_record_result(*states([*given, recorded]), SUCCESS, "plugin", NOW, OPEN)
 
 
 def test_a_write_run_without_its_approvals_records_a_violation_and_pauses() -> None:
     given = [*REQUESTED, approved("r1", "olga")]
-    violation, pause = decide_record_result(*states(given), SUCCESS, "plugin", NOW).events
+    violation, pause = decide_record_result(*states(given), SUCCESS, "plugin", NOW, OPEN).events
     assert isinstance(violation, RunViolationRecorded)
     assert violation.missing == ["approvals"]
     assert isinstance(pause, WorkflowPaused)
@@ -167,18 +170,18 @@ def test_a_write_run_without_its_approvals_records_a_violation_and_pauses() -> N
 def test_expired_approvals_do_not_count() -> None:
     given = [*REQUESTED, approved("r1", "olga"), approved("r1", "omar")]
     later = NOW + timedelta(hours=24, seconds=1)
-    assert is_violation(decide_record_result(*states(given), SUCCESS, "plugin", later))
+    assert is_violation(decide_record_result(*states(given), SUCCESS, "plugin", later, OPEN))
 
 
 def test_approvals_of_an_earlier_revision_do_not_count() -> None:
     given = [*REQUESTED, approved("r1", "olga"), approved("r1", "omar")]
     revised = decide_revise(fold(given), definition(trigger="hourly"), "devon", NOW)
-    assert is_violation(decide_record_result(*states([*given, *revised]), SUCCESS, "plugin", NOW))
+    assert is_violation(decide_record_result(*states([*given, *revised]), SUCCESS, "plugin", NOW, OPEN))
 
 
 def test_a_rejected_run_reporting_a_result_is_a_violation() -> None:
     given = [*REQUESTED, *decide_reject(*states(REQUESTED), "olga", "wrong scope")]
-    events = decide_record_result(*states(given), SUCCESS, "plugin", NOW).events
+    events = decide_record_result(*states(given), SUCCESS, "plugin", NOW, OPEN).events
     assert events[0].missing == ["run.not_rejected"]  # type: ignore[attr-defined]
 
 
@@ -186,7 +189,7 @@ def test_a_failed_run_needs_diagnostics_and_a_notification() -> None:
     given = [*REQUESTED, approved("r1", "olga"), approved("r1", "omar")]
     bare = FAILURE.model_copy(update={"diagnostics": None, "notification_sent": False})
     with pytest.raises(InvalidCommand) as err:
-        decide_record_result(*states(given), bare, "plugin", NOW)
+        decide_record_result(*states(given), bare, "plugin", NOW, OPEN)
     assert err.value.missing == ["diagnostics", "notification_sent"]
 
 
@@ -208,6 +211,7 @@ def test_failures_reaching_the_retry_limit_pause_the_workflow_as_the_system() ->
         FAILURE.model_copy(update={"run_id": "f3"}),
         "plugin",
         NOW,
+        OPEN,
     ).events
     assert isinstance(recorded, RunResultRecorded)
     assert isinstance(counted, FailedRunCounted)
@@ -231,6 +235,7 @@ def test_a_success_resets_the_failure_count() -> None:
         FAILURE.model_copy(update={"run_id": "f2"}),
         "plugin",
         NOW,
+        OPEN,
     ).events
     assert [type(e).__name__ for e in events] == ["RunResultRecorded", "FailedRunCounted"]
 
@@ -257,10 +262,10 @@ def test_engaging_a_kill_switch_needs_a_reason_but_no_approval() -> None:
 def test_a_kill_switch_is_engaged_once_and_released_once() -> None:
     with pytest.raises(StateConflict):
         decide_engage(switches("*"), SITE, "*", "sam", "again")
-    (released,) = decide_release(switches("*"), SITE, "*", "sam", "diagnostics clean")
+    (released,) = decide_release(switches("*"), SITE, "*", "sam", (), "diagnostics clean")
     assert released.category == "*"  # type: ignore[attr-defined]
     with pytest.raises(StateConflict):
-        decide_release(switches(), SITE, "*", "sam", None)
+        decide_release(switches(), SITE, "*", "sam", (), "diagnostics clean")
 
 
 REGISTERED_SITE = Site(site_id=SITE)
@@ -271,9 +276,10 @@ REGISTERED_SITE = Site(site_id=SITE)
     [
         ("hosting", None, True),
         ("provider", None, True),
-        ("plugin", None, False),
-        ("plugin", True, True),
-        ("provider", False, False),
+        ("plugin", None, True),
+        ("other", None, False),
+        ("other", True, True),
+        ("other", False, False),
     ],
 )
 def test_a_site_change_pauses_automation_by_the_pause_rule(

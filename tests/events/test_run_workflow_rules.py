@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from events.catalogue import Event
+from events.domain.kill_switches import KillSwitches
 from events.domain.promotion import decide_promote
 from events.domain.run_state import Run, run_aggregate
 from events.domain.runs import (
@@ -54,6 +55,9 @@ FAILURE = RunResult(
     notification_sent=True,
 )
 
+OPEN = KillSwitches()
+"""No kill switch engaged on the site."""
+
 
 def given(workflow: list[Event], run: list[Event]) -> tuple[Workflow, Run]:
     """The workflow's stream and one run's stream, each folded on its own."""
@@ -88,14 +92,14 @@ def test_no_run_is_requested_while_the_workflow_is_paused_or_a_kill_switch_cover
 def test_an_approval_is_for_the_workflows_current_revision() -> None:
     (revised,) = decide_revise(fold([registered()]), definition(trigger="hourly"), "devon", NOW)
     workflow, run = given([registered(), revised], [requested("r1")])
-    (event,) = decide_approve(workflow, run, "olga", NOW)
+    (event,) = decide_approve(workflow, run, "olga", NOW, OPEN)
     assert event.revision == 2  # type: ignore[attr-defined]
 
 
 def test_approvals_of_an_earlier_revision_no_longer_let_a_run_record_its_result() -> None:
     (revised,) = decide_revise(fold([registered()]), definition(trigger="hourly"), "devon", NOW)
     workflow, run = given([registered(), revised], APPROVED_TWICE)
-    changes = decide_record_result(workflow, run, SUCCESS, "plugin", NOW)
+    changes = decide_record_result(workflow, run, SUCCESS, "plugin", NOW, OPEN)
     assert [type(e) for e in changes.run] == [RunViolationRecorded]
     assert [type(e) for e in changes.workflow] == [WorkflowPaused]
 
@@ -103,13 +107,13 @@ def test_approvals_of_an_earlier_revision_no_longer_let_a_run_record_its_result(
 def test_an_expired_approval_does_not_count() -> None:
     workflow, run = given([registered()], APPROVED_TWICE)
     later = NOW + timedelta(hours=24, seconds=1)
-    changes = decide_record_result(workflow, run, SUCCESS, "plugin", later)
+    changes = decide_record_result(workflow, run, SUCCESS, "plugin", later, OPEN)
     assert [type(e) for e in changes.run] == [RunViolationRecorded]
 
 
 def test_a_failure_counts_in_the_workflow_stream() -> None:
     workflow, run = given([registered(retry_limit=3)], APPROVED_TWICE)
-    changes = decide_record_result(workflow, run, FAILURE, "plugin", NOW)
+    changes = decide_record_result(workflow, run, FAILURE, "plugin", NOW, OPEN)
     assert [type(e) for e in changes.run] == [RunResultRecorded]
     assert changes.workflow == [counted_failure("r1")]
 
@@ -117,7 +121,7 @@ def test_a_failure_counts_in_the_workflow_stream() -> None:
 def test_the_failure_reaching_the_retry_limit_pauses_the_workflow() -> None:
     before = [registered(retry_limit=3), counted_failure("f1"), counted_failure("f2")]
     workflow, run = given(before, APPROVED_TWICE)
-    changes = decide_record_result(workflow, run, FAILURE, "plugin", NOW)
+    changes = decide_record_result(workflow, run, FAILURE, "plugin", NOW, OPEN)
     counted, pause = changes.workflow
     assert counted == counted_failure("r1")
     assert isinstance(pause, WorkflowPaused)
@@ -126,12 +130,12 @@ def test_the_failure_reaching_the_retry_limit_pauses_the_workflow() -> None:
 
 def test_a_success_clears_the_failure_streak_and_only_then_touches_the_workflow() -> None:
     workflow, run = given([registered(), counted_failure("f1")], APPROVED_TWICE)
-    changes = decide_record_result(workflow, run, SUCCESS, "plugin", NOW)
+    changes = decide_record_result(workflow, run, SUCCESS, "plugin", NOW, OPEN)
     assert changes.workflow == [FailuresCleared(workflow_id=WF, run_id="r1", revision=1)]
     cleared = fold([registered(), counted_failure("f1"), *changes.workflow])
     assert cleared.failure_streak == ()
     workflow, run = given([registered()], APPROVED_TWICE)
-    assert decide_record_result(workflow, run, SUCCESS, "plugin", NOW).workflow == []
+    assert decide_record_result(workflow, run, SUCCESS, "plugin", NOW, OPEN).workflow == []
 
 
 def test_a_reviewed_success_counts_towards_promotion_until_enough() -> None:

@@ -150,11 +150,15 @@ def test_resume_is_refused_while_the_all_categories_switch_is_engaged() -> None:
 
 def test_resume_is_refused_while_a_linked_incident_has_blockers() -> None:
     class Incident:
-        def restart_blockers(self) -> list[str]:
+        incident_id = "inc-7"
+
+        def resume_blockers(self, workflow_id: str, criteria_met: bool) -> list[str]:
             return ["incidents.inc-7.prevention_actions.a1.completed"]
 
     class Closed:
-        def restart_blockers(self) -> list[str]:
+        incident_id = "inc-6"
+
+        def resume_blockers(self, workflow_id: str, criteria_met: bool) -> list[str]:
             return []
 
     blockers = resume_blockers(fold(PAUSED), switches("commerce"), [Incident(), Closed()])
@@ -168,7 +172,7 @@ def test_resume_lifts_the_pause() -> None:
 
 def test_only_a_paused_workflow_resumes() -> None:
     with pytest.raises(StateConflict):
-        decide_resume(fold([registered()]), "olga", None, switches())
+        decide_resume(fold([registered()]), "olga", "fixed", switches())
 
 
 THREE_CLEAN_RUNS = [registered(), *(e for r in ("a", "b", "c") for e in approved_success(r))]

@@ -12,13 +12,15 @@ INC = "/v1/incidents/" + OPEN_EXAMPLE["incident_id"]
 OWNER = "dana@acme.example"
 REVIEW: list[tuple[str, dict[str, Any]]] = [
     ("/root-cause", {"root_cause": "reindex skipped late product edits"}),
-    ("/detection-gaps", {"gaps": ["no alert on index age"], "missing_evidence": []}),
+    ("/detection-gaps", {"gaps": ["no alert on index age"], "missing_evidence": ["cache log"]}),
     ("/safeguards", {"worked": ["kill switch"], "failed": ["price drift check"]}),
     ("/regression-checks", {"passed": True, "description": "price eval 120/120"}),
     ("/restart-criteria", {"criteria": "index younger than 1 hour"}),
     ("/documentation-changes", {"area": "runbook", "description": "reindex after bulk edits"}),
     ("/escalation", {"target": "internal_operations", "reason": "our own index"}),
 ]
+RESUME = {"reason": "done", "restart_criteria_met": [OPEN_EXAMPLE["incident_id"]]}
+"""A resume that confirms the linked incident's restart criteria are met."""
 ACTION = {
     "action_id": "alert-index-age",
     "kind": "alert_tuning",

@@ -13,6 +13,7 @@ from tests.service.incident_steps import (
     ACTION,
     INC,
     OWNER,
+    RESUME,
     count_events,
     open_incident,
     review,
@@ -69,7 +70,7 @@ async def test_a_linked_incident_records_the_resume(api: Api) -> None:
     await review(api)
     await api.post(INC + "/prevention-actions", ACTION, "sam", "support_lead")
     await api.post(INC + "/prevention-actions/alert-index-age/complete", {}, OWNER)
-    assert (await api.post(WF + "/resume", {"reason": "done"})).status_code == 200
+    assert (await api.post(WF + "/resume", RESUME)).status_code == 200
     last = (await api.get(INC + "/timeline")).json()["entries"][-1]
     assert (last["type"], last["data"]["workflow_id"]) == (
         "LinkedWorkflowResumed",
@@ -160,5 +161,5 @@ async def test_if_match_pins_the_workflow_not_the_incidents_it_reads(api: Api) -
     interleave(api, evidence)
     version = (await api.get(WF)).headers["ETag"]
     headers = {**api.as_("olga"), "If-Match": version}
-    resumed = await api.client.post(WF + "/resume", json={"reason": "done"}, headers=headers)
+    resumed = await api.client.post(WF + "/resume", json=RESUME, headers=headers)
     assert resumed.status_code == 200, resumed.text

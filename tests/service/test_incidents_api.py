@@ -15,6 +15,7 @@ from tests.service.incident_steps import (
     ACTION,
     INC,
     OWNER,
+    RESUME,
     count_events,
     open_incident,
     review,
@@ -77,6 +78,10 @@ async def test_close_is_refused_with_everything_missing_then_closes(api: Api) ->
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["missing"] == [
         "root_cause",
+        "detection_gaps",
+        "missing_evidence",
+        "safeguards.worked",
+        "safeguards.failed",
         "prevention_actions",
         "regression_check.passed",
         "restart_criteria",
@@ -109,13 +114,16 @@ async def test_resume_is_refused_while_prevention_actions_are_open(api: Api) -> 
     assert refused.json()["missing"] == [
         f"{prefix}.prevention_actions",
         f"{prefix}.regression_check.passed",
+        f"{prefix}.restart_criteria",
+        f"{prefix}.documentation_change",
+        f"{prefix}.restart_criteria.met",
     ]
     await api.post(INC + "/prevention-actions", ACTION, "sam", "support_lead")
     await review(api)
-    named = await api.post(WF + "/resume", {"reason": "symptom gone"})
+    named = await api.post(WF + "/resume", RESUME)
     assert named.json()["missing"] == [f"{prefix}.prevention_actions.alert-index-age.completed"]
     await api.post(INC + "/prevention-actions/alert-index-age/complete", {}, "sam", "support_lead")
-    resumed = await api.post(WF + "/resume", {"reason": "actions and regression check done"})
+    resumed = await api.post(WF + "/resume", RESUME)
     assert resumed.status_code == 200, resumed.text
     assert (await api.get(WF)).json()["paused"] is False
 

@@ -175,7 +175,9 @@ async def test_a_provider_change_engages_the_all_categories_kill_switch(api: Api
     # One transaction: the change and the kill switch it engages are one answer.
     assert len(recorded.json()["event_ids"]) == 2
     plugin = await api.post("/v1/sites/acme-shop/changes", {"kind": "plugin", "summary": "2.5"})
-    assert plugin.json()["automation_paused"] is False
+    assert plugin.json()["automation_paused"] is True
+    other = await api.post("/v1/sites/acme-shop/changes", {"kind": "other", "summary": "logo"})
+    assert other.json()["automation_paused"] is False
 
 
 async def test_promotion_gates_and_promotion(api: Api) -> None:
