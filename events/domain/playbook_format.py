@@ -21,6 +21,7 @@ from events.domain.playbook_events import (
     PlaybookContent,
     PlaybookProvenance,
 )
+from events.domain.required_text import is_blank
 from events.envelope import canonical_json
 from events.errors import NotFound
 
@@ -116,9 +117,7 @@ def build_export(
 
 
 def _stated(value: JsonValue) -> bool:
-    if isinstance(value, str):
-        return bool(value.strip())
-    return value is not None and value != []
+    return not is_blank(value)
 
 
 def _met(assumed: JsonValue, target: JsonValue) -> bool:

@@ -176,7 +176,9 @@ def test_expired_approvals_do_not_count() -> None:
 def test_approvals_of_an_earlier_revision_do_not_count() -> None:
     given = [*REQUESTED, approved("r1", "olga"), approved("r1", "omar")]
     revised = decide_revise(fold(given), definition(trigger="hourly"), "devon", NOW)
-    assert is_violation(decide_record_result(*states([*given, *revised]), SUCCESS, "plugin", NOW, OPEN))
+    assert is_violation(
+        decide_record_result(*states([*given, *revised]), SUCCESS, "plugin", NOW, OPEN)
+    )
 
 
 def test_a_rejected_run_reporting_a_result_is_a_violation() -> None:
