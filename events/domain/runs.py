@@ -32,7 +32,8 @@ from events.domain.workflow_events import (
     RunViolationRecorded,
     WorkflowPaused,
 )
-from events.domain.workflows import Workflow, halt_blockers
+from events.domain.workflow_gates import halt_blockers
+from events.domain.workflows import Workflow
 from events.errors import Forbidden, GateNotSatisfied, InvalidCommand, NotFound, StateConflict
 
 row_rule("request-run", "refused while the workflow is paused or a kill switch covers it")

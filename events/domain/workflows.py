@@ -1,19 +1,17 @@
-"""Workflows: state, evolve and the deciders of the workflow itself (register, revise, pause
-and resume). A run's state is in run_state.py, its deciders in runs.py, promotion in
-promotion.py, kill switches in kill_switches.py."""
+"""Workflows: state, evolve and the deciders of the workflow itself (register, revise, pause).
+Resume and the gates over runs are in workflow_gates.py, a run's state in run_state.py, its
+deciders in runs.py, promotion in promotion.py, kill switches in kill_switches.py."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
-from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from events.aggregates import Aggregate
 from events.catalogue import Event
 from events.domain.identity import same_person
-from events.domain.kill_switches import KillSwitches
 from events.domain.required_text import missing_values, require
 from events.domain.row_rules import LEAD_ROLES, either, row_rule
 from events.domain.run_state import (
@@ -41,7 +39,7 @@ from events.domain.workflow_events import (
     WorkflowResumed,
     WorkflowRevised,
 )
-from events.errors import Forbidden, GateNotSatisfied, InvalidCommand, NotFound, StateConflict
+from events.errors import Forbidden, InvalidCommand, NotFound, StateConflict
 
 PAUSING_ROLES = LEAD_ROLES
 """Besides the workflow's owner, who may pause it (SOP: the owner or an administrator)."""
@@ -51,12 +49,6 @@ row_rule(
     "pause-workflow", f"only the workflow's owner or a caller with role {either(PAUSING_ROLES)}"
 )
 row_rule("pause-workflow", "needs a reason")
-row_rule("resume-workflow", "needs a reason; refused while a kill switch covers the workflow")
-row_rule(
-    "resume-workflow",
-    "a workflow an incident names resumes only after that incident's prevention actions, a "
-    "passed regression check, restart criteria confirmed met and a documentation change",
-)
 
 
 class Workflow(BaseModel):
@@ -294,72 +286,3 @@ def decide_pause(
     if workflow.paused:
         raise StateConflict(f"workflow {workflow_id} is already paused")
     return [WorkflowPaused(workflow_id=workflow_id, paused_by=actor, reason=reason)]
-
-
-class LinkedIncident(Protocol):
-    """An incident linked to the workflow (events/domain/incidents.py's Incident)."""
-
-    @property
-    def incident_id(self) -> str | None: ...
-
-    def resume_blockers(self, workflow_id: str, criteria_met: bool) -> list[str]: ...
-
-
-def switch_blockers(workflow: Workflow, kill_switches: KillSwitches) -> list[str]:
-    """The engaged kill switches that cover the workflow's category on its site."""
-    category = workflow.definition.category or ALL_CATEGORIES
-    return [f"kill_switches.{scope}.released" for scope in kill_switches.covering(category)]
-
-
-def halt_blockers(workflow: Workflow, kill_switches: KillSwitches) -> list[str]:
-    """What stops every run of the workflow now, as `missing` paths: the kill switches that cover
-    it, and its own pause. No run is requested, approved or reported a success while any holds,
-    whenever the run was requested."""
-    return [*switch_blockers(workflow, kill_switches), *(["workflow.resumed"] * workflow.paused)]
-
-
-def resume_blockers(
-    workflow: Workflow,
-    kill_switches: KillSwitches,
-    incidents: Sequence[LinkedIncident],
-    criteria_met: Collection[str] = (),
-) -> list[str]:
-    """Everything that keeps a paused workflow paused, as `missing` paths: the one resume gate.
-    `criteria_met` names the incidents whose restart criteria the resumer confirms are met."""
-    blockers = switch_blockers(workflow, kill_switches)
-    workflow_id = workflow.workflow_id or ""
-    for incident in incidents:
-        met = incident.incident_id in criteria_met
-        blockers += incident.resume_blockers(workflow_id, met)
-    return blockers
-
-
-def decide_resume(
-    workflow: Workflow,
-    actor: str,
-    reason: str | None,
-    kill_switches: KillSwitches,
-    incidents: Sequence[LinkedIncident] = (),
-    criteria_met: Sequence[str] = (),
-) -> list[Event]:
-    """Restart is a decision with reasons (SOP post-incident review, "Restart decision"): never
-    only because the symptom stopped."""
-    workflow_id = registered_id(workflow)
-    if not workflow.paused:
-        raise StateConflict(f"workflow {workflow_id} is not paused")
-    require("resuming a workflow needs a reason", reason=reason)
-    linked = [incident.incident_id for incident in incidents]
-    unknown = [f"restart_criteria_met[{i}]" for i, x in enumerate(criteria_met) if x not in linked]
-    if unknown:
-        raise InvalidCommand("no incident of that id names this workflow", missing=unknown)
-    blockers = resume_blockers(workflow, kill_switches, incidents, criteria_met)
-    if blockers:
-        raise GateNotSatisfied("the workflow cannot resume yet", missing=blockers)
-    return [
-        WorkflowResumed(
-            workflow_id=workflow_id,
-            resumed_by=actor,
-            reason=reason,
-            restart_criteria_met=list(criteria_met),
-        )
-    ]

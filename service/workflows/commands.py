@@ -23,13 +23,13 @@ from events.domain.promotion import decide_promote
 from events.domain.run_state import Run
 from events.domain.sites import SITES
 from events.domain.workflow_events import RunViolationRecorded, WorkflowDefinition, run_stream_id
+from events.domain.workflow_gates import decide_resume
 from events.domain.workflows import (
     WORKFLOWS,
     RegisterWorkflow,
     Workflow,
     decide_pause,
     decide_register,
-    decide_resume,
     decide_revise,
     runs_of,
 )

@@ -18,7 +18,7 @@ from events.domain.incident_links import decide_note_resume
 from events.domain.incidents import INCIDENTS, Incident
 from events.domain.kill_switches import KillSwitches, decide_release
 from events.domain.workflow_events import SYSTEM_ACTOR, WorkflowPaused, WorkflowResumed
-from events.domain.workflows import decide_resume
+from events.domain.workflow_gates import decide_resume
 from events.errors import GateNotSatisfied, InvalidCommand
 from tests.events.test_incident_deciders import (
     INC,

@@ -8,14 +8,13 @@ import pytest
 from events.domain.promotion import decide_promote
 from events.domain.sites import SiteFacts
 from events.domain.workflow_events import WorkflowDefinition, WorkflowPaused, WorkflowRegistered
+from events.domain.workflow_gates import decide_resume, resume_blockers
 from events.domain.workflows import (
     RegisterWorkflow,
     Workflow,
     decide_pause,
     decide_register,
-    decide_resume,
     decide_revise,
-    resume_blockers,
 )
 from events.errors import Forbidden, GateNotSatisfied, InvalidCommand, StateConflict
 from tests.events.workflow_fixtures import (
