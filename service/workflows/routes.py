@@ -115,7 +115,8 @@ async def list_workflow_runs(
     ] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> RunHistory:
-    """The workflow's runs in the order they were requested, with approvals and results."""
+    """The workflow's runs in the order they were requested, with approvals and results: each
+    run's outcome, cost, affected records, diagnostics summary and whether it notified."""
     loaded = await ledger.load_visible(who, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow")
     return await queries.run_history(ledger.store, loaded, commands.now(), cursor, limit)
 
@@ -139,7 +140,9 @@ async def approve_run(
     workflow_id: WorkflowId, run_id: RunId, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """Approve a pending run for the workflow's current revision; the approval expires (24 hours
-    by default). The requester can never approve their own run, and each approver counts once."""
+    by default). The requester can never approve their own run, and each approver counts once
+    (subjects compare case- and Unicode-insensitively). Refused while the workflow is paused or
+    a kill switch covers it, however long ago the run was requested."""
     return reply(await commands.approve_run(ledger, ctx, workflow_id, run_id))
 
 
@@ -155,7 +158,8 @@ async def reject_run(
 async def review_run(
     workflow_id: WorkflowId, run_id: RunId, body: ReviewRunBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
-    """Record a human review of a run's result. Reviewed successes count towards promotion."""
+    """Record a human review of a run's result. Reviewed successes count towards promotion,
+    except a review by the run's own requester."""
     return reply(await commands.review_run(ledger, ctx, workflow_id, run_id, body))
 
 
@@ -180,7 +184,8 @@ async def record_run_result(
     """Record a run's outcome, affected records, cost, diagnostics and notification. A run that
     writes or contacts customers without its approvals must not have run: the attempt is recorded
     as a violation, the workflow is paused, and the answer is 409 with `missing` and `event_ids`.
-    Failures reaching the retry limit pause the workflow automatically."""
+    A success is refused while the workflow is paused or a kill switch covers it; a failure is
+    still recorded. Failures reaching the retry limit pause the workflow automatically."""
     return reply(await commands.record_run_result(ledger, ctx, workflow_id, run_id, body))
 
 
@@ -200,7 +205,10 @@ async def pause_workflow(
 async def resume_workflow(
     workflow_id: WorkflowId, body: ResumeWorkflowBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
-    """Resume a paused workflow. Refused while a kill switch covers it; `missing` names them."""
+    """Resume a paused workflow, with a reason. Refused while a kill switch covers it, or while
+    an incident that names it lacks completed prevention actions, a passed regression check,
+    restart criteria or a documentation change; the resumer confirms each such incident's
+    restart criteria are met in `restart_criteria_met`. `missing` names what is lacking."""
     return reply(await commands.resume_workflow(ledger, ctx, workflow_id, body))
 
 
@@ -256,7 +264,9 @@ async def release_kill_switch(
     ctx: Command,
     ledger: LedgerDep,
 ) -> Response:
-    """Release an engaged kill switch. Paused workflows stay paused until resumed."""
+    """Release an engaged kill switch, with a reason. The switch a hosting, provider or plugin
+    change engaged is released only by an operations lead or administrator other than whoever
+    recorded the change. Paused workflows stay paused until resumed."""
     return reply(
         await kill_switch_commands.release_kill_switch(ledger, ctx, site_id, category, body)
     )
