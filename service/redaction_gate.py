@@ -35,7 +35,13 @@ from pydantic import (
 from pydantic_core import to_jsonable_python
 
 from events.errors import SecretsFound
-from service.redaction import IDENTITY_KINDS, Finding, escape_pointer_token, redact
+from service.redaction import (
+    IDENTITY_KINDS,
+    Finding,
+    escape_pointer_token,
+    redact,
+    safe_location_part,
+)
 
 OWNER_FIELDS = frozenset({"owner", "setup_owner"})
 """Fields that name a person the ledger acts for: the owner may pause, complete, approve. A masked
@@ -135,11 +141,17 @@ def refuse_secrets(value: Any, where: str, prefix: str = "") -> None:
 
 
 def secrets_found(findings: Iterable[Finding], where: str) -> SecretsFound:
-    unique = sorted({(f.pointer, f.kind) for f in findings})
+    # A refused body may carry keys the client made up: a pointer shows only field-like names.
+    unique = sorted({(_shown(f.pointer), f.kind) for f in findings})
     return SecretsFound(
         f"{where} may not hold secrets or personal data; remove them and try again",
         [{"pointer": pointer, "kind": kind} for pointer, kind in unique],
     )
+
+
+def _shown(pointer: str) -> str:
+    tokens = pointer.split("/")[1:]
+    return "".join(f"/{t if t.isdigit() else safe_location_part(t)}" for t in tokens)
 
 
 def _tokens(pointer: str) -> list[str]:
