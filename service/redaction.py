@@ -1,18 +1,19 @@
 """The one redaction module: finds secrets and personal data before anything reaches the event log.
 
-Incident evidence is stored masked; a support handoff report masks its log lines; a playbook import
-is refused with the pointers and kinds of what was found. No function here returns, logs or raises
-with a matched value: a finding says where (an RFC 6901 pointer) and what kind, never what.
+Every command body passes it through the gate (service/redaction_gate.py), which masks or
+refuses; a support handoff report and a playbook export are scanned again on their way out.
+No function here returns, logs or raises with a matched value: a finding says where (an RFC 6901
+pointer) and what kind, never what.
 
-Pointers address the *redacted* document. A key that itself held a secret appears in its masked
-form, so a pointer can never carry the secret it points at.
+Pointers address the *redacted* document. A key that itself held a secret is replaced whole by
+its marker, so a pointer can never carry the secret it points at (nor what surrounded it).
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -62,20 +63,6 @@ def redact_text(text: str) -> tuple[str, list[str]]:
     """Masked text and the kinds found (for log lines and Markdown reports)."""
     masked, kinds = _mask_text(text)
     return masked, sorted(kinds)
-
-
-def outside_identities(findings: Sequence[Finding], identities: Collection[str]) -> list[Finding]:
-    """The findings less those at identity pointers (an `owner` field) where the only kind found
-    is an e-mail address: staff logins often are one, and who owns the work is not a customer's
-    detail. Anything else at such a pointer still counts."""
-    kinds: dict[str, set[str]] = {}
-    for finding in findings:
-        kinds.setdefault(finding.pointer, set()).add(finding.kind)
-    return [
-        f
-        for f in findings
-        if not (f.pointer in identities and kinds[f.pointer] <= IDENTITY_KINDS and not f.in_key)
-    ]
 
 
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
