@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, get_args
 
 from pydantic import (
     BaseModel,
@@ -91,7 +91,7 @@ class CommandBody(BaseModel):
             return data  # already through the gate
         # JSON types throughout, so a model or enum built in Python is scanned as JSON would be.
         raw = to_jsonable_python(data, fallback=str)
-        masked, findings = mask(raw, refuse_all=cls.secrets_refused)
+        masked, findings = mask(raw, model=cls, refuse_all=cls.secrets_refused)
         try:
             body = handler(masked)
         except ValidationError as error:
@@ -115,19 +115,50 @@ class SecretFreeBody(CommandBody):
     secrets_refused: ClassVar[bool] = True
 
 
-def mask(value: Any, *, refuse_all: bool = False) -> tuple[Any, list[Finding]]:
+def mask(
+    value: Any, *, model: type[BaseModel] | None = None, refuse_all: bool = False
+) -> tuple[Any, list[Finding]]:
     """`value` masked, and the findings that were masked. Raises SecretsFound for a finding
-    where a secret must never be (an owner, an id; anywhere when `refuse_all`)."""
+    where a secret must never be (an owner, an id; anywhere when `refuse_all`).
+
+    The owner and id rules read field names: of `model`'s declared fields only, so a key inside
+    free JSON (evidence `{"owner": ...}`) is masked like any other text. Without a model, or
+    where everything is refused anyway, any field of that name counts."""
+
+    def declared(finding: Finding) -> bool:
+        return model is None or refuse_all or _declared(model, _tokens(finding.pointer))
+
     masked, findings = redact(value)
-    kept = [f for f in findings if not _contact_address(f, findings)]
+    kept = [f for f in findings if not (_contact_address(f, findings) and declared(f))]
     for finding in findings:
         if finding not in kept:
             # An e-mail in a contact field stays as given; the rest of the document stays masked.
             masked = _restore(masked, value, finding.pointer)
-    refused = kept if refuse_all else [f for f in kept if _names_something(f)]
+    refused = kept if refuse_all else [f for f in kept if _names_something(f) and declared(f)]
     if refused:
         raise secrets_found(refused, "an id or owner" if not refuse_all else "this body")
     return masked, kept
+
+
+def _declared(model: type[BaseModel], tokens: list[str]) -> bool:
+    """The pointer names a field the model declares (through nested models and lists), not a
+    key inside a free JSON value."""
+    annotation: Any = model
+    for token in tokens:
+        if token.isdigit():
+            continue  # an item of a declared list or tuple: its type is in the annotation
+        fields = [m.model_fields[token] for m in _models_in(annotation) if token in m.model_fields]
+        if not fields:
+            return False
+        annotation = fields[0].annotation
+    return True
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation holds: itself, or inside Optional, Union, list, tuple."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
 
 
 def refuse_secrets(value: Any, where: str, prefix: str = "") -> None:

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from events.errors import SecretsFound
-from service.incidents.schemas import AddPreventionActionBody
+from service.incidents.schemas import AddPreventionActionBody, RecordEvidenceBody
 from service.redaction_gate import mask
 from service.sites.schemas import RetireSiteKeyBody
 from service.workflows.schemas import RecordRunResultBody
@@ -87,3 +87,11 @@ async def test_a_refused_secret_is_a_problem_with_nothing_appended(
 def test_a_reason_too_long_is_still_a_schema_error() -> None:
     with pytest.raises(ValidationError):
         RetireSiteKeyBody.model_validate({"reason": "x" * 501})
+
+
+def test_names_inside_free_json_are_masked_like_any_text() -> None:
+    # The owner and id rules are for the body's own fields, not for keys a customer's log has.
+    content = {"owner": "jane@customer.example", "customer_id": PHONE.raw}
+    body = RecordEvidenceBody.model_validate({"evidence_id": "e1", "content": content})
+    assert body.content == {"owner": "[REDACTED:email]", "customer_id": "[REDACTED:phone]"}
+    assert {r.pointer for r in body.redactions} == {"/content/owner", "/content/customer_id"}
