@@ -209,13 +209,19 @@ def _names_something(finding: Finding) -> bool:
 
 def _held_by(findings: Sequence[Finding], error: ValidationError) -> list[Finding]:
     failed = [
-        "/" + "/".join(escape_pointer_token(str(p)) for p in e["loc"]) for e in error.errors()
+        "/" + "/".join(escape_pointer_token(str(p)) for p in e["loc"])
+        for e in error.errors()
+        if e["type"] not in _NOT_ABOUT_THE_MARKER
     ]
     return [
         f
         for f in findings
         if any(_related(f.pointer, pointer) for pointer in failed) or not f.pointer
     ]
+
+
+# A text too long is too long with or without its secret: the schema's own refusal says so.
+_NOT_ABOUT_THE_MARKER = frozenset({"string_too_long", "too_long", "missing"})
 
 
 def _related(a: str, b: str) -> bool:
