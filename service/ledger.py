@@ -31,6 +31,7 @@ from projections.base import Projection
 from projections.inline import apply_inline
 from service.attempts import Attempt, Decide, Loaded
 from service.auth.principal import Principal
+from service.redaction_gate import Redacted, start_record
 from service.tenancy import Tenant, require_access, stream_tenant
 
 S = TypeVar("S")
@@ -45,10 +46,13 @@ class CommandContext:
     idempotency_key: str | None
     request_hash: bytes
     if_match: int | None
+    redacted: list[Redacted] = field(default_factory=start_record)
+    """What the redaction gate masked in this command's body: made with the context, before
+    the body is validated, so every command records it (service/redaction_gate.py)."""
 
     def metadata(self) -> dict[str, Any]:
         """Who and how, recorded with every event the command appends."""
-        return {
+        metadata: dict[str, Any] = {
             "actor": self.principal.sub,
             "roles": sorted(self.principal.roles),
             "key_id": self.principal.key_id,
@@ -56,6 +60,14 @@ class CommandContext:
             "request_id": self.request_id,
             "client_ip": self.client_ip,
         }
+        if self.redacted:
+            metadata["redacted"] = self.masked()
+        return metadata
+
+    def masked(self) -> list[dict[str, str]]:
+        """Where the gate masked something and what kind, for the events and the answer."""
+        unique = {(r.pointer, r.kind) for r in self.redacted}
+        return [{"pointer": pointer, "kind": kind} for pointer, kind in sorted(unique)]
 
 
 class CommandResult(BaseModel):
@@ -65,6 +77,9 @@ class CommandResult(BaseModel):
     stream_id: str = Field(examples=["site-acme-shop"])
     stream_version: int = Field(examples=[1])
     position: int = Field(examples=[42], description="Global position of the last event.")
+    masked: list[Redacted] = Field(
+        [], description="Where the redaction masked something, and what kind; never the value."
+    )
 
 
 @dataclass(frozen=True)
@@ -258,11 +273,13 @@ class Ledger:
                     position=own.position,
                 ).model_dump()
                 extra = command.unchanged(attempt) if command.unchanged else {}
-                return CommandReply(200, {**body, **command.answer, **extra}, False)
+                masked = {"masked": ctx.masked()}
+                return CommandReply(200, {**body, **command.answer, **extra, **masked}, False)
             appends = attempt.stream_appends(ctx.metadata())
             pins = attempt.read_only()
             status_code = attempt.status_code or command.status_code
-            respond = partial(_respond, {**command.answer, **attempt.answer})
+            answer = {**command.answer, **attempt.answer, "masked": ctx.masked()}
+            respond = partial(_respond, answer)
             decided = (
                 None if claim is None else replace(claim, status_code=status_code, respond=respond)
             )

@@ -1,18 +1,19 @@
 """The one redaction module: finds secrets and personal data before anything reaches the event log.
 
-Incident evidence is stored masked; a support handoff report masks its log lines; a playbook import
-is refused with the pointers and kinds of what was found. No function here returns, logs or raises
-with a matched value: a finding says where (an RFC 6901 pointer) and what kind, never what.
+Every command body passes it through the gate (service/redaction_gate.py), which masks or
+refuses; a support handoff report and a playbook export are scanned again on their way out.
+No function here returns, logs or raises with a matched value: a finding says where (an RFC 6901
+pointer) and what kind, never what.
 
-Pointers address the *redacted* document. A key that itself held a secret appears in its masked
-form, so a pointer can never carry the secret it points at.
+Pointers address the *redacted* document. A key that itself held a secret is replaced whole by
+its marker, so a pointer can never carry the secret it points at (nor what surrounded it).
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,7 +22,9 @@ from service.redaction_patterns import MARKER, MARKER_PREFIX, SHAPES, Shape, is_
 # A JSON key whose name says its value is a credential: `db_password`, `apiKey`, `client_secret`.
 _SECRET_FIELD_NAME = re.compile(
     r"(?:password|passwd|pwd|passphrase|secret|api[-_ .]?key|token|(?:secret|private)[-_ .]?key"
-    r"|secret[-_ .]?access[-_ .]?key|authorization|credentials?)$",
+    r"|secret[-_ .]?access[-_ .]?key|authorization|credentials?"
+    r"|(?:secure_)?auth_(?:key|salt)|logged_in_(?:key|salt)|nonce_(?:key|salt)"
+    r"|cvv2?|cvc2?|ssn|social[-_ .]?security[-_ .]?number)$",
     re.IGNORECASE,
 )
 
@@ -60,20 +63,6 @@ def redact_text(text: str) -> tuple[str, list[str]]:
     """Masked text and the kinds found (for log lines and Markdown reports)."""
     masked, kinds = _mask_text(text)
     return masked, sorted(kinds)
-
-
-def outside_identities(findings: Sequence[Finding], identities: Collection[str]) -> list[Finding]:
-    """The findings less those at identity pointers (an `owner` field) where the only kind found
-    is an e-mail address: staff logins often are one, and who owns the work is not a customer's
-    detail. Anything else at such a pointer still counts."""
-    kinds: dict[str, set[str]] = {}
-    for finding in findings:
-        kinds.setdefault(finding.pointer, set()).add(finding.kind)
-    return [
-        f
-        for f in findings
-        if not (f.pointer in identities and kinds[f.pointer] <= IDENTITY_KINDS and not f.in_key)
-    ]
 
 
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -126,7 +115,10 @@ def _redact_mapping(
         if isinstance(key, str):
             masked_key, key_kinds = _mask_text(key)
             if key_kinds:
-                masked_key = _unique_key(masked_key, copy)
+                # The whole key goes: what surrounds a secret in a name ("Jane Roe, 12 Elm
+                # Street") is as personal, and the pointer to it is shown to the client.
+                whole = " ".join(marker(kind) for kind in sorted(key_kinds))
+                masked_key = _unique_key(whole, copy)
         child = f"{pointer}/{escape_pointer_token(str(masked_key))}"
         if key_kinds:
             findings.update(Finding(child, kind, in_key=True) for kind in key_kinds)
@@ -157,9 +149,22 @@ def _is_secret_field(key: object, value: str) -> bool:
     )
 
 
+# Characters that render as nothing (zero-width spaces and joiners, soft hyphens, bidi controls,
+# variation selectors): a secret split by them still works when pasted, so shapes are matched
+# on the text without them. Fullwidth forms are folded to ASCII for the same reason.
+_INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+_DISGUISED = re.compile(f"[{_INVISIBLE}\uff01-\uff5e]")
+_INVISIBLE_CHAR = re.compile(f"[{_INVISIBLE}]")
+
+
 def _mask_text(text: str) -> tuple[str, set[str]]:
     if len(text) < 5 or text in _known_clean:
         return text, set()
+    if not text.isascii() and _DISGUISED.search(text):
+        return _mask_disguised(text)
     claimed = _claim(text)
     kinds = {kind for _, _, kind in claimed if kind}
     if not kinds:
@@ -173,6 +178,27 @@ def _mask_text(text: str) -> tuple[str, set[str]]:
             position = end
     pieces.append(text[position:])
     return "".join(pieces), kinds
+
+
+def _mask_disguised(text: str) -> tuple[str, set[str]]:
+    """Match on the visible, ASCII-folded text; mask the original characters each span covers
+    (the invisible ones inside it too)."""
+    kept = [i for i, char in enumerate(text) if not _INVISIBLE_CHAR.match(char)]
+    visible = "".join(text[i] for i in kept).translate(_FULLWIDTH)
+    claimed = [span for span in _claim(visible) if span[2]]
+    kinds = {kind for _, _, kind in claimed}
+    if not kinds:
+        return text, kinds
+    pieces: list[str] = []
+    position = 0
+    for start, end, kind in claimed:
+        pieces += [text[position : kept[start]], marker(kind)]
+        position = kept[end - 1] + 1
+    pieces.append(text[position:])
+    return "".join(pieces), kinds
+
+
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
 
 # Keys and enum-like values repeat through a large document; a short text already found clean is

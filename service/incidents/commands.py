@@ -1,7 +1,8 @@
-"""Incident commands: redact -> load -> decide -> append.
+"""Incident commands: load -> decide -> append.
 
-Every body is masked by the one redaction module before a decider sees it, so nothing raw is
-stored, logged or answered; the answer lists where something was masked (`masked`), never what.
+Every body has passed the redaction gate (service/redaction_gate.py) before it gets here, so
+nothing raw is stored, logged or answered; the answer lists where something was masked
+(`masked`), never what, and evidence records it too.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-
-from pydantic import BaseModel
 
 from events.catalogue import CATALOGUE, Event
 from events.domain import incident_review as review
@@ -29,7 +28,6 @@ from events.domain.incidents import (
 )
 from events.domain.sites import SITES
 from events.domain.workflows import WORKFLOWS
-from events.errors import InvalidCommand
 from service.attempts import Attempt
 from service.incidents import handoff
 from service.incidents.schemas import (
@@ -38,64 +36,27 @@ from service.incidents.schemas import (
     RecordEvidenceBody,
 )
 from service.ledger import Command, CommandContext, CommandPlan, CommandReply, Ledger, pinned_at
-from service.redaction import Finding, outside_identities, redact
-
-NAME_FIELDS = ("incident_id", "site_id", "evidence_id", "action_id", "handoff_id", "owner")
-IDENTITY_POINTERS = ("/owner",)
-"""Fields that name the ledger's own people, whose logins are often e-mail addresses."""
+from service.redaction_gate import CommandBody
 
 
-def masked_body(body: BaseModel) -> tuple[dict[str, Any], list[MaskedValue]]:
-    """The body with every secret and personal-data shape masked, and where they were."""
-    original = body.model_dump(mode="json")
-    clean, found = redact(original)
-    assert isinstance(clean, dict)
-    kept = outside_identities(found, IDENTITY_POINTERS)
-    for pointer in IDENTITY_POINTERS:
-        if pointer in original_pointers(found) and pointer not in original_pointers(kept):
-            clean[pointer.lstrip("/")] = original[pointer.lstrip("/")]
-    # An id names a stream for ever, and a masked owner could never complete their action:
-    # refused, not masked.
-    refused = sorted({f.pointer for f in kept if _is_name(f.pointer)})
-    if refused:
-        raise InvalidCommand(
-            "an id or owner may not hold a secret or personal data", missing=refused
-        )
-    return clean, [MaskedValue(pointer=f.pointer, kind=f.kind) for f in kept]
-
-
-def original_pointers(findings: list[Finding]) -> set[str]:
-    return {f.pointer for f in findings}
-
-
-def _is_name(pointer: str) -> bool:
-    return pointer.lstrip("/") in NAME_FIELDS or pointer.startswith("/linked/workflows/")
+def masked_body(body: CommandBody) -> tuple[dict[str, Any], list[MaskedValue]]:
+    """The body as the redaction gate let it through (masked), and where it masked."""
+    masked = [MaskedValue(pointer=r.pointer, kind=r.kind) for r in body.redactions]
+    return body.model_dump(mode="json"), masked
 
 
 def _plan(
-    incident_id: str,
-    decide: Callable[[Incident], list[Event]],
-    masked: list[MaskedValue] | None = None,
-    status_code: int = 200,
+    incident_id: str, decide: Callable[[Incident], list[Event]], status_code: int = 200
 ) -> CommandPlan[Incident]:
     return CommandPlan(
-        INCIDENTS,
-        INCIDENTS.stream_id(incident_id),
-        decide,
-        "incident",
-        status_code=status_code,
-        answer=_masked_answer(masked or []),
+        INCIDENTS, INCIDENTS.stream_id(incident_id), decide, "incident", status_code=status_code
     )
-
-
-def _masked_answer(masked: list[MaskedValue]) -> dict[str, Any]:
-    return {"masked": [m.model_dump() for m in masked]}
 
 
 async def open_incident(
     ledger: Ledger, ctx: CommandContext, body: OpenIncidentBody
 ) -> CommandReply:
-    clean, masked = masked_body(body)
+    clean, _ = masked_body(body)
     cmd = OpenIncidentCommand(
         incident_id=body.incident_id,
         site_id=body.site_id,
@@ -122,7 +83,7 @@ async def open_incident(
             )
             attempt.append(workflow, link)
 
-    command = Command(stream_id, decide, status_code=201, answer=_masked_answer(masked))
+    command = Command(stream_id, decide, status_code=201)
     return await ledger.execute(ctx, command)
 
 
@@ -140,21 +101,21 @@ async def record_evidence(
     decide = lambda i: decide_record_evidence(  # noqa: E731
         i, body.evidence_id, clean["content"], actor, inside
     )
-    return await ledger.execute(ctx, _plan(incident_id, decide, masked, status_code=201))
+    return await ledger.execute(ctx, _plan(incident_id, decide, status_code=201))
 
 
 async def run(
     ledger: Ledger,
     ctx: CommandContext,
     incident_id: str,
-    body: BaseModel,
+    body: CommandBody,
     decide: Callable[[Incident, dict[str, Any], str], list[Event]],
     status_code: int = 200,
 ) -> CommandReply:
-    """A review command: mask the body, then decide on the incident with the masked fields."""
-    clean, masked = masked_body(body)
+    """A review command: decide on the incident with the body's (masked) fields."""
+    clean, _ = masked_body(body)
     actor = ctx.principal.sub
-    plan = _plan(incident_id, lambda i: decide(i, clean, actor), masked, status_code)
+    plan = _plan(incident_id, lambda i: decide(i, clean, actor), status_code)
     return await ledger.execute(ctx, plan)
 
 
@@ -202,7 +163,7 @@ def add_prevention_action(i: Incident, b: dict[str, Any], actor: str) -> list[Ev
 
 
 async def complete_prevention_action(
-    ledger: Ledger, ctx: CommandContext, incident_id: str, action_id: str, body: BaseModel
+    ledger: Ledger, ctx: CommandContext, incident_id: str, action_id: str, body: CommandBody
 ) -> CommandReply:
     roles = [role.value for role in ctx.principal.roles]
 
@@ -231,7 +192,6 @@ async def create_support_handoff(
 
     plan = _plan(incident_id, decide, status_code=201)
     answer = {
-        **plan.answer,
         "handoff_id": body.handoff_id,
         "report_sha256": digest,
         "report": report,

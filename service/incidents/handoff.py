@@ -10,6 +10,7 @@ from the log and check the hash. The affected user is a private customer detail:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from events.domain.incident_events import EscalationDecided, EvidenceRecorded
 from events.domain.incidents import INCIDENTS
 from events.envelope import canonical_json
 from service.redaction import redact, redact_text
+from service.redaction_shapes import MARKER
 
 FORMAT = "sophmate-support-handoff/1"
 SHARED_FIELDS = (
@@ -74,33 +76,39 @@ def report_sha256(report: dict[str, Any]) -> str:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
+    """The report for people. Every value came from users (facts, reasons, evidence), so each is
+    escaped: a summary cannot open a heading, a link, an image or raw HTML, and evidence sits in
+    a code fence longer than any run of backticks inside it, so it cannot close the fence."""
     versions = report["versions"]
     escalation = report["escalation"]
     lines = [
-        f"# Support handoff {report['handoff_id']}: incident {report['incident_id']}",
+        f"# Support handoff {_inline(report['handoff_id'])}: "
+        f"incident {_inline(report['incident_id'])}",
         "",
-        f"- **Severity:** {report['severity']}",
-        f"- **Occurred at:** {report['occurred_at']}",
-        f"- **Affected screen:** {report['affected_screen']}",
-        f"- **Versions:** SophMate {versions['sophmate']}, WordPress {versions['wordpress']}, "
-        f"PHP {versions['php']}",
-        f"- **Escalate to:** {escalation['target']} ({escalation['reason']})",
-        f"- **Generated at:** {report['generated_at']}",
+        f"- **Severity:** {_inline(report['severity'])}",
+        f"- **Occurred at:** {_inline(report['occurred_at'])}",
+        f"- **Affected screen:** {_inline(report['affected_screen'])}",
+        f"- **Versions:** SophMate {_inline(versions['sophmate'])}, "
+        f"WordPress {_inline(versions['wordpress'])}, PHP {_inline(versions['php'])}",
+        f"- **Escalate to:** {_inline(escalation['target'])} ({_inline(escalation['reason'])})",
+        f"- **Generated at:** {_inline(report['generated_at'])}",
         "",
         "## Summary",
         "",
-        str(report["summary"]),
+        _block(report["summary"]),
         "",
         "## Reproduction steps",
         "",
-        str(report["reproduction_steps"]),
+        _block(report["reproduction_steps"]),
         "",
         "## Evidence",
         "",
     ]
     for item in report["evidence"]:
-        masked = ", ".join(item["masked"]) or "nothing"
-        lines += [f"### {item['evidence_id']} (masked: {masked})", "", "```", _text(item), "```"]
+        masked = ", ".join(_inline(kind) for kind in item["masked"]) or "nothing"
+        text = _text(item)
+        fence = "`" * max(3, _longest_backtick_run(text) + 1)
+        lines += [f"### {_inline(item['evidence_id'])} (masked: {masked})", "", fence, text, fence]
         lines.append("")
     if not report["evidence"]:
         lines += ["No evidence recorded.", ""]
@@ -109,8 +117,35 @@ def render_markdown(report: dict[str, Any]) -> str:
     return markdown
 
 
+# Every ASCII punctuation character may be backslash-escaped in CommonMark, and an escaped one is
+# always literal: no emphasis, link, image, HTML, heading, list, table or autolink can start.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def _escape(text: str) -> str:
+    # Our own markers stay readable: only the text between them is escaped.
+    pieces = MARKER.split(text)
+    markers = MARKER.findall(text)
+    escaped = [_PUNCTUATION.sub(r"\\\1", piece) for piece in pieces]
+    return "".join(e + (markers[i] if i < len(markers) else "") for i, e in enumerate(escaped))
+
+
+def _inline(value: object) -> str:
+    """One line: a newline in a field must not start a block of its own."""
+    return _escape(" ".join(str(value).split()))
+
+
+def _block(value: object) -> str:
+    """Paragraphs kept, each line escaped; leading spaces dropped (four would make code)."""
+    return "\n".join(_escape(line.strip()) for line in str(value).splitlines())
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
+
+
 def _text(item: dict[str, Any]) -> str:
     content = item["content"]
     if isinstance(content, str):
-        return content.replace("```", "'''")
-    return canonical_json(content).decode().replace("```", "'''")
+        return content
+    return canonical_json(content).decode()

@@ -16,6 +16,7 @@ from events.domain.incident_events import (
     PreventionKind,
 )
 from service.ledger import CommandResult
+from service.redaction_gate import CommandBody
 from service.workflows.schemas import ID_PATTERN
 
 TEXT = 4000
@@ -59,7 +60,7 @@ class LinkedWorkBody(LinkedWork):
         return tuple(dict.fromkeys(ids))
 
 
-class OpenIncidentBody(IncidentFacts):
+class OpenIncidentBody(CommandBody, IncidentFacts):
     """Missing facts are listed in the refusal's `missing`."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [OPEN_EXAMPLE]})
@@ -83,7 +84,7 @@ class OpenIncidentBody(IncidentFacts):
     )
 
 
-class RecordEvidenceBody(BaseModel):
+class RecordEvidenceBody(CommandBody):
     model_config = _example(
         evidence_id="chat-transcript-1",
         content={
@@ -96,20 +97,20 @@ class RecordEvidenceBody(BaseModel):
     content: JsonValue = Field(description="Text or JSON; secrets and personal data are masked.")
 
 
-class SetEscalationBody(BaseModel):
+class SetEscalationBody(CommandBody):
     model_config = _example(target="internal_operations", reason="our price index, not the host")
 
     target: EscalationTarget
     reason: str = Field(max_length=TEXT)
 
 
-class RecordRootCauseBody(BaseModel):
+class RecordRootCauseBody(CommandBody):
     model_config = _example(root_cause="the nightly reindex skipped products changed after 01:00")
 
     root_cause: str = Field(max_length=TEXT)
 
 
-class RecordDetectionGapsBody(BaseModel):
+class RecordDetectionGapsBody(CommandBody):
     model_config = _example(
         gaps=["no alert on price index age"], missing_evidence=["chat request ids"]
     )
@@ -118,14 +119,14 @@ class RecordDetectionGapsBody(BaseModel):
     missing_evidence: list[str] = Field([], max_length=ITEMS)
 
 
-class RecordSafeguardsBody(BaseModel):
+class RecordSafeguardsBody(CommandBody):
     model_config = _example(worked=["kill switch stopped the chat"], failed=["price drift check"])
 
     worked: list[str] = Field([], max_length=ITEMS)
     failed: list[str] = Field([], max_length=ITEMS)
 
 
-class AddPreventionActionBody(BaseModel):
+class AddPreventionActionBody(CommandBody):
     model_config = _example(
         action_id="alert-index-age",
         kind="alert_tuning",
@@ -141,26 +142,26 @@ class AddPreventionActionBody(BaseModel):
     due_on: date
 
 
-class CompletePreventionActionBody(BaseModel):
+class CompletePreventionActionBody(CommandBody):
     model_config = _example(note="alert live, tested by ageing the index on staging")
 
     note: str | None = Field(None, max_length=TEXT)
 
 
-class RecordRegressionCheckBody(BaseModel):
+class RecordRegressionCheckBody(CommandBody):
     model_config = _example(passed=True, description="price eval set: 120/120 on staging")
 
     passed: bool
     description: str = Field(max_length=TEXT)
 
 
-class SetRestartCriteriaBody(BaseModel):
+class SetRestartCriteriaBody(CommandBody):
     model_config = _example(criteria="index younger than 1 hour and the price eval set passes")
 
     criteria: str = Field(max_length=TEXT)
 
 
-class RecordDocumentationChangeBody(BaseModel):
+class RecordDocumentationChangeBody(CommandBody):
     model_config = _example(
         area="runbook", description="Reindex after bulk price edits", reference="RUN-142"
     )
@@ -170,33 +171,26 @@ class RecordDocumentationChangeBody(BaseModel):
     reference: str | None = Field(None, max_length=500)
 
 
-class CloseIncidentBody(BaseModel):
+class CloseIncidentBody(CommandBody):
     model_config = _example(summary="prices correct since 02:05; alert and eval set in place")
 
     summary: str = Field(max_length=TEXT)
 
 
-class ReopenIncidentBody(BaseModel):
+class ReopenIncidentBody(CommandBody):
     model_config = _example(reason="chat quoted an old price again at 14:10")
 
     reason: str = Field(max_length=TEXT)
 
 
-class CreateSupportHandoffBody(BaseModel):
+class CreateSupportHandoffBody(CommandBody):
     model_config = _example(handoff_id="handoff-1")
 
     handoff_id: str = Field(pattern=ID_PATTERN)
 
 
-class Masked(BaseModel):
-    pointer: str = Field(examples=["/content/log"], description="RFC 6901, in the request body.")
-    kind: str = Field(examples=["authorization_header"])
-
-
 class IncidentCommandResult(CommandResult):
-    masked: list[Masked] = Field(
-        [], description="Where the redaction masked something, and what kind; never the value."
-    )
+    """Every command's answer says where the redaction gate masked something (`masked`)."""
 
 
 class HandoffResult(IncidentCommandResult):

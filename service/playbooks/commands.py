@@ -1,8 +1,8 @@
-"""Playbook commands: scan -> load -> decide -> append.
+"""Playbook commands: load -> decide -> append.
 
-Nothing with a secret shape enters a playbook or leaves in an export: register, revise, export
-and import all refuse (422) with the JSON pointers and kinds the redaction scan found, never the
-values, and append nothing.
+Nothing with a secret shape enters a playbook or leaves in an export: every playbook body is a
+SecretFreeBody, so the redaction gate refuses it (422) with the JSON pointers and kinds it found,
+never the values, before any of this runs; an export is checked the same way on its way out.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from events.domain.playbooks import (
 )
 from events.domain.sites import SITES
 from events.envelope import canonical_json
-from events.errors import InvalidCommand, SecretsFound
+from events.errors import InvalidCommand
 from service.ledger import CommandContext, CommandPlan, CommandReply, Ledger, pinned_at
 from service.playbooks.schemas import (
     ImportPlaybookBody,
@@ -42,22 +42,9 @@ from service.playbooks.schemas import (
     RevisePlaybookBody,
 )
 from service.playbooks.signing import PlaybookSigner
-from service.redaction import outside_identities, safe_location_part, scan
+from service.redaction import safe_location_part
+from service.redaction_gate import refuse_secrets
 from service.tenancy import Tenant, require_same_customer
-
-OWNERS = ("/owner", "/provenance/owner")
-"""Where a playbook names its owner: an e-mail login there is not a customer's detail."""
-
-
-def refuse_secrets(value: object, where: str, prefix: str = "") -> None:
-    """Every playbook body goes through here whole, so no free-text field can be missed.
-    `prefix` makes the pointers address the request body."""
-    findings = outside_identities(scan(value), OWNERS)
-    if findings:
-        raise SecretsFound(
-            f"{where} holds secrets or personal data; remove them and try again",
-            [{"pointer": prefix + f.pointer, "kind": f.kind} for f in findings],
-        )
 
 
 def plan(
@@ -85,7 +72,6 @@ async def register_playbook(
     ledger: Ledger, ctx: CommandContext, body: RegisterPlaybookBody
 ) -> CommandReply:
     site = await ledger.load_visible(ctx.principal, SITES, SITES.stream_id(body.site_id), "site")
-    refuse_secrets(body.model_dump(mode="json"), "the playbook")
     cmd = RegisterPlaybook(**body.model_dump(), actor=ctx.principal.sub)
     decide = lambda p: decide_register(p, cmd)  # noqa: E731
     return await ledger.execute(ctx, plan(body.playbook_id, decide, 201, new_tenant=site.tenant))
@@ -94,7 +80,6 @@ async def register_playbook(
 async def revise_playbook(
     ledger: Ledger, ctx: CommandContext, playbook_id: str, body: RevisePlaybookBody
 ) -> CommandReply:
-    refuse_secrets(body.model_dump(mode="json"), "the playbook")
     actor = ctx.principal.sub
     return await ledger.execute(
         ctx, plan(playbook_id, lambda p: decide_revise(p, body.content, actor))
@@ -121,11 +106,11 @@ async def export_playbook(
 
 
 def verified_document(signer: PlaybookSigner, document: dict[str, Any]) -> PlaybookExport:
-    """Scan, format, schema, signature, in that order: a refusal never echoes a value the scan
-    would have caught. The signature is checked over the document as received, and the document
+    """Format, schema, signature, in that order, after the redaction gate has scanned the whole
+    body: a refusal never echoes a value the scan would have caught. The signature is checked
+    over the document as received, and the document
     must be exactly what the schema gives back (no coercion, no dropped defaults), so an export
     verifies whatever later versions of this code fill in."""
-    refuse_secrets(document, "the document", prefix="/document")
     if document.get("format") != FORMAT:
         raise InvalidCommand(
             f"the document is not in the {FORMAT} format", missing=["document.format"]
@@ -159,9 +144,6 @@ async def import_playbook(
     body: ImportPlaybookBody,
 ) -> CommandReply:
     target = await ledger.load_visible(ctx.principal, SITES, SITES.stream_id(site_id), "site")
-    refuse_secrets(
-        {"owner": body.owner, "target_facts": body.target_facts.model_dump()}, "the body"
-    )
     document = verified_document(signer, body.document)
     provenance = document.provenance
     source = await ledger.load(SITES, SITES.stream_id(provenance.source_site))
@@ -206,7 +188,6 @@ async def import_playbook(
 async def complete_local_change(
     ledger: Ledger, ctx: CommandContext, playbook_id: str, change_id: str, note: str | None
 ) -> CommandReply:
-    refuse_secrets({"note": note}, "the note")
     actor = ctx.principal.sub
     decide = lambda p: rollout.decide_complete_local_change(p, change_id, actor, note)  # noqa: E731
     return await ledger.execute(ctx, plan(playbook_id, decide))
@@ -215,7 +196,6 @@ async def complete_local_change(
 async def record_first_run(
     ledger: Ledger, ctx: CommandContext, playbook_id: str, body: RecordFirstRunBody
 ) -> CommandReply:
-    refuse_secrets(body.model_dump(mode="json"), "the body")
     actor = ctx.principal.sub
 
     def decide(playbook: Playbook) -> list[Event]:

@@ -16,6 +16,7 @@ from events.domain.playbook_events import (
 from events.domain.playbook_format import FORMAT, content_hash
 from events.domain.workflow_events import Environment
 from service.ledger import CommandResult
+from service.redaction_gate import SecretFreeBody
 from service.workflows.schemas import ID_PATTERN
 
 TEXT = 4000
@@ -83,7 +84,7 @@ def _example(**example: Any) -> ConfigDict:
     return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
 
 
-class RegisterPlaybookBody(BaseModel):
+class RegisterPlaybookBody(SecretFreeBody):
     model_config = _example(
         playbook_id="cart-followup",
         site_id="acme-shop",
@@ -97,19 +98,19 @@ class RegisterPlaybookBody(BaseModel):
     content: PlaybookContent
 
 
-class RevisePlaybookBody(BaseModel):
+class RevisePlaybookBody(SecretFreeBody):
     model_config = _example(content=CONTENT_EXAMPLE)
 
     content: PlaybookContent
 
 
-class ExportPlaybookBody(BaseModel):
+class ExportPlaybookBody(SecretFreeBody):
     model_config = _example(export_id="cart-followup-v1")
 
     export_id: str = Field(pattern=ID_PATTERN)
 
 
-class ImportPlaybookBody(BaseModel):
+class ImportPlaybookBody(SecretFreeBody):
     model_config = _example(
         document=DOCUMENT_EXAMPLE, owner="lee@globex.example", target_facts=TARGET_FACTS_EXAMPLE
     )
@@ -126,13 +127,13 @@ class ImportPlaybookBody(BaseModel):
     )
 
 
-class CompleteLocalChangeBody(BaseModel):
+class CompleteLocalChangeBody(SecretFreeBody):
     model_config = _example(note="provider switched to anthropic in the playbook's settings")
 
     note: str | None = Field(None, max_length=TEXT)
 
 
-class RecordFirstRunBody(BaseModel):
+class RecordFirstRunBody(SecretFreeBody):
     model_config = _example(
         run_id="first-2026-11-23",
         succeeded=True,

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.domain.sites import SiteChangeKind, SiteFacts
+from service.redaction_gate import CommandBody
 
 SITE_ID = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", examples=["acme-shop"])
 
@@ -25,7 +26,7 @@ REGISTER_EXAMPLE: dict[str, Any] = {
 }
 
 
-class RegisterSiteBody(SiteFacts):
+class RegisterSiteBody(CommandBody, SiteFacts):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [REGISTER_EXAMPLE]})
 
     site_id: str = SITE_ID
@@ -53,7 +54,7 @@ class SiteKeyCreated(BaseModel):
     position: int
 
 
-class RetireSiteKeyBody(BaseModel):
+class RetireSiteKeyBody(CommandBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"reason": "rotated after the plugin update"}]},
@@ -73,7 +74,7 @@ class SiteKeyList(BaseModel):
     keys: list[SiteKeyView]
 
 
-class RecordSiteChangeBody(BaseModel):
+class RecordSiteChangeBody(CommandBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.domain.workflow_events import Environment, Outcome, WorkflowDefinition
+from service.redaction_gate import CommandBody
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 CATEGORY_PATTERN = r"^(\*|[a-z0-9][a-z0-9_-]{0,62})$"
@@ -37,7 +38,7 @@ REGISTER_EXAMPLE: dict[str, Any] = {
 }
 
 
-class RegisterWorkflowBody(WorkflowDefinition):
+class RegisterWorkflowBody(CommandBody, WorkflowDefinition):
     """Missing definition fields are listed in the refusal's `missing`."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [REGISTER_EXAMPLE]})
@@ -58,7 +59,7 @@ class RegisterWorkflowBody(WorkflowDefinition):
     promotion_runs: int = Field(3, ge=1, le=100)
 
 
-class ReviseWorkflowBody(WorkflowDefinition):
+class ReviseWorkflowBody(CommandBody, WorkflowDefinition):
     """The whole new definition. The workflow returns to staging and read-only, and approvals of
     pending runs no longer count."""
 
@@ -75,14 +76,14 @@ def _example(**example: Any) -> ConfigDict:
     return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
 
 
-class RequestRunBody(BaseModel):
+class RequestRunBody(CommandBody):
     model_config = _example(run_id="2026-11-22-0200", inputs="14 posts in scope")
 
     run_id: str = Field(pattern=ID_PATTERN, description="Chosen by the caller; used once.")
     inputs: str | None = Field(None, max_length=2000)
 
 
-class ReasonBody(BaseModel):
+class ReasonBody(CommandBody):
     reason: str | None = Field(None, max_length=2000)
 
 
@@ -123,13 +124,13 @@ class PromoteWorkflowBody(ReasonBody):
     model_config = _example(reason="three reviewed staging runs, rollback tested")
 
 
-class ReviewRunBody(BaseModel):
+class ReviewRunBody(CommandBody):
     model_config = _example(summary="checked 14 posts: descriptions accurate, no duplicates")
 
     summary: str | None = Field(None, max_length=2000)
 
 
-class RecordRunResultBody(BaseModel):
+class RecordRunResultBody(CommandBody):
     model_config = _example(
         outcome="succeeded",
         affected_records=14,
@@ -145,7 +146,7 @@ class RecordRunResultBody(BaseModel):
     notification_sent: bool = False
 
 
-class EngageKillSwitchBody(BaseModel):
+class EngageKillSwitchBody(CommandBody):
     model_config = _example(category="content", reason="provider outage; outputs are truncated")
 
     category: str = Field(pattern=CATEGORY_PATTERN, description='A category, or "*" for all.')

@@ -1,0 +1,58 @@
+"""Ordinary WordPress and WooCommerce text that must come through the redactor unchanged: what an
+agency's tickets, run diagnostics and change summaries are made of."""
+
+from __future__ import annotations
+
+SKU_LISTS = (
+    "SKUs: HX20 BL40 CX11 DK22 EV99 FR10",
+    "restock HX20 HX21 HX22 HX23 HX24 HX25 before Friday",
+    "bundle items TS01 TS02 MUG1 MUG2 CAP3 CAP4",
+    "variants hx20 bl40 cx11 dk22 ev99 fr10 are out of stock",
+    "WOO1 WOO2 WOO3 ALB1 ALB2 ALB3 were imported twice",
+    "SKU list: AB12 CD34 EF56 GH78 IJ90 KL12",
+    "Blue Gold Pink Teal Navy Lime are the new colours",
+    "size XS SM MD LG XL XXL all in stock",
+)
+
+WORDPRESS_TEXTS = (
+    "Updated WooCommerce from 8.9.3 to 9.0.1; database update ran in 41 s",
+    "WordPress 6.7.1, PHP 8.2.26, MySQL 8.0.36, theme Storefront 4.6.0",
+    "Order #10452 refunded: 2 x T-Shirt (Blue, L) at 19.99 EUR, shipping 4.95",
+    "wp-admin/admin-ajax.php?action=heartbeat returned 200 in 312 ms",
+    "GET /wp-json/wc/v3/orders?per_page=100&page=3 200 1.2s",
+    "Cron event woocommerce_cleanup_sessions ran at 2026-11-22 02:00:04 UTC",
+    "Plugin SophMate 4.2.1 active on 14 sites; 3 sites still on 4.1.9",
+    "Password reset link sent to the customer (WordPress core mail)",
+    "Password: required for the staging site; ask the agency lead",
+    "The application password screen is under Users > Profile",
+    "Set define( 'WP_DEBUG', true ); and define( 'WP_DEBUG_LOG', true ); on staging",
+    "define( 'DB_NAME', 'wp_shop' ); define( 'DB_HOST', 'localhost' );",
+    "define( 'AUTH_KEY', 'put your unique phrase here' );",
+    "Coupon BLACKFRIDAY25 gives 25 % off orders above 50 EUR",
+    "Product ID 4521, variation 4522, stock 17, price 129.00",
+    "Cart abandoned after 24 hours: 312 carts, 41 reminders drafted",
+    "Shipping zone Germany: flat rate 4.95, free above 60.00",
+    "Tax rate 19 % (DE), 7 % for books; rounding at subtotal",
+    "Meta description length 155 characters, 14 posts updated",
+    "Error 502 from the host between 01:12 and 01:52; 40 minutes of stale prices",
+    "Rolled back to the UpdraftPlus backup of 2026-11-21 23:00",
+    "Queue: 120 action-scheduler jobs pending, oldest 2 hours",
+    "the kill switch for content was engaged by the support lead",
+    "Imported 2,450 products from products-2026-11.csv in 3 batches",
+    "Version 4.2.1 fixes the chat price cache (ticket RUN-142)",
+    "HPOS sync: 10,000 orders migrated, 0 failed",
+    "Order notes: customer asked to leave the parcel with a neighbour",
+    "Revenue last 7 days 12,480.50 EUR over 318 orders",
+    "Checkout block loaded in 1.8 s on mobile, 0.9 s on desktop",
+    "See https://woocommerce.com/document/woocommerce-rest-api/ for the endpoints",
+    "Webhook delivery to https://shop.acme.example/wp-json/sophmate/v1/hook took 220 ms",
+    "Stripe gateway in test mode; live keys are in the host's secret store",
+    "Use the REST user 'sophmate-bot' with an application password from its profile",
+    "User roles: shop_manager 3, editor 5, customer 11,204",
+    "Page cache purged for 320 URLs after the theme update",
+    "PHP memory_limit 512M, max_execution_time 120",
+    "3 Big Deals this week: 20 % off mugs",
+    "Step 2: drive traffic with the newsletter on Tuesday",
+    "Ticket 4471 from 2026-11-22, priority high",
+    "Opening hours Monday to Friday 9:00 to 17:00",
+)
