@@ -18,7 +18,7 @@ from events.domain.sites import (
     decide_register_key,
     decide_retire_key,
 )
-from events.errors import Forbidden
+from events.errors import Forbidden, NotFound
 from events.store import AppendResult
 from service.attempts import Attempt
 from service.auth.keyring import site_key_purpose
@@ -34,9 +34,10 @@ async def register_site(
 ) -> CommandReply:
     who = ctx.principal
     # A site joins the caller's own agency (or none, for a caller of none): only a platform
-    # administrator places sites into any agency.
+    # administrator places sites into any agency. Another agency's id answers as unknown (404),
+    # as every other tenant's id does.
     if not who.all_sites and body.agency_id != who.agency:
-        raise Forbidden("a site is registered into your own agency only", missing=["agency_id"])
+        raise NotFound("agency not found")
     facts = SiteFacts.model_validate(body.model_dump(include=set(SiteFacts.model_fields)))
     cmd = RegisterSite(site_id=body.site_id, agency_id=body.agency_id, facts=facts)
     plan = CommandPlan(
