@@ -21,6 +21,8 @@ seed() { python3 -c "import base64, os; print(base64.urlsafe_b64encode(os.urando
 keep LEDGER_PLAYBOOK_SIGNING_KEY "$(seed)"
 # The Ed25519 seed that signs every event and checkpoint of the log.
 keep LEDGER_LOG_SIGNING_KEY "$(seed)"
+# The key-encryption key that seals site-key secrets at rest (rotation: README, "Secrets at rest").
+keep LEDGER_SECRET_KEK "$(seed)"
 app=$(cat "$dir/ledger_app_password")
 keep LEDGER_DATABASE_URL "postgresql://ledger_app:$app@$primary/ledger"
 keep LEDGER_MIGRATION_DATABASE_URL "postgresql://ledger_owner:$(cat "$dir/ledger_owner_password")@$primary/ledger"

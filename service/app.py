@@ -7,7 +7,6 @@ import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
@@ -17,8 +16,8 @@ from events.subscriber import Subscriber
 from service import metrics
 from service.audit import keys as audit_keys
 from service.audit import routes as audit
-from service.auth.keyring import JwksSource, SiteKeySource
-from service.auth.tokens import KeySource, TokenVerifier
+from service.auth.keyring import key_sources
+from service.auth.tokens import TokenVerifier
 from service.dashboard import routes as dashboard
 from service.database import check_schema, create_pool
 from service.edge import EdgeMiddleware
@@ -33,7 +32,7 @@ from service.playbooks.signing import PlaybookSigner
 from service.problems import install_problem_handlers
 from service.read_models import routes as read_models
 from service.read_models.subscribers import projection_subscribers
-from service.settings import Settings, get_settings
+from service.settings import Settings, get_settings, secret_box_of
 from service.sites import routes as sites
 from service.supervisor import Backoff, Supervisor
 from service.workflows import routes as workflows
@@ -56,13 +55,6 @@ ROUTERS: list[APIRouter] = [
     playbooks.router,
     audit.router,
 ]
-
-
-def key_sources(settings: Settings, pool: asyncpg.Pool) -> list[KeySource]:
-    sources: list[KeySource] = [SiteKeySource(pool)]
-    if settings.jwks_file is not None or settings.jwks_url is not None:
-        sources.append(JwksSource(settings.jwks_file, settings.jwks_url, settings.jwks_ttl_seconds))
-    return sources
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -122,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.background = set()
     app.state.playbook_signer = PlaybookSigner.from_settings(settings)
+    app.state.secret_box = secret_box_of(settings)
     audit_keys.install(settings)
     app.state.log_keyring = audit_keys.keyring(settings)
     app.state.request_hash_key = hashlib.sha256(

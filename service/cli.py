@@ -7,7 +7,7 @@ import json
 import re
 import sys
 
-from service import cli_demo, cli_projections, cli_prune, cli_verify, cli_worker
+from service import cli_demo, cli_projections, cli_prune, cli_verify, cli_worker, kek_rotation
 from service.auth.principal import Role
 from service.cli_database import check_schema_now, database_urls
 from service.settings import Settings, get_settings
@@ -81,6 +81,12 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.ttl > settings.token_max_lifetime_seconds:
+        limit = settings.token_max_lifetime_seconds
+        print(
+            f"refusing: --ttl is above LEDGER_TOKEN_MAX_LIFETIME_SECONDS ({limit})", file=sys.stderr
+        )
+        return 2
     if not args.site and args.agency is None:
         print(
             "warning: no --site (nor --agency): this token can reach no site's data",
@@ -119,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_verify.add_parser(sub)
     cli_demo.add_parser(sub)
     cli_prune.add_parser(sub)
+    kek_rotation.add_parser(sub)
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.add_argument("--output", "-o", help="write to this file instead of stdout")
     openapi.set_defaults(run=cmd_openapi)

@@ -20,6 +20,7 @@ log = logging.getLogger("sophmate.ledger.access")
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -60,10 +61,13 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (_REQUEST_ID_KEY, request_id.encode()),
-                ]
+                headers = list(message.get("headers", []))
+                headers.append((_REQUEST_ID_KEY, request_id.encode()))
+                # No answer is ever to be sniffed into HTML or script by a browser (the
+                # dashboard's pages set it themselves: not twice).
+                if all(name.lower() != _NOSNIFF[0] for name, _ in headers):
+                    headers.append(_NOSNIFF)
+                message["headers"] = headers
                 if is_draining(scope):
                     # Shutting down: keep-alive clients reconnect (to another replica) instead
                     # of sending their next request into a connection about to close.

@@ -239,23 +239,38 @@ class Ledger:
 
     async def _execute(self, ctx: CommandContext, command: Command) -> CommandReply:
         claim = self._claim(ctx, command)
+        replay = partial(self._replay, claim, ctx.principal)
         try:
-            return await self._replay(claim) or await self._decide_and_append(ctx, command, claim)
+            return await replay() or await self._decide_and_append(ctx, command, claim)
         except (LedgerError, IdempotencyRace):
             # A request with the same key may have committed between our look-up and our load
             # (its effects are what refused us, or its key row made us wait): give its answer.
-            replay = await self._replay(claim)
-            if replay is None:
+            replayed = await replay()
+            if replayed is None:
                 raise
-            return replay
+            return replayed
 
-    async def _replay(self, claim: IdempotencyClaim | None) -> CommandReply | None:
+    async def _replay(
+        self, claim: IdempotencyClaim | None, principal: Principal
+    ) -> CommandReply | None:
         if claim is None:
             return None
         stored = await self.store.stored_response(claim.scope, claim.key, claim.request_hash)
         if stored is None:
             return None
+        # Authorised as the original: the caller must still reach the stream the answer is
+        # about (a token for other sites, under the same subject, gets no stored answer).
+        stream_id = stored.body.get("stream_id")
+        tenant = await self._tenant_of(stream_id) if isinstance(stream_id, str) else None
+        require_access(principal, tenant, "the command of this Idempotency-Key")
         return CommandReply(stored.status_code, stored.body, replayed=True)
+
+    async def _tenant_of(self, stream_id: str) -> Tenant | None:
+        row = await self.store.pool.fetchrow(
+            "SELECT site_id, agency_id FROM events WHERE stream_id = $1 AND stream_version = 1",
+            stream_id,
+        )
+        return None if row is None else Tenant(row["site_id"], row["agency_id"])
 
     async def _decide_and_append(
         self, ctx: CommandContext, command: Command, claim: IdempotencyClaim | None
@@ -294,7 +309,7 @@ class Ledger:
                 pinned = ctx.if_match is not None and conflict.stream_id == command.own_stream
                 if pinned or attempt_number == 1:
                     raise
-                replay = await self._replay(claim)
+                replay = await self._replay(claim, ctx.principal)
                 if replay is not None:
                     return replay
                 continue
@@ -324,7 +339,9 @@ class Ledger:
         if ctx.idempotency_key is None:
             return None
         return IdempotencyClaim(
-            scope=f"{ctx.principal.key_id}:{ctx.principal.sub}",
+            # Not the key id: a rotated key must replay the same subject's command, not run it
+            # again (Principal.idempotency_scope).
+            scope=ctx.principal.idempotency_scope,
             key=ctx.idempotency_key,
             request_hash=ctx.request_hash,
             status_code=command.status_code,

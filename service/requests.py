@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
@@ -30,6 +32,52 @@ async def get_ledger(request: Request) -> Ledger:
 
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _networks(trusted_proxies: str) -> tuple[Network, ...]:
+    parts = (part.strip() for part in trusted_proxies.split(","))
+    return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
+
+
+_IP_TEXT = re.compile(r"^[0-9A-Fa-f:.]{2,45}$")
+"""Digits, hex, dots and colons only: no port, no IPv6 zone id, no NUL, nothing to inject."""
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = text.strip()
+    if not _IP_TEXT.match(text):
+        return None
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def client_address(request: Request) -> str | None:
+    """The audited client address: the peer's, or, when the peer is a trusted proxy, the
+    nearest X-Forwarded-For entry that is not one. Anyone can write X-Forwarded-For, so it is
+    read only behind LEDGER_TRUSTED_PROXIES, right to left (each proxy appends the address it
+    saw); an entry that is not an IP address breaks the chain and nothing is recorded."""
+    peer = _address(request.client.host) if request.client else None
+    trusted = _networks(request.app.state.settings.trusted_proxies)
+    if peer is None or not any(peer in net for net in trusted):
+        return None if peer is None else str(peer)
+    values = request.headers.getlist("x-forwarded-for")
+    if not values:
+        return str(peer)
+    hop = peer
+    for entry in reversed([part for value in values for part in value.split(",")]):
+        found = _address(entry)
+        if found is None:
+            return None
+        hop = found
+        if not any(hop in net for net in trusted):
+            break
+    # The first hop that is not one of our proxies, or the farthest if all of them are.
+    return str(hop)
 
 
 async def command_context(
@@ -61,7 +109,7 @@ async def command_context(
         principal=principal,
         operation_id=request.scope["route"].operation_id,
         request_id=request.state.request_id,
-        client_ip=request.client.host if request.client else None,
+        client_ip=client_address(request),
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         if_match=expected,

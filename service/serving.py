@@ -99,6 +99,9 @@ def _config(settings: Settings, app: Any) -> uvicorn.Config:
         timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
         # The lifespan state is what the drain flag travels in.
         lifespan="on",
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; the ledger reads it
+        # itself, from LEDGER_TRUSTED_PROXIES only (service/requests.py: client_address).
+        proxy_headers=False,
     )
 
 

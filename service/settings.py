@@ -8,13 +8,19 @@ reports every problem of a configuration at once.
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.auth.providers import IdentityProvider
+from service.secret_box import SecretBox, decode_key, shannon_bits_per_symbol
 
 DEV_JWT_SECRET = "dev-only-secret-do-not-use-in-production-0123456789"  # noqa: S105
 PREFIX = "LEDGER_"
@@ -89,6 +95,34 @@ class Settings(BaseSettings):
     playbook_retired_public_keys: str = ""
     """Comma-separated base64url public keys of earlier playbook keys: old exports still import."""
 
+    # --- security (issue 13): sealing, agency identity providers, token policy, proxies ----
+    secret_kek: str | None = None
+    """The key-encryption key that seals secrets at rest (site-key secrets): 32 random bytes,
+    base64url. Required in production; unset elsewhere: derived from LEDGER_JWT_SECRET, so a
+    development ledger opens its own secrets across restarts."""
+    secret_kek_previous: str = ""
+    """Comma-separated earlier KEKs: secrets they sealed still open until `rotate-kek` re-seals."""
+    identity_providers: list[IdentityProvider] = []
+    """Agency identity providers (JSON list): each names its issuer, the one agency it speaks for,
+    the roles it may grant and its JWKS. Never administrator: that comes only from the ledger's
+    own issuer (LEDGER_JWT_ISSUER: LEDGER_JWT_SECRET, site keys, LEDGER_JWKS_*)."""
+    token_max_lifetime_seconds: int = Field(86_400, ge=60)
+    """The longest `exp - iat` of a token of the ledger's issuer or an identity provider."""
+    site_token_max_lifetime_seconds: int = Field(300, ge=30)
+    """The longest `exp - iat` of a token a WordPress site signs with its site key."""
+    trusted_proxies: str = ""
+    """Comma-separated CIDRs of the reverse proxies whose X-Forwarded-For is believed; from any
+    other peer the header is ignored and the peer's own address is recorded."""
+
+    @field_validator("identity_providers", mode="before")
+    @classmethod
+    def _providers_from_json(cls, value: Any) -> Any:
+        # Given as text by the environment or a file; pydantic-settings decodes only its own
+        # environment source, and load_settings passes values in.
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else []
+        return value
+
     @model_validator(mode="after")
     def _refuse_defaults_in_production(self) -> Settings:
         missing = production_problems(self)
@@ -119,12 +153,25 @@ def production_problems(settings: Settings) -> list[str]:
         for name in ("migration_database_url", "read_database_url")
         if getattr(settings, name) is not None and settings.database_url is None
     ]
+    problems.extend(security_problems(settings))
     if settings.env != "production":
         return problems
     if settings.jwt_secret == DEV_JWT_SECRET or len(settings.jwt_secret) < 32:
         problems.append(
             "LEDGER_JWT_SECRET must be set to a secret of at least 32 characters in production"
         )
+    elif weak(settings.jwt_secret):
+        problems.append("LEDGER_JWT_SECRET is too regular to be random: use 32+ random characters")
+    if settings.secret_kek is None:
+        problems.append("LEDGER_SECRET_KEK must be set in production")
+    for name in ("secret_kek", "playbook_signing_key", "log_signing_key"):
+        value = getattr(settings, name)
+        key = None if value is None else decode_key(value)
+        if key is not None and shannon_bits_per_symbol(key) < MIN_BITS_PER_SYMBOL:
+            problems.append(f"{_variable(name)} is too regular to be random: use 32 random bytes")
+    for provider in settings.identity_providers:
+        if provider.jwks_url is not None and not provider.jwks_url.startswith("https://"):
+            problems.append("LEDGER_IDENTITY_PROVIDERS: a jwks_url must be https in production")
     if settings.database_url is None:
         problems.append("LEDGER_DATABASE_URL must be set in production")
     if settings.playbook_signing_key is None:
@@ -132,6 +179,51 @@ def production_problems(settings: Settings) -> list[str]:
     if settings.log_signing_key is None:
         problems.append("LEDGER_LOG_SIGNING_KEY must be set in production")
     return problems
+
+
+MIN_BITS_PER_SYMBOL = 3.0
+"""Shannon entropy per character (or byte) below which a secret is refused in production: 32
+random base64 characters or bytes score about 4.3 to 5; 32 times one character scores 0."""
+
+
+def weak(secret: str) -> bool:
+    return shannon_bits_per_symbol(secret) < MIN_BITS_PER_SYMBOL
+
+
+def security_problems(settings: Settings) -> list[str]:
+    """What is wrong with the security block in any environment (never naming a value)."""
+    problems: list[str] = []
+    for name in ("secret_kek", "secret_kek_previous"):
+        value = getattr(settings, name) or ""
+        if any(decode_key(part) is None for part in value.split(",") if part.strip()):
+            problems.append(f"{_variable(name)} must be 32 bytes, base64url (comma-separated)")
+    try:
+        trusted_networks(settings)
+    except ValueError:
+        problems.append("LEDGER_TRUSTED_PROXIES must be comma-separated IP addresses or CIDRs")
+    issuers = [provider.issuer for provider in settings.identity_providers]
+    if settings.jwt_issuer in issuers:
+        problems.append("LEDGER_IDENTITY_PROVIDERS: an issuer equals LEDGER_JWT_ISSUER")
+    if len(set(issuers)) != len(issuers):
+        problems.append("LEDGER_IDENTITY_PROVIDERS: two providers name the same issuer")
+    return problems
+
+
+def trusted_networks(
+    settings: Settings,
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    parts = [part.strip() for part in settings.trusted_proxies.split(",") if part.strip()]
+    return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
+
+
+def secret_box_of(settings: Settings) -> SecretBox:
+    """The settings' KEKs; outside production without LEDGER_SECRET_KEK, one derived from the
+    JWT secret (production refuses to start without LEDGER_SECRET_KEK)."""
+    current = decode_key(settings.secret_kek) if settings.secret_kek else None
+    if current is None:
+        current = hashlib.sha256(b"sophmate-ledger kek\n" + settings.jwt_secret.encode()).digest()
+    previous = [decode_key(part) for part in settings.secret_kek_previous.split(",")]
+    return SecretBox.of(current, [key for key in previous if key is not None])
 
 
 def _variable(field: str) -> str:

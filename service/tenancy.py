@@ -19,6 +19,9 @@ class Tenant:
 def can_access(principal: Principal, tenant: Tenant) -> bool:
     if principal.all_sites:
         return True
+    # An agency identity provider speaks for its agency only, whatever sites its token lists.
+    if principal.bound_agency is not None and tenant.agency_id != principal.bound_agency:
+        return False
     if tenant.site_id is not None and tenant.site_id in principal.sites:
         return True
     return principal.agency_wide and tenant.agency_id == principal.agency
@@ -68,6 +71,13 @@ def scope_condition(principal: Principal, first_param: int) -> tuple[str, list[o
     if principal.all_sites:
         return "TRUE", []
     sites = sorted(principal.sites)
+    if principal.bound_agency is not None:
+        if principal.agency_wide:
+            return f"agency_id = ${first_param}", [principal.bound_agency]
+        return (
+            f"(site_id = ANY(${first_param}::text[]) AND agency_id = ${first_param + 1})",
+            [sites, principal.bound_agency],
+        )
     if principal.agency_wide:
         return (
             f"(site_id = ANY(${first_param}::text[]) OR agency_id = ${first_param + 1})",

@@ -2,9 +2,12 @@
 
 - Site keys: HS256 secrets an administrator registers per site; a key's tokens may claim only
   its own site. Retiring a key (an event in the site's stream) stops it at once.
-- JWKS: RS256 and ES256 keys of agency identity providers, from a file or a URL, cached for a
-  TTL. An unknown kid triggers at most one early refetch, so a new key works without a restart
-  but a stream of made-up kids cannot make us hammer the provider.
+  Their secrets are stored sealed under the KEK (service/secret_box.py) and opened here only.
+- JWKS: RS256 and ES256 keys from a file or a URL, cached for a TTL: the ledger's own issuer's
+  (LEDGER_JWKS_*), and one JWKS per agency identity provider (LEDGER_IDENTITY_PROVIDERS), each
+  bound to its issuer, agency and roles (service/auth/providers.py). An unknown kid triggers at
+  most one early refetch, so a new key works without a restart but a stream of made-up kids
+  cannot make us hammer the provider.
 """
 
 from __future__ import annotations
@@ -21,20 +24,32 @@ import httpx
 from jose import jwk as jose_jwk
 from jose.exceptions import JOSEError
 
-from service.auth.tokens import VerificationKey
+from service.auth.tokens import KeyBinding, KeySource, VerificationKey
+from service.secret_box import SecretBox, SecretUnreadable
+from service.settings import Settings, secret_box_of
 
 log = logging.getLogger("sophmate.ledger.auth")
 
 ALGORITHM_OF_KTY = {"RSA": "RS256", "EC": "ES256"}
 
 
+SITE_KEY_PURPOSE = "site_keys.secret"
+
+
+def site_key_purpose(kid: str) -> str:
+    """What a site key's sealed secret is bound to: its table, column and kid."""
+    return f"{SITE_KEY_PURPOSE}:{kid}"
+
+
 class SiteKeySource:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, box: SecretBox, issuer: str) -> None:
         self.pool = pool
+        self.box = box
+        self.issuer = issuer
 
     async def find(self, kid: str) -> VerificationKey | None:
         row = await self.pool.fetchrow(
-            """SELECT k.site_id, k.secret FROM site_keys k WHERE k.kid = $1
+            """SELECT k.site_id, k.sealed_secret FROM site_keys k WHERE k.kid = $1
                AND NOT EXISTS (SELECT 1 FROM events e
                                WHERE e.stream_id = 'site-' || k.site_id
                                  AND e.type = 'SiteKeyRetired' AND e.data->>'kid' = k.kid)""",
@@ -42,10 +57,17 @@ class SiteKeySource:
         )
         if row is None:
             return None
-        return VerificationKey(kid, row["secret"], ("HS256",), site_id=row["site_id"])
+        try:
+            secret = self.box.open_sealed(row["sealed_secret"], site_key_purpose(kid))
+        except SecretUnreadable:
+            # Sealed under a KEK that is no longer configured (rotated too early), or moved:
+            # the token is refused like one of an unknown key, never a 500.
+            log.warning("site key %s does not open under the configured KEKs", kid)
+            return None
+        return VerificationKey(kid, secret.decode(), ("HS256",), site_id=row["site_id"])
 
 
-def _verification_key(jwk: dict[str, Any]) -> VerificationKey | None:
+def _verification_key(jwk: dict[str, Any], binding: KeyBinding) -> VerificationKey | None:
     kid, kty = jwk.get("kid"), jwk.get("kty")
     algorithm = ALGORITHM_OF_KTY.get(str(kty))
     if not isinstance(kid, str) or algorithm is None:
@@ -62,11 +84,15 @@ def _verification_key(jwk: dict[str, Any]) -> VerificationKey | None:
     except (JOSEError, ValueError, TypeError):
         log.warning("ignoring JWKS key %s: its key material does not parse", kid)
         return None
-    return VerificationKey(kid, key, (algorithm,))
+    return VerificationKey(kid, key, (algorithm,), binding=binding)
 
 
 class JwksSource:
-    def __init__(self, file: Path | None, url: str | None, ttl_seconds: int) -> None:
+    def __init__(
+        self, file: Path | None, url: str | None, ttl_seconds: int, binding: KeyBinding
+    ) -> None:
+        self.binding = binding
+        self.issuer = binding.issuer
         self.file = file
         self.url = url
         self.ttl = ttl_seconds
@@ -107,7 +133,8 @@ class JwksSource:
                 )
                 self._loaded_at = time.monotonic()
                 return
-            keys = (_verification_key(jwk) for jwk in entries if isinstance(jwk, dict))
+            binding = self.binding
+            keys = (_verification_key(jwk, binding) for jwk in entries if isinstance(jwk, dict))
             self._keys = {key.kid: key for key in keys if key is not None}
             self._loaded_at = time.monotonic()
 
@@ -124,3 +151,23 @@ class JwksSource:
         if not isinstance(document, dict):
             raise ValueError("a JWKS document is a JSON object")
         return document
+
+
+def key_sources(settings: Settings, pool: asyncpg.Pool) -> list[KeySource]:
+    """Every key the ledger trusts besides LEDGER_JWT_SECRET, each bound to its issuer."""
+    own = KeyBinding(settings.jwt_issuer)
+    sources: list[KeySource] = [SiteKeySource(pool, secret_box_of(settings), settings.jwt_issuer)]
+    if settings.jwks_file is not None or settings.jwks_url is not None:
+        ttl = settings.jwks_ttl_seconds
+        sources.append(JwksSource(settings.jwks_file, settings.jwks_url, ttl, own))
+    for provider in settings.identity_providers:
+        binding = KeyBinding(
+            provider.issuer,
+            agency=provider.agency,
+            roles=provider.roles,
+            max_lifetime_seconds=provider.max_token_lifetime_seconds,
+        )
+        sources.append(
+            JwksSource(provider.jwks_file, provider.jwks_url, settings.jwks_ttl_seconds, binding)
+        )
+    return sources

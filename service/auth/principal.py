@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -35,6 +36,23 @@ class Principal:
     """Which key verified the token: recorded in every event the principal causes."""
     via_site_key: bool = False
     """Verified by a WordPress site's own key rather than the ledger's or an identity provider's."""
+    issuer: str = ""
+    """The `iss` of the token: the ledger's own, or an agency identity provider's."""
+    bound_agency: str | None = None
+    """Set when an agency identity provider verified the token: the only agency it reaches,
+    whatever sites it lists (service/tenancy.py)."""
+
+    @property
+    def idempotency_scope(self) -> str:
+        """Whose Idempotency-Keys these are: issuer, tenant binding and subject, never the
+        verifying key, so the same subject signing with a rotated key replays, not re-runs."""
+        if self.via_site_key:
+            binding = "site:" + ",".join(sorted(self.sites))
+        elif self.agency is not None:
+            binding = "agency:" + self.agency
+        else:
+            binding = "-"
+        return json.dumps([self.issuer, binding, self.sub], separators=(",", ":"))
 
     @property
     def all_sites(self) -> bool:

@@ -19,10 +19,13 @@ from events.domain.sites import (
     decide_register_key,
     decide_retire_key,
 )
-from events.errors import Forbidden
+from events.errors import Forbidden, NotFound
 from events.store import AppendResult
 from service.attempts import Attempt
+from service.auth.keyring import site_key_purpose
+from service.auth.principal import Principal
 from service.ledger import Command, CommandContext, CommandPlan, CommandReply, Ledger
+from service.secret_box import SecretBox
 from service.sites.schemas import (
     RecordSiteChangeBody,
     RecordSiteRecoveryPathsBody,
@@ -34,6 +37,12 @@ from service.tenancy import Tenant
 async def register_site(
     ledger: Ledger, ctx: CommandContext, body: RegisterSiteBody
 ) -> CommandReply:
+    who = ctx.principal
+    # A site joins the caller's own agency (or none, for a caller of none): only a platform
+    # administrator places sites into any agency. Another agency's id answers as unknown (404),
+    # as every other tenant's id does.
+    if not who.all_sites and body.agency_id != who.agency:
+        raise NotFound("agency not found")
     facts = SiteFacts.model_validate(body.model_dump(include=set(SiteFacts.model_fields)))
     cmd = RegisterSite(site_id=body.site_id, agency_id=body.agency_id, facts=facts)
     plan = CommandPlan(
@@ -47,22 +56,31 @@ async def register_site(
     return await ledger.execute(ctx, plan)
 
 
-def refuse_site_key_callers(ctx: CommandContext) -> None:
-    # A leaked plugin secret must not mint a key that outlives the leaked one's retirement.
-    if ctx.principal.via_site_key:
+def refuse_site_key_callers(principal: Principal) -> None:
+    # A leaked plugin secret must not mint a key that outlives the leaked one's retirement,
+    # nor learn which other keys the site has.
+    if principal.via_site_key:
         raise Forbidden("site keys cannot manage site keys: use an administrator's own token")
 
 
-async def register_site_key(ledger: Ledger, ctx: CommandContext, site_id: str) -> CommandReply:
-    """A new HS256 key for the site. The secret is in this answer only, never in the log."""
-    refuse_site_key_callers(ctx)
+async def register_site_key(
+    ledger: Ledger, ctx: CommandContext, site_id: str, box: SecretBox
+) -> CommandReply:
+    """A new HS256 key for the site. The secret is in this answer only, never in the log, and
+    stored sealed under the KEK (service/secret_box.py)."""
+    refuse_site_key_callers(ctx.principal)
     kid = f"{site_id}.{secrets.token_hex(4)}"
     secret = secrets.token_urlsafe(32)
     fingerprint = hashlib.sha256(secret.encode()).hexdigest()[:16]
 
+    sealed = box.seal(secret.encode(), site_key_purpose(kid))
+
     async def store_secret(conn: asyncpg.Connection, _: list[AppendResult]) -> None:
         await conn.execute(
-            "INSERT INTO site_keys (kid, site_id, secret) VALUES ($1, $2, $3)", kid, site_id, secret
+            "INSERT INTO site_keys (kid, site_id, sealed_secret) VALUES ($1, $2, $3)",
+            kid,
+            site_id,
+            sealed,
         )
 
     plan = CommandPlan(
@@ -84,7 +102,7 @@ async def register_site_key(ledger: Ledger, ctx: CommandContext, site_id: str) -
 async def retire_site_key(
     ledger: Ledger, ctx: CommandContext, site_id: str, kid: str, reason: str
 ) -> CommandReply:
-    refuse_site_key_callers(ctx)
+    refuse_site_key_callers(ctx.principal)
     plan = CommandPlan(
         SITES, SITES.stream_id(site_id), lambda site: decide_retire_key(site, kid, reason), "site"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from events.domain.sites import SITES
@@ -63,11 +63,18 @@ async def get_site(
     status_code=201,
     response_model=SiteKeyCreated,
 )
-async def register_site_key(site_id: SiteId, ctx: Command, ledger: LedgerDep) -> Response:
+async def register_site_key(
+    site_id: SiteId, ctx: Command, ledger: LedgerDep, request: Request
+) -> Response:
     """Create an HS256 key for the site's WordPress plugin. The secret is shown in this answer
-    only. Two keys may be active at once, so a site can rotate: add the new key, switch the
-    plugin over, retire the old one."""
-    return reply(await commands.register_site_key(ledger, ctx, site_id))
+    only (sent with `Cache-Control: no-store`). Two keys may be active at once, so a site can
+    rotate: add the new key, switch the plugin over, retire the old one. A site key's own token
+    never manages keys."""
+    box = request.app.state.secret_box
+    answer = reply(await commands.register_site_key(ledger, ctx, site_id, box))
+    # The answer carries a secret: no browser, proxy or CDN may keep a copy of it.
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
 
 
 @router.post(
@@ -82,7 +89,9 @@ async def retire_site_key(
 
 @router.get("/{site_id}/keys", operation_id="list-site-keys", response_model=SiteKeyList)
 async def list_site_keys(site_id: SiteId, who: Caller, ledger: LedgerDep) -> SiteKeyList:
-    """The site's keys with their fingerprints; secrets are never returned."""
+    """The site's keys with their fingerprints; secrets are never returned. Not to a site key's
+    own token: a site key never manages keys."""
+    commands.refuse_site_key_callers(who)
     loaded = await ledger.load_visible(who, SITES, SITES.stream_id(site_id), "site")
     site = loaded.state
     keys = [

@@ -133,7 +133,9 @@ async def test_the_runtime_venv_migrates_serves_and_works(
     for variable, value in {
         "LEDGER_DATABASE_URL": app_url,
         "LEDGER_MIGRATION_DATABASE_URL": owner_url,
-        "LEDGER_JWT_SECRET": "j" * 48,
+        # Random-looking: production refuses regular secrets (48 times "j").
+        "LEDGER_JWT_SECRET": "BpzaGV8zppcYJncoVLWU6h38ZljTypi7ADsZltRMHXVvnDkQ",
+        "LEDGER_SECRET_KEK": "yxUobD5RpQ4mMl_HILHJ5RF-g_TJy4wU75RY_7LazqY",
         "LEDGER_PLAYBOOK_SIGNING_KEY": "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVowMTIzNDU",
         "LEDGER_LOG_SIGNING_KEY": "WllYV1ZVVFNSUVBPTk1MS0pJSEdGRURDQkE5ODc2NTQ",
     }.items():

@@ -190,7 +190,9 @@ async def test_the_board_shows_a_pause_before_the_command_answers(
 async def _pause_and_read(client: httpx.AsyncClient, token: TokenFactory) -> None:
     api = Api(client, token)
     assert (
-        await client.post("/v1/sites", json=site_body(agency_id=AGENCY), headers=bearer(token()))
+        await client.post(
+            "/v1/sites", json=site_body(agency_id=AGENCY), headers=bearer(token(agency=AGENCY))
+        )
     ).is_success
     await api.post("/v1/workflows", REGISTER_EXAMPLE, "devon", "developer")
     paused = await client.post(

@@ -9,12 +9,18 @@ import pytest
 from service.cli import main
 from service.settings import ConfigurationRefused, load_settings
 
+# Random once (a production start refuses regular values such as 40 times "s").
+JWT_SECRET = "_CIJR2KmO6t08hrfnNAWD4Om7tCXZnL3sgzMEdYNzWIPQIFS"
+PLAYBOOK_KEY = "099Va3IrRSdlmA3CdJTtUXVP3dUX36rF_rHaWVZ8JpA"
+LOG_KEY = "wdkL1jIPq3J5O1TEFuTTx_Iu3EFW_Sk1t36Sz51YX7k"
+KEK = "zz-JG3qmfuAgqAeTYSyWN6j6RnE-cJsmBbWmpRIS1_Q"
 GOOD = {
     "LEDGER_ENV": "production",
     "LEDGER_DATABASE_URL": "postgresql://ledger_app@db/ledger",
-    "LEDGER_JWT_SECRET": "s" * 40,
-    "LEDGER_PLAYBOOK_SIGNING_KEY": "a" * 43,
-    "LEDGER_LOG_SIGNING_KEY": "b" * 43,
+    "LEDGER_JWT_SECRET": JWT_SECRET,
+    "LEDGER_PLAYBOOK_SIGNING_KEY": PLAYBOOK_KEY,
+    "LEDGER_LOG_SIGNING_KEY": LOG_KEY,
+    "LEDGER_SECRET_KEK": KEK,
 }
 
 
@@ -29,6 +35,7 @@ def test_production_start_with_several_things_missing_lists_them_all_once() -> N
         "LEDGER_LOG_SIGNING_KEY",
         "LEDGER_PLAYBOOK_SIGNING_KEY",
         "LEDGER_PORT",
+        "LEDGER_SECRET_KEK",
     ]
     text = str(refused.value)
     assert "eighty" not in text
@@ -47,6 +54,7 @@ def test_the_cli_prints_the_list_and_exits_2(
         "LEDGER_JWT_SECRET",
         "LEDGER_PLAYBOOK_SIGNING_KEY",
         "LEDGER_LOG_SIGNING_KEY",
+        "LEDGER_SECRET_KEK",
     )
     for name in required:
         monkeypatch.delenv(name, raising=False)
@@ -56,7 +64,7 @@ def test_the_cli_prints_the_list_and_exits_2(
     finally:
         get_settings.cache_clear()
     err = capsys.readouterr().err
-    assert err.startswith("configuration refused: 4 problem(s):\n")
+    assert err.startswith("configuration refused: 5 problem(s):\n")
     for name in required:
         assert err.count(name) == 1
     assert "Traceback" not in err
@@ -64,24 +72,25 @@ def test_the_cli_prints_the_list_and_exits_2(
 
 def test_secrets_come_from_files_named_by_file_variables(tmp_path: Path) -> None:
     secret = tmp_path / "jwt"
-    secret.write_text("f" * 40 + "\n")  # as `echo` writes it
+    secret.write_text(JWT_SECRET[::-1] + "\n")  # as `echo` writes it
     environ = {**GOOD, "LEDGER_JWT_SECRET_FILE": str(secret)}
     del environ["LEDGER_JWT_SECRET"]
-    assert load_settings(environ).jwt_secret == "f" * 40
+    assert load_settings(environ).jwt_secret == JWT_SECRET[::-1]
 
 
 def test_secrets_come_from_a_mounted_secrets_folder(tmp_path: Path) -> None:
     (tmp_path / "LEDGER_DATABASE_URL").write_text("postgresql://from-secret@db/ledger")
-    (tmp_path / "LEDGER_PLAYBOOK_SIGNING_KEY").write_text("b" * 43)
+    (tmp_path / "LEDGER_PLAYBOOK_SIGNING_KEY").write_text(PLAYBOOK_KEY)
     environ = {
         "LEDGER_ENV": "production",
-        "LEDGER_JWT_SECRET": "s" * 40,
-        "LEDGER_LOG_SIGNING_KEY": "c" * 43,
+        "LEDGER_JWT_SECRET": JWT_SECRET,
+        "LEDGER_LOG_SIGNING_KEY": LOG_KEY,
+        "LEDGER_SECRET_KEK": KEK,
         "LEDGER_SECRETS_DIR": str(tmp_path),
     }
     settings = load_settings(environ)
     assert settings.database_url == "postgresql://from-secret@db/ledger"
-    assert settings.playbook_signing_key == "b" * 43
+    assert settings.playbook_signing_key == PLAYBOOK_KEY
 
 
 def test_an_unreadable_or_doubly_given_secret_is_a_listed_problem(tmp_path: Path) -> None:

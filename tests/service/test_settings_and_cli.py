@@ -14,6 +14,7 @@ from service.cli_database import check_schema_now
 from service.database import SchemaBehind
 from service.settings import DEV_JWT_SECRET, Settings
 from tests.conftest import ScratchDatabase
+from tests.service.test_production_settings import JWT_SECRET, KEK, LOG_KEY, PLAYBOOK_KEY
 
 
 def test_production_refuses_the_default_secret() -> None:
@@ -22,13 +23,14 @@ def test_production_refuses_the_default_secret() -> None:
     with pytest.raises(ValueError, match="LEDGER_JWT_SECRET"):
         Settings(env="production", database_url="postgresql://x@db/ledger", jwt_secret="short")
     with pytest.raises(ValueError, match="LEDGER_PLAYBOOK_SIGNING_KEY"):
-        Settings(env="production", database_url="postgresql://x@db/l", jwt_secret="k" * 40)
+        Settings(env="production", database_url="postgresql://x@db/l", jwt_secret=JWT_SECRET)
     ok = Settings(
         env="production",
         database_url="postgresql://x@db/l",
-        jwt_secret="k" * 40,
-        playbook_signing_key="a" * 43,
-        log_signing_key="b" * 43,
+        jwt_secret=JWT_SECRET,
+        playbook_signing_key=PLAYBOOK_KEY,
+        log_signing_key=LOG_KEY,
+        secret_kek=KEK,
     )
     assert ok.jwt_secret != DEV_JWT_SECRET
 
