@@ -1,8 +1,8 @@
 """Every read and command of other packages the dashboard uses, in one place.
 
-The command layer and the read-model routes are being moved between packages; when a path
-changes, only this module does. Pages call the same query and command functions as the API
-routes, so a page never shows what the API would refuse, nor does anything the API would not.
+When a path changes, only this module does. Pages call the same query and command functions as
+the API routes, so a page never shows what the API would refuse, nor does anything the API
+would not.
 """
 
 from __future__ import annotations
@@ -32,21 +32,19 @@ from service.auth.principal import Principal
 from service.history import formats as history_formats
 from service.history import queries as history
 from service.history.schemas import EventFilters, ExportFormat
+from service.incidents import board_queries as incident_queries
 from service.incidents import queries as incident_reads
+from service.incidents.board_schemas import IncidentCard
 from service.incidents.schemas import IncidentTimeline, IncidentView
 from service.ledger import CommandContext, CommandReply, Ledger
-from service.read_models import incident_queries, playbook_queries, workflow_queries
+from service.playbooks import catalogue_queries as playbook_queries
+from service.playbooks.catalogue_schemas import PlaybookDeployment, PlaybookLineage
 from service.read_models.freshness import live_tables
-from service.read_models.schemas import (
-    IncidentCard,
-    PendingApproval,
-    PlaybookDeployment,
-    PlaybookLineage,
-    WorkflowCard,
-)
+from service.workflows import board_queries as workflow_queries
 from service.workflows import commands as workflow_commands
 from service.workflows import kill_switch_commands
 from service.workflows import queries as workflow_reads
+from service.workflows.board_schemas import PendingApproval, WorkflowCard
 from service.workflows.schemas import (
     EngageKillSwitchBody,
     KillSwitchStatus,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from service.auth.dependencies import Caller
@@ -17,12 +17,12 @@ from service.history.schemas import (
     StreamEvents,
     UtcDatetime,
 )
+from service.paths import StreamId
 from service.read_models.freshness import ReadPool
 from service.requests import LedgerDep
 from service.tenancy import require_access, stream_tenant
 
 router = APIRouter(prefix="/v1", tags=["history"])
-StreamId = Annotated[str, Path(min_length=1, max_length=200)]
 
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from events.domain.sites import SITES
 from events.errors import NotFound
 from service.auth.dependencies import Caller
 from service.ledger import CommandResult
+from service.paths import SiteId
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
 from service.sites import commands
 from service.sites.schemas import (
@@ -25,7 +24,6 @@ from service.sites.schemas import (
 )
 
 router = APIRouter(prefix="/v1/sites", tags=["sites"])
-SiteId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
 
 
 @router.post("", operation_id="register-site", status_code=201, response_model=CommandResult)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from events.domain.kill_switches import KILL_SWITCHES
@@ -13,11 +13,10 @@ from events.domain.sites import SITES
 from events.domain.workflows import WORKFLOWS
 from service.auth.dependencies import Caller
 from service.ledger import CommandResult
+from service.paths import Category, RunId, SiteId, WorkflowId
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
 from service.workflows import commands, kill_switch_commands, queries
 from service.workflows.schemas import (
-    CATEGORY_PATTERN,
-    ID_PATTERN,
     EngageKillSwitchBody,
     KillSwitchStatus,
     PauseWorkflowBody,
@@ -36,10 +35,6 @@ from service.workflows.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["workflows"])
-WorkflowId = Annotated[str, Path(pattern=ID_PATTERN)]
-RunId = Annotated[str, Path(pattern=ID_PATTERN)]
-SiteId = Annotated[str, Path(pattern=ID_PATTERN)]
-Category = Annotated[str, Path(pattern=CATEGORY_PATTERN, description='A category, or "*".')]
 RUN = "/workflows/{workflow_id}/runs/{run_id}"
 
 

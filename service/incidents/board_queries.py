@@ -16,7 +16,7 @@ import asyncpg
 from events.errors import InvalidCommand
 from projections.base import Tables
 from service.auth.principal import Principal
-from service.read_models.schemas import (
+from service.incidents.board_schemas import (
     IncidentCard,
     OwnerActions,
     PreventionActionItem,

@@ -18,7 +18,7 @@ import asyncpg
 from events.errors import InvalidCommand
 from projections.base import Tables
 from service.auth.principal import Principal
-from service.read_models.schemas import (
+from service.playbooks.catalogue_schemas import (
     FirstRunResult,
     PlaybookDeployment,
     PlaybookLineage,

@@ -8,7 +8,7 @@ import asyncpg
 
 from projections.base import Tables
 from service.auth.principal import Principal
-from service.read_models.schemas import DailyCount, SiteActivityView
+from service.sites.activity_schemas import DailyCount, SiteActivityView
 from service.tenancy import scope_condition
 
 DAILY_DAYS = 30

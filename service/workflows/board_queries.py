@@ -7,8 +7,8 @@ import asyncpg
 from projections.base import Tables
 from service.auth.principal import Principal
 from service.auth.roles import MATRIX
-from service.read_models.schemas import PendingApproval, WorkflowCard
 from service.tenancy import scope_condition
+from service.workflows.board_schemas import PendingApproval, WorkflowCard
 
 APPROVERS = MATRIX["approve-run"]
 
