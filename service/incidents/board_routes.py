@@ -14,6 +14,7 @@ from service.auth.dependencies import Caller
 from service.incidents import board_queries
 from service.incidents.board_queries import BoardStatus
 from service.incidents.board_schemas import AgencyIncidents, PreventionActionsByOwner, SiteIncidents
+from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.paths import AgencyId, SiteId
 from service.read_models.freshness import MinPosition, read_model
 from service.requests import LedgerDep
@@ -22,17 +23,8 @@ from service.tenancy import require_agency
 router = APIRouter(tags=["read models"])
 INCIDENT_BOARD = IncidentBoard()
 PREVENTION_ACTIONS = PreventionActions()
-Limit = Annotated[int, Query(ge=1, le=500)]
 Status = Annotated[
     BoardStatus, Query(description="Open incidents (reopened ones included), closed ones, or all.")
-]
-BoardCursor = Annotated[
-    str,
-    Query(
-        max_length=256,
-        pattern=r"^([0-9]{1,2}\.-?[0-9]{1,19}\..+)?$",
-        description="`next_cursor` of the last page.",
-    ),
 ]
 
 
@@ -48,12 +40,13 @@ async def list_site_incidents(
     ledger: LedgerDep,
     min_position: MinPosition = None,
     status: Status = "open",
-    cursor: BoardCursor = "",
-    limit: Limit = 100,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> SiteIncidents:
     """A site's incident board: most severe first (critical, high, medium, low), then oldest
     first. Each incident shows its facts, its status, where it was escalated, how many of its
     prevention actions are still open, and its age in seconds since the failure occurred."""
+    after = board_queries.SITE_INCIDENTS.decode(cursor)
     await ledger.load_visible(who, SITES, SITES.stream_id(site_id), "site")
     pool, tables = await read_model(request, INCIDENT_BOARD, min_position)
     found = await board_queries.incident_board(
@@ -63,13 +56,11 @@ async def list_site_incidents(
         column="site_id",
         value=site_id,
         status=status,
-        after=board_queries.parse_board_cursor(cursor),
-        limit=limit,
+        after=after,
+        limit=limit + 1,
     )
-    next_cursor = board_queries.board_cursor(found[-1][0]) if len(found) == limit else None
-    return SiteIncidents(
-        site_id=site_id, status=status, incidents=[c for _, c in found], next_cursor=next_cursor
-    )
+    items, next_cursor = board_queries.SITE_INCIDENTS.page(found, limit)
+    return SiteIncidents(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.get(
@@ -83,11 +74,12 @@ async def list_agency_incidents(
     request: Request,
     min_position: MinPosition = None,
     status: Status = "open",
-    cursor: BoardCursor = "",
-    limit: Limit = 100,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> AgencyIncidents:
     """The incident board of every site of an agency that the caller may see, in the order of
     a site's board: most severe first, then oldest first."""
+    after = board_queries.AGENCY_INCIDENTS.decode(cursor)
     require_agency(who, agency_id)
     pool, tables = await read_model(request, INCIDENT_BOARD, min_position)
     found = await board_queries.incident_board(
@@ -97,13 +89,11 @@ async def list_agency_incidents(
         column="agency_id",
         value=agency_id,
         status=status,
-        after=board_queries.parse_board_cursor(cursor),
-        limit=limit,
+        after=after,
+        limit=limit + 1,
     )
-    next_cursor = board_queries.board_cursor(found[-1][0]) if len(found) == limit else None
-    return AgencyIncidents(
-        agency_id=agency_id, status=status, incidents=[c for _, c in found], next_cursor=next_cursor
-    )
+    items, next_cursor = board_queries.AGENCY_INCIDENTS.page(found, limit)
+    return AgencyIncidents(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.get(
@@ -120,29 +110,23 @@ async def list_prevention_actions(
         str | None, Query(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="Only this site's.")
     ] = None,
     include_completed: Annotated[bool, Query(description="Also list completed actions.")] = False,
-    cursor: Annotated[
-        str,
-        Query(
-            max_length=board_queries.OWNER_CURSOR_MAX,
-            pattern=r"^[A-Za-z0-9_-]*$",
-            description="`next_cursor` of the last page.",
-        ),
-    ] = "",
-    limit: Annotated[int, Query(ge=1, le=200, description="At most this many owners.")] = 50,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> PreventionActionsByOwner:
     """Prevention actions of incidents on sites you may see, by owner. Each owner's overdue
     actions (not completed and due before today, UTC) come first, then the rest by due date.
     A page holds at most `limit` owners, each with all of its actions."""
+    after = board_queries.PREVENTION_ACTIONS.decode(cursor)
     pool, tables = await read_model(request, PREVENTION_ACTIONS, min_position)
-    owners = await board_queries.prevention_actions(
+    found = await board_queries.prevention_actions(
         pool,
         tables,
         who,
         owner=owner,
         site_id=site_id,
         include_completed=include_completed,
-        after=board_queries.parse_owner_cursor(cursor),
-        limit=limit,
+        after=after,
+        limit=limit + 1,
     )
-    next_cursor = board_queries.owner_cursor(owners[-1].owner) if len(owners) == limit else None
-    return PreventionActionsByOwner(owners=owners, next_cursor=next_cursor)
+    items, next_cursor = board_queries.PREVENTION_ACTIONS.page(found, limit)
+    return PreventionActionsByOwner(items=items, next_cursor=next_cursor, limit=limit)

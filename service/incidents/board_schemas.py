@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from events.domain.incident_events import EscalationTarget, IncidentSeverity, PreventionKind
+from service.pagination import Page
 
 IncidentStatus = Literal["open", "closed"]
 
@@ -40,18 +41,12 @@ class IncidentCard(BaseModel):
     )
 
 
-class SiteIncidents(BaseModel):
-    site_id: str = Field(examples=["acme-shop"])
-    status: Literal["open", "closed", "all"] = Field(examples=["open"])
-    incidents: list[IncidentCard] = Field(description="Most severe first, then oldest first.")
-    next_cursor: str | None = Field(examples=[None])
+class SiteIncidents(Page[IncidentCard]):
+    items: list[IncidentCard] = Field(description="Most severe first, then oldest first.")
 
 
-class AgencyIncidents(BaseModel):
-    agency_id: str = Field(examples=["northwind-agency"])
-    status: Literal["open", "closed", "all"] = Field(examples=["open"])
-    incidents: list[IncidentCard] = Field(description="Most severe first, then oldest first.")
-    next_cursor: str | None = Field(examples=[None])
+class AgencyIncidents(Page[IncidentCard]):
+    items: list[IncidentCard] = Field(description="Most severe first, then oldest first.")
 
 
 class PreventionActionItem(BaseModel):
@@ -76,6 +71,5 @@ class OwnerActions(BaseModel):
     actions: list[PreventionActionItem] = Field(description="Overdue ones first, then by due date.")
 
 
-class PreventionActionsByOwner(BaseModel):
-    owners: list[OwnerActions] = Field(description="By owner.")
-    next_cursor: str | None = Field(examples=[None])
+class PreventionActionsByOwner(Page[OwnerActions]):
+    items: list[OwnerActions] = Field(description="By owner.")

@@ -30,6 +30,7 @@ from service.incidents.schemas import (
     SetEscalationBody,
     SetRestartCriteriaBody,
 )
+from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.paths import ActionId, HandoffId, IncidentId
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
 
@@ -70,11 +71,16 @@ async def get_incident(
     "/{incident_id}/timeline", operation_id="get-incident-timeline", response_model=IncidentTimeline
 )
 async def get_incident_timeline(
-    incident_id: IncidentId, who: Caller, ledger: LedgerDep
+    incident_id: IncidentId,
+    who: Caller,
+    ledger: LedgerDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> IncidentTimeline:
-    """Every event of the incident, oldest first, with who recorded it."""
+    """Every event of the incident, oldest first, with who recorded it, a page at a time."""
+    after = queries.INCIDENT_TIMELINE.decode(cursor)
     loaded = await ledger.load_visible(who, INCIDENTS, INCIDENTS.stream_id(incident_id), "incident")
-    return queries.timeline(incident_id, loaded)
+    return queries.timeline(loaded, after, limit)
 
 
 @router.post(

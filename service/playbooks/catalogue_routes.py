@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from events.domain.sites import SITES
 from projections.playbook_catalogue import PlaybookCatalogue
 from service.auth.dependencies import Caller
+from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.paths import AgencyId, SiteId
 from service.playbooks import catalogue_queries
 from service.playbooks.catalogue_schemas import AgencyPlaybooks, SitePlaybooks
@@ -18,15 +17,6 @@ from service.tenancy import require_agency
 
 router = APIRouter(tags=["read models"])
 PLAYBOOK_CATALOGUE = PlaybookCatalogue()
-Cursor = Annotated[
-    str,
-    Query(
-        max_length=catalogue_queries.PLAYBOOK_CURSOR_MAX,
-        pattern=r"^[A-Za-z0-9_-]*$",
-        description="`next_cursor` of the last page.",
-    ),
-]
-Limit = Annotated[int, Query(ge=1, le=500)]
 
 
 @router.get(
@@ -39,8 +29,8 @@ async def list_agency_playbooks(
     who: Caller,
     request: Request,
     min_position: MinPosition = None,
-    cursor: Cursor = "",
-    limit: Limit = 100,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> AgencyPlaybooks:
     """The agency's playbook catalogue on the sites you may see, one entry per lineage (the
     content hash of a playbook's first version, kept across sites and versions), by name.
@@ -54,20 +44,14 @@ async def list_agency_playbooks(
 
     A page holds at most `limit` lineages, each with all of its deployments you may see; drift
     is the same on every page."""
+    after = catalogue_queries.AGENCY_PLAYBOOKS.decode(cursor)
     require_agency(who, agency_id)
     pool, tables = await read_model(request, PLAYBOOK_CATALOGUE, min_position)
-    lineages = await catalogue_queries.agency_catalogue(
-        pool,
-        tables,
-        who,
-        agency_id,
-        after=catalogue_queries.parse_playbook_cursor(cursor),
-        limit=limit,
+    found = await catalogue_queries.agency_catalogue(
+        pool, tables, who, agency_id, after=after, limit=limit + 1
     )
-    next_cursor = None
-    if len(lineages) == limit:
-        next_cursor = catalogue_queries.playbook_cursor((lineages[-1].name, lineages[-1].lineage))
-    return AgencyPlaybooks(agency_id=agency_id, playbooks=lineages, next_cursor=next_cursor)
+    items, next_cursor = catalogue_queries.AGENCY_PLAYBOOKS.page(found, limit)
+    return AgencyPlaybooks(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.get(
@@ -81,25 +65,18 @@ async def list_site_playbooks(
     request: Request,
     ledger: LedgerDep,
     min_position: MinPosition = None,
-    cursor: Cursor = "",
-    limit: Limit = 100,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> SitePlaybooks:
     """A site's playbooks, by name (then playbook id), in the shape of the agency catalogue's
     deployments. Drift is decided as in the agency catalogue, among the deployments you may see
     in the site's agency: against the current version where it was registered, otherwise
     against the version exported most recently. Paging does not change it."""
+    after = catalogue_queries.SITE_PLAYBOOKS.decode(cursor)
     await ledger.load_visible(who, SITES, SITES.stream_id(site_id), "site")
     pool, tables = await read_model(request, PLAYBOOK_CATALOGUE, min_position)
-    deployments = await catalogue_queries.site_playbooks(
-        pool,
-        tables,
-        who,
-        site_id,
-        after=catalogue_queries.parse_playbook_cursor(cursor),
-        limit=limit,
+    found = await catalogue_queries.site_playbooks(
+        pool, tables, who, site_id, after=after, limit=limit + 1
     )
-    next_cursor = None
-    if len(deployments) == limit:
-        last = deployments[-1]
-        next_cursor = catalogue_queries.playbook_cursor((last.name, last.playbook_id))
-    return SitePlaybooks(site_id=site_id, playbooks=deployments, next_cursor=next_cursor)
+    items, next_cursor = catalogue_queries.SITE_PLAYBOOKS.page(found, limit)
+    return SitePlaybooks(items=items, next_cursor=next_cursor, limit=limit)

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from events.domain.workflow_events import Environment
+from service.pagination import Page
 
 CONTENT_HASH_EXAMPLE = "sha256:5f1c0a3e9b7d24c86e0f4a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f"
 
@@ -92,13 +93,9 @@ class PlaybookLineage(BaseModel):
     deployments: list[PlaybookDeployment] = Field(description="By site id.")
 
 
-class AgencyPlaybooks(BaseModel):
-    agency_id: str = Field(examples=["northwind-agency"])
-    playbooks: list[PlaybookLineage] = Field(description="By name, one entry per lineage.")
-    next_cursor: str | None = Field(examples=[None])
+class AgencyPlaybooks(Page[PlaybookLineage]):
+    items: list[PlaybookLineage] = Field(description="By name, one entry per lineage.")
 
 
-class SitePlaybooks(BaseModel):
-    site_id: str = Field(examples=["client-shop"])
-    playbooks: list[PlaybookDeployment] = Field(description="By name.")
-    next_cursor: str | None = Field(examples=[None])
+class SitePlaybooks(Page[PlaybookDeployment]):
+    items: list[PlaybookDeployment] = Field(description="By name.")

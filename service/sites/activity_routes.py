@@ -3,13 +3,12 @@ and the same for every site of an agency."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from events.errors import NotFound
 from projections.site_activity import SiteActivity
 from service.auth.dependencies import Caller
+from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.paths import AgencyId, SiteId
 from service.read_models.freshness import MinPosition, read_model
 from service.sites import activity_queries
@@ -18,8 +17,6 @@ from service.tenancy import require_agency
 
 router = APIRouter(tags=["read models"])
 SITE_ACTIVITY = SiteActivity()
-Cursor = Annotated[str, Query(max_length=64, description="`next_cursor` of the last page.")]
-Limit = Annotated[int, Query(ge=1, le=500)]
 
 
 @router.get(
@@ -48,12 +45,13 @@ async def list_agency_activity(
     who: Caller,
     request: Request,
     min_position: MinPosition = None,
-    cursor: Cursor = "",
-    limit: Limit = 100,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> AgencyActivity:
     """Activity of every site of an agency that the caller may see, by site id."""
+    after = activity_queries.AGENCY_ACTIVITY.decode(cursor)
     require_agency(who, agency_id)
     pool, tables = await read_model(request, SITE_ACTIVITY, min_position)
-    views = await activity_queries.agency_activity(pool, tables, who, agency_id, cursor, limit)
-    next_cursor = views[-1].site_id if len(views) == limit else None
-    return AgencyActivity(agency_id=agency_id, sites=views, next_cursor=next_cursor)
+    found = await activity_queries.agency_activity(pool, tables, who, agency_id, after, limit + 1)
+    items, next_cursor = activity_queries.AGENCY_ACTIVITY.page(found, limit)
+    return AgencyActivity(items=items, next_cursor=next_cursor, limit=limit)

@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from service.pagination import Page
+
 
 class DailyCount(BaseModel):
     day: date
@@ -24,7 +26,5 @@ class SiteActivityView(BaseModel):
     daily: list[DailyCount] = Field(description="Counts by day and event type, newest first.")
 
 
-class AgencyActivity(BaseModel):
-    agency_id: str
-    sites: list[SiteActivityView]
-    next_cursor: str | None
+class AgencyActivity(Page[SiteActivityView]):
+    items: list[SiteActivityView] = Field(description="By site id.")

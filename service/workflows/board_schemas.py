@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from service.pagination import Page
+
 
 class WorkflowCard(BaseModel):
     """One workflow on a site's board."""
@@ -30,10 +32,8 @@ class WorkflowCard(BaseModel):
     version: int = Field(description="The workflow stream's version this card reflects.")
 
 
-class SiteWorkflows(BaseModel):
-    site_id: str
-    workflows: list[WorkflowCard]
-    next_cursor: str | None
+class SiteWorkflows(Page[WorkflowCard]):
+    items: list[WorkflowCard] = Field(description="By workflow id.")
 
 
 class PendingApproval(BaseModel):
@@ -49,6 +49,5 @@ class PendingApproval(BaseModel):
     approvals: list[str] = Field(description="Who has approved it so far.")
 
 
-class PendingApprovals(BaseModel):
-    approvals: list[PendingApproval]
-    next_cursor: str | None
+class PendingApprovals(Page[PendingApproval]):
+    items: list[PendingApproval] = Field(description="Oldest request first.")

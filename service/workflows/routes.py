@@ -3,9 +3,7 @@ automation touches a production site."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from events.domain.kill_switches import KILL_SWITCHES
@@ -13,6 +11,7 @@ from events.domain.sites import SITES
 from events.domain.workflows import WORKFLOWS
 from service.auth.dependencies import Caller
 from service.ledger import CommandResult
+from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.paths import Category, RunId, SiteId, WorkflowId
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
 from service.workflows import commands, kill_switch_commands, queries
@@ -105,14 +104,13 @@ async def list_workflow_runs(
     workflow_id: WorkflowId,
     who: Caller,
     ledger: LedgerDep,
-    cursor: Annotated[
-        str, Query(max_length=20, description="`next_cursor` of the last page.")
-    ] = "",
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> RunHistory:
     """The workflow's runs in the order they were requested, with approvals and results."""
+    after = queries.WORKFLOW_RUNS.decode(cursor)
     loaded = await ledger.load_visible(who, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow")
-    return await queries.run_history(ledger.store, loaded, commands.now(), cursor, limit)
+    return await queries.run_history(ledger.store, loaded, commands.now(), after, limit)
 
 
 @router.post(
