@@ -277,8 +277,7 @@ async def test_the_agency_catalogue_pages_by_lineage(reader: Reader) -> None:
     assert drift(refunds) == {SOURCE: False, BETA: True, CLIENT: True}
     for limit in (1, 2, 3, 7):
         assert (
-            await reader.pages(f"/v1/agencies/{AGENCY}/playbooks", limit, lead)
-            == (whole["items"])
+            await reader.pages(f"/v1/agencies/{AGENCY}/playbooks", limit, lead) == (whole["items"])
         ), "every lineage once, in order, with all its deployments and the same drift"
 
     beta_only = reader.headers("editor", (BETA,))

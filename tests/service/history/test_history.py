@@ -142,7 +142,7 @@ async def test_the_last_page_gives_a_cursor_a_tailing_reader_continues_from(
     read = await list_all(client, root, limit=4)
     assert ids(read) == ids_of(seeded, lambda e: True)
     last = (await client.get("/v1/events", params={"limit": 200}, headers=root)).json()
-    assert len(last["items"]) == len(seeded) and last["limit"] == 200
+    assert (len(last["items"]), last["limit"]) == (len(seeded), 200)
     at_end = last["next_cursor"]
     caught_up = await client.get("/v1/events", params={"cursor": at_end}, headers=root)
     assert caught_up.json() == {"items": [], "next_cursor": at_end, "limit": 50}
