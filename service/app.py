@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 import projections
@@ -33,6 +33,7 @@ from service.playbooks import catalogue_routes as playbook_catalogue
 from service.playbooks import routes as playbooks
 from service.playbooks.signing import PlaybookSigner
 from service.problems import install_problem_handlers
+from service.query_parameters import refuse_unknown_query_parameters
 from service.read_models import rebuild_routes
 from service.read_models.subscribers import projection_subscribers
 from service.settings import Settings, get_settings
@@ -142,7 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_response=app.state.metrics.observe_response,
     )
     for router in ROUTERS:
-        app.include_router(router)
+        # One refusal of undeclared query parameters for the whole API (not the HTML pages).
+        app.include_router(router, dependencies=[Depends(refuse_unknown_query_parameters)])
     app.include_router(dashboard.router)
     install_event_schemas(app)
     return app

@@ -92,11 +92,19 @@ WORKFLOW_RUNS = CursorCodec("list-workflow-runs", RunKey)
 
 
 async def run_history(
-    store: EventStore, loaded: Loaded[Workflow], now: datetime, after: RunKey | None, limit: int
+    store: EventStore,
+    loaded: Loaded[Workflow],
+    now: datetime,
+    after: RunKey | None,
+    limit: int,
+    *,
+    as_of: datetime | None = None,
 ) -> RunHistory:
-    """Runs in request order, a page at a time."""
+    """Runs in request order, a page at a time; with `as_of`, as they stood then (`now` is
+    then `as_of`: an approval counts if it was valid at that moment)."""
     workflow = _registered(loaded)
-    found = await run_page(store, workflow, after.requested_position if after else 0, limit + 1)
+    start = after.requested_position if after else 0
+    found = await run_page(store, workflow, start, limit + 1, as_of=as_of)
     keyed = [
         (RunKey(requested_position=r.requested_position), run_view(workflow, r.run, now))
         for r in found
@@ -106,12 +114,13 @@ async def run_history(
 
 
 async def explain(
-    store: EventStore, loaded: Loaded[Workflow], now: datetime
+    store: EventStore, loaded: Loaded[Workflow], now: datetime, *, as_of: datetime | None = None
 ) -> WorkflowExplanation:
-    """Owner, last run, its approvals and result, who can pause, and the events that say so."""
+    """Owner, last run, its approvals and result, who can pause, and the events that say so;
+    with `as_of` (and `loaded` folded as of then), as an auditor would have read it then."""
     workflow = _registered(loaded)
     assert workflow.workflow_id is not None
-    newest = await run_page(store, workflow, 0, 1, newest_first=True)
+    newest = await run_page(store, workflow, 0, 1, newest_first=True, as_of=as_of)
     last = newest[0] if newest else None
     last_run = last.run if last else None
     definition: list[Evidence] = []
