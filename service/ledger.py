@@ -45,10 +45,12 @@ class CommandContext:
     idempotency_key: str | None
     request_hash: bytes
     if_match: int | None
+    reason: str | None = None
+    """Why, where the command's own events have no field for it (approve-run)."""
 
     def metadata(self) -> dict[str, Any]:
-        """Who and how, recorded with every event the command appends."""
-        return {
+        """Who, how and why, recorded with every event the command appends."""
+        who = {
             "actor": self.principal.sub,
             "roles": sorted(self.principal.roles),
             "key_id": self.principal.key_id,
@@ -56,6 +58,8 @@ class CommandContext:
             "request_id": self.request_id,
             "client_ip": self.client_ip,
         }
+        # Only when given: every other command's metadata stays exactly as it was.
+        return who if self.reason is None else {**who, "reason": self.reason}
 
 
 class CommandResult(BaseModel):

@@ -8,7 +8,7 @@ would not.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import asyncpg
@@ -262,9 +262,11 @@ def encode(chunks: AsyncIterator[list[StoredEvent]], fmt: ExportFormat) -> Async
 
 
 async def approve_run(
-    ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str
+    ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str, reason: str | None
 ) -> CommandReply:
-    return await workflow_commands.approve_run(ledger, ctx, workflow_id, run_id)
+    """As the API's approve-run: the reason goes into the approval's metadata."""
+    with_reason = replace(ctx, reason=reason) if reason else ctx
+    return await workflow_commands.approve_run(ledger, with_reason, workflow_id, run_id)
 
 
 async def reject_run(

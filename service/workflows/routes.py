@@ -3,7 +3,10 @@ automation touches a production site."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import replace
+from typing import Annotated
+
+from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse, Response
 
 from events.domain.kill_switches import KILL_SWITCHES
@@ -15,6 +18,7 @@ from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.paths import Category, RunId, SiteId, WorkflowId
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
 from service.workflows import commands, kill_switch_commands, queries
+from service.workflows.approval_schemas import ApproveRunBody
 from service.workflows.schemas import (
     EngageKillSwitchBody,
     KillSwitchStatus,
@@ -89,12 +93,15 @@ async def revise_workflow(
     response_model=WorkflowExplanation,
 )
 async def explain_workflow(
-    workflow_id: WorkflowId, who: Caller, ledger: LedgerDep
+    workflow_id: WorkflowId, who: Caller, ledger: LedgerDep, as_of: AsOf = None
 ) -> WorkflowExplanation:
     """Who owns the workflow, its last run with its approvals and result, who can pause it, and
-    the ids of the events that say so."""
-    loaded = await ledger.load_visible(who, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow")
-    return await queries.explain(ledger.store, loaded, commands.now())
+    the ids of the events that say so; with `as_of`, all of it as the log stood at that time
+    (an approval counts if it was valid then). Unknown before the workflow was registered."""
+    stream = WORKFLOWS.stream_id(workflow_id)
+    loaded = await ledger.load_visible(who, WORKFLOWS, stream, "workflow", as_of=as_of)
+    now = as_of or commands.now()
+    return await queries.explain(ledger.store, loaded, now, as_of=as_of)
 
 
 @router.get(
@@ -104,13 +111,17 @@ async def list_workflow_runs(
     workflow_id: WorkflowId,
     who: Caller,
     ledger: LedgerDep,
+    as_of: AsOf = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> RunHistory:
-    """The workflow's runs in the order they were requested, with approvals and results."""
+    """The workflow's runs in the order they were requested, with approvals and results; with
+    `as_of`, as the log stood at that time."""
     after = queries.WORKFLOW_RUNS.decode(cursor)
-    loaded = await ledger.load_visible(who, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow")
-    return await queries.run_history(ledger.store, loaded, commands.now(), after, limit)
+    stream = WORKFLOWS.stream_id(workflow_id)
+    loaded = await ledger.load_visible(who, WORKFLOWS, stream, "workflow", as_of=as_of)
+    now = as_of or commands.now()
+    return await queries.run_history(ledger.store, loaded, now, after, limit, as_of=as_of)
 
 
 @router.post(
@@ -129,10 +140,18 @@ async def request_run(
 
 @router.post(RUN + "/approve", operation_id="approve-run", response_model=CommandResult)
 async def approve_run(
-    workflow_id: WorkflowId, run_id: RunId, ctx: Command, ledger: LedgerDep
+    workflow_id: WorkflowId,
+    run_id: RunId,
+    ctx: Command,
+    ledger: LedgerDep,
+    body: Annotated[ApproveRunBody, Body(default_factory=ApproveRunBody)],
 ) -> Response:
     """Approve a pending run for the workflow's current revision; the approval expires (24 hours
-    by default). The requester can never approve their own run, and each approver counts once."""
+    by default). The requester can never approve their own run, and each approver counts once.
+    The body is optional; its `reason` is recorded with the approval."""
+    reason = (body.reason or "").strip()
+    if reason:
+        ctx = replace(ctx, reason=reason)
     return reply(await commands.approve_run(ledger, ctx, workflow_id, run_id))
 
 
