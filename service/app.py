@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 import projections
@@ -24,17 +24,22 @@ from service.edge import EdgeMiddleware
 from service.event_schemas import install_event_schemas
 from service.health import routes as health
 from service.history import routes as history
+from service.incidents import board_routes as incident_boards
 from service.incidents import routes as incidents
 from service.ledger import Ledger
 from service.metrics import Metrics
+from service.playbooks import catalogue_routes as playbook_catalogue
 from service.playbooks import routes as playbooks
 from service.playbooks.signing import PlaybookSigner
 from service.problems import install_problem_handlers
-from service.read_models import routes as read_models
+from service.query_parameters import refuse_unknown_query_parameters
+from service.read_models import rebuild_routes
 from service.read_models.subscribers import projection_subscribers
 from service.settings import Settings, get_settings, secret_box_of
+from service.sites import activity_routes as site_activity
 from service.sites import routes as sites
 from service.supervisor import Backoff, Supervisor
+from service.workflows import board_routes as workflow_boards
 from service.workflows import routes as workflows
 
 DESCRIPTION = """The audit-and-approval ledger behind SophMate's AI automation on WordPress.
@@ -48,11 +53,15 @@ ROUTERS: list[APIRouter] = [
     health.router,
     metrics.router,
     sites.router,
-    read_models.router,
+    site_activity.router,
     history.router,
     workflows.router,
+    workflow_boards.router,
     incidents.router,
+    incident_boards.router,
     playbooks.router,
+    playbook_catalogue.router,
+    rebuild_routes.router,
     audit.router,
 ]
 
@@ -127,7 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_response=app.state.metrics.observe_response,
     )
     for router in ROUTERS:
-        app.include_router(router)
+        # One refusal of undeclared query parameters for the whole API (not the HTML pages).
+        app.include_router(router, dependencies=[Depends(refuse_unknown_query_parameters)])
     app.include_router(dashboard.router)
     install_event_schemas(app)
     return app

@@ -238,8 +238,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         f"demo agency {AGENCY}: {len(SITES)} sites, {len(WORKFLOWS)} workflows with runs, "
         "2 approvals waiting, 1 paused workflow, 1 kill switch, 1 incident,\n"
         "1 playbook on 2 sites.\n"
-        "Sign in at http://127.0.0.1:8000/dashboard with:\n"
-        "  .venv/bin/sophmate-ledger token --sub olga --role operations_lead "
+        f"Sign in at http://{settings.host}:{settings.port}/dashboard with:\n"
+        f"  .venv/bin/sophmate-ledger token --sub olga --role operations_lead --agency {AGENCY} "
         + " ".join(f"--site {site}" for site in SITES)
         + f"\nor, to see the agency as its lead (who reads all but approves nothing):\n"
         f"  .venv/bin/sophmate-ledger token --sub lena --role agency_lead --agency {AGENCY}"

@@ -49,9 +49,11 @@ class CommandContext:
     redacted: list[Redacted] = field(default_factory=start_record)
     """What the redaction gate masked in this command's body: made with the context, before
     the body is validated, so every command records it (service/redaction_gate.py)."""
+    reason: str | None = None
+    """Why, where the command's own events have no field for it (approve-run)."""
 
     def metadata(self) -> dict[str, Any]:
-        """Who and how, recorded with every event the command appends."""
+        """Who, how and why, recorded with every event the command appends."""
         metadata: dict[str, Any] = {
             "actor": self.principal.sub,
             "roles": sorted(self.principal.roles),
@@ -62,6 +64,9 @@ class CommandContext:
         }
         if self.redacted:
             metadata["redacted"] = self.masked()
+        # Only when given: every other command's metadata stays exactly as it was.
+        if self.reason is not None:
+            metadata["reason"] = self.reason
         return metadata
 
     def masked(self) -> list[dict[str, str]]:

@@ -8,7 +8,6 @@ import hmac
 import ipaddress
 import json
 import re
-from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel
 
 from events.errors import InvalidCommand
 from service.auth.dependencies import Caller
+from service.history.schemas import UtcDatetime
 from service.ledger import CommandContext, CommandReply, Ledger
 from service.problems import PROBLEM_JSON
 
@@ -118,7 +118,10 @@ async def command_context(
 
 Command = Annotated[CommandContext, Depends(command_context)]
 
-AsOf = Annotated[datetime | None, Query(description="State as it was at this time.")]
+AsOf = Annotated[
+    UtcDatetime | None,
+    Query(description="State as it was at this time (ISO 8601; without an offset, UTC)."),
+]
 AtVersion = Annotated[int | None, Query(ge=1, description="State at this version.")]
 """Time travel: a single-aggregate read folds its stream up to a moment or a version."""
 

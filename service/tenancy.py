@@ -41,6 +41,24 @@ def require_access(principal: Principal, tenant: Tenant | None, what: str) -> No
         raise NotFound(f"{what} not found")
 
 
+def can_see_agency(principal: Principal, agency_id: str) -> bool:
+    """An agency's lists are for platform administrators and the agency's own principals; what
+    of it they show is then scoped by `scope_condition` like any other read."""
+    return principal.all_sites or principal.agency == agency_id
+
+
+def require_agency(principal: Principal, agency_id: str) -> None:
+    if not can_see_agency(principal, agency_id):
+        raise NotFound("agency not found")
+
+
+def require_platform(principal: Principal, what: str) -> None:
+    """Work over every tenant at once (a read model's rebuild) is for platform administrators:
+    a token with sites ["*"]. 403: the caller is known, the scope is not theirs."""
+    if not principal.all_sites:
+        raise Forbidden(f"{what} is for platform administrators")
+
+
 def require_create(principal: Principal, tenant: Tenant | None, what: str) -> None:
     if tenant is None or not can_create(principal, tenant):
         raise NotFound(f"{what} not found")

@@ -102,9 +102,9 @@ def refused(request: Request, who: Viewer, error: LedgerError, back: str) -> Res
 @router.post("/dashboard/workflows/{workflow_id}/runs/{run_id}/approve")
 async def approve_run(request: Request, workflow_id: str, run_id: str, who: Who) -> Response:
     async def command(
-        ledger: Ledger, ctx: sources.CommandContext, _: str | None
+        ledger: Ledger, ctx: sources.CommandContext, reason: str | None
     ) -> sources.CommandReply:
-        return await sources.approve_run(ledger, ctx, workflow_id, run_id)
+        return await sources.approve_run(ledger, ctx, workflow_id, run_id, reason)
 
     return await act(request, who, "approve-run", command, "/dashboard/approvals", "approved")
 

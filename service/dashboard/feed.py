@@ -1,5 +1,6 @@
-"""The activity feed: the log of the viewer's sites with the filters people use, keyset
-pages, and the filtered view exported as CSV or NDJSON (the history export's own formats)."""
+"""The activity feed: the log of the viewer's sites, newest first, with the filters people use,
+keyset pages, and the filtered view exported as CSV or NDJSON (the history export's own
+formats, oldest first as an export is read)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ class FeedQuery(BaseModel):
     severity: str = Field("", pattern=r"^(|info|notice|warning|critical)$")
     since: date | None = None
     until: date | None = None
-    cursor: str = Field("", max_length=64)
+    cursor: str = Field("", max_length=200)
 
     def filters(self) -> sources.EventFilters:
         def start(day: date | None) -> datetime | None:

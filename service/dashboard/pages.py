@@ -11,6 +11,7 @@ from events.errors import NotFound
 from service.dashboard import overview, sources
 from service.dashboard.rendering import PageRoute, Viewer, render, viewer
 from service.ledger import Ledger
+from service.pagination import CURSOR_MAX_LENGTH
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Who = Annotated[Viewer, Depends(viewer)]
@@ -66,14 +67,14 @@ async def workflow_page(
     request: Request,
     workflow_id: str,
     who: Who,
-    cursor: Annotated[str, Query(max_length=64)] = "",
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH)] = None,
 ) -> HTMLResponse:
     loaded = await sources.workflow(_ledger(request), who.principal, workflow_id)
     if loaded.state.workflow_id is None:
         raise NotFound("workflow not found")
     ledger = _ledger(request)
     history = await sources.run_history(ledger, loaded, cursor, 25)
-    results = await sources.run_results(ledger, loaded, [run.run_id for run in history.runs])
+    results = await sources.run_results(ledger, loaded, [run.run_id for run in history.items])
     return render(
         request,
         "workflow.html",
@@ -117,7 +118,7 @@ async def incident_page(request: Request, incident_id: str, who: Who) -> HTMLRes
         "incident.html",
         who,
         incident=view,
-        timeline=sources.incident_timeline(incident_id, loaded).entries,
+        timeline=sources.incident_timeline(loaded),
     )
 
 

@@ -67,14 +67,16 @@ async def _series(
     return found
 
 
-RUNS = """SELECT (recorded_at AT TIME ZONE 'UTC')::date AS day, data->>'outcome' AS series,
+RUN_OUTCOMES = """SELECT (recorded_at AT TIME ZONE 'UTC')::date AS day,
+                 data->>'outcome' AS series,
                  count(*) AS value
           FROM events WHERE type = 'RunResultRecorded' AND recorded_at >= $1
             AND ($2::text IS NULL OR site_id = $2) AND {scope}
           GROUP BY 1, 2"""
 
 # The wait of a run is from its request to its approval, in minutes.
-WAITS = """SELECT (a.recorded_at AT TIME ZONE 'UTC')::date AS day, 'minutes waited' AS series,
+APPROVAL_WAITS = """SELECT (a.recorded_at AT TIME ZONE 'UTC')::date AS day,
+                  'minutes waited' AS series,
                   avg(extract(epoch FROM a.recorded_at - r.recorded_at)) / 60 AS value
            FROM events a JOIN events r
              ON r.stream_id = a.stream_id AND r.type = 'RunRequested'
@@ -84,7 +86,7 @@ WAITS = """SELECT (a.recorded_at AT TIME ZONE 'UTC')::date AS day, 'minutes wait
              AND {scope}
            GROUP BY 1"""
 
-INCIDENTS = """SELECT (recorded_at AT TIME ZONE 'UTC')::date AS day,
+INCIDENTS_OPENED_CLOSED = """SELECT (recorded_at AT TIME ZONE 'UTC')::date AS day,
                       CASE type WHEN 'IncidentOpened' THEN 'opened' ELSE 'closed' END AS series,
                       count(*) AS value
                FROM events WHERE type IN ('IncidentOpened', 'IncidentClosed')
@@ -95,7 +97,7 @@ INCIDENTS = """SELECT (recorded_at AT TIME ZONE 'UTC')::date AS day,
 async def runs_per_day(
     pool: asyncpg.Pool, who: Principal, site_id: str | None, since: date
 ) -> Series:
-    return await _series(pool, who, site_id, since, RUNS)
+    return await _series(pool, who, site_id, since, RUN_OUTCOMES)
 
 
 async def approval_waits(
@@ -104,11 +106,11 @@ async def approval_waits(
     # scope_condition names bare columns: qualify them for the join.
     condition, params = scope_condition(who, 3)
     qualified = condition.replace("site_id", "a.site_id").replace("agency_id", "a.agency_id")
-    rows = await pool.fetch(WAITS.replace("{scope}", qualified), since, site_id, *params)
+    rows = await pool.fetch(APPROVAL_WAITS.replace("{scope}", qualified), since, site_id, *params)
     return {"minutes waited": {row["day"]: float(row["value"]) for row in rows}}
 
 
 async def incidents_per_day(
     pool: asyncpg.Pool, who: Principal, site_id: str | None, since: date
 ) -> Series:
-    return await _series(pool, who, site_id, since, INCIDENTS)
+    return await _series(pool, who, site_id, since, INCIDENTS_OPENED_CLOSED)

@@ -1,14 +1,14 @@
 """Every read and command of other packages the dashboard uses, in one place.
 
-The command layer and the read-model routes are being moved between packages; when a path
-changes, only this module does. Pages call the same query and command functions as the API
-routes, so a page never shows what the API would refuse, nor does anything the API would not.
+When a path changes, only this module does. Pages call the same query and command functions as
+the API routes, so a page never shows what the API would refuse, nor does anything the API
+would not.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import asyncpg
@@ -32,21 +32,20 @@ from service.auth.principal import Principal
 from service.history import formats as history_formats
 from service.history import queries as history
 from service.history.schemas import EventFilters, ExportFormat
+from service.incidents import board_queries as incident_queries
 from service.incidents import queries as incident_reads
-from service.incidents.schemas import IncidentTimeline, IncidentView
+from service.incidents.board_schemas import IncidentCard
+from service.incidents.schemas import IncidentView, TimelineEntry
 from service.ledger import CommandContext, CommandReply, Ledger
-from service.read_models import incident_queries, playbook_queries, workflow_queries
+from service.pagination import MAX_LIMIT, CursorCodec, VersionKey
+from service.playbooks import catalogue_queries as playbook_queries
+from service.playbooks.catalogue_schemas import PlaybookDeployment, PlaybookLineage
 from service.read_models.freshness import live_tables
-from service.read_models.schemas import (
-    IncidentCard,
-    PendingApproval,
-    PlaybookDeployment,
-    PlaybookLineage,
-    WorkflowCard,
-)
+from service.workflows import board_queries as workflow_queries
 from service.workflows import commands as workflow_commands
 from service.workflows import kill_switch_commands
 from service.workflows import queries as workflow_reads
+from service.workflows.board_schemas import PendingApproval, WorkflowCard
 from service.workflows.schemas import (
     EngageKillSwitchBody,
     KillSwitchStatus,
@@ -64,13 +63,13 @@ __all__ = [
     "EventFilters",
     "ExportFormat",
     "IncidentCard",
-    "IncidentTimeline",
     "IncidentView",
     "PendingApproval",
     "PlaybookDeployment",
     "PlaybookLineage",
     "Severity",
     "StoredEvent",
+    "TimelineEntry",
     "WorkflowCard",
 ]
 
@@ -119,9 +118,10 @@ async def explain(ledger: Ledger, loaded: Loaded[Workflow]) -> WorkflowExplanati
 
 
 async def run_history(
-    ledger: Ledger, loaded: Loaded[Workflow], cursor: str, limit: int
+    ledger: Ledger, loaded: Loaded[Workflow], cursor: str | None, limit: int
 ) -> RunHistory:
-    return await workflow_reads.run_history(ledger.store, loaded, now(), cursor, limit)
+    after = workflow_reads.WORKFLOW_RUNS.decode(cursor)
+    return await workflow_reads.run_history(ledger.store, loaded, now(), after, limit)
 
 
 async def run_results(
@@ -143,8 +143,16 @@ def incident_view(loaded: Loaded[Incident]) -> IncidentView:
     return incident_reads.incident_view(loaded)
 
 
-def incident_timeline(incident_id: str, loaded: Loaded[Incident]) -> IncidentTimeline:
-    return incident_reads.timeline(incident_id, loaded)
+def incident_timeline(loaded: Loaded[Incident]) -> list[TimelineEntry]:
+    """The whole timeline: an incident's stream is bounded by the incident."""
+    entries: list[TimelineEntry] = []
+    after: VersionKey | None = None
+    while True:
+        page = incident_reads.timeline(loaded, after, MAX_LIMIT)
+        entries.extend(page.items)
+        if page.next_cursor is None:
+            return entries
+        after = VersionKey(version=entries[-1].version)
 
 
 # Read models, tenant-scoped by the query functions themselves.
@@ -152,7 +160,8 @@ def incident_timeline(incident_id: str, loaded: Loaded[Incident]) -> IncidentTim
 
 async def site_workflows(pool: asyncpg.Pool, who: Principal, site_id: str) -> list[WorkflowCard]:
     board = await tables(pool, BOARD)
-    return await workflow_queries.site_workflows(pool, board, who, site_id, "", 500)
+    found = await workflow_queries.site_workflows(pool, board, who, site_id, None, 500)
+    return [card for _, card in found]
 
 
 async def pending_approvals(
@@ -164,7 +173,9 @@ async def pending_approvals(
     wait: float = 2.0,
 ) -> list[tuple[int, PendingApproval]]:
     queue = await tables(pool, QUEUE, at, wait)
-    return await workflow_queries.pending_approvals(pool, queue, who, after, limit)
+    key = workflow_queries.RequestKey(requested_position=after) if after > 0 else None
+    found = await workflow_queries.pending_approvals(pool, queue, who, key, limit)
+    return [(key.requested_position, run) for key, run in found]
 
 
 async def incidents(
@@ -191,31 +202,47 @@ async def agency_playbooks(
     pool: asyncpg.Pool, who: Principal, agency_id: str
 ) -> list[PlaybookLineage]:
     catalogue = await tables(pool, PLAYBOOKS)
-    return await playbook_queries.agency_catalogue(
+    found = await playbook_queries.agency_catalogue(
         pool, catalogue, who, agency_id, after=None, limit=200
     )
+    return [lineage for _, lineage in found]
 
 
 async def site_playbooks(
     pool: asyncpg.Pool, who: Principal, site_id: str
 ) -> list[PlaybookDeployment]:
     catalogue = await tables(pool, PLAYBOOKS)
-    return await playbook_queries.site_playbooks(
+    found = await playbook_queries.site_playbooks(
         pool, catalogue, who, site_id, after=None, limit=200
     )
+    return [deployment for _, deployment in found]
 
 
 # The log, as the history API reads it.
 
 
+FEED = CursorCodec("dashboard-activity", history.EventKey)
+"""The feed's own cursors: older pages, newest first (the API's feed reads oldest first)."""
+
+
 async def feed_page(
     pool: asyncpg.Pool, who: Principal, filters: EventFilters, cursor: str | None, limit: int
 ) -> tuple[list[StoredEvent], str | None]:
-    return await history.read_page(pool, who, filters, cursor, limit)
+    """A page of the log newest first, and the cursor of the older page after it (None at the
+    oldest event)."""
+    key = FEED.decode(cursor)
+    before = None if key is None else GlobalPosition(key.transaction_id, key.position)
+    events = await history.newest_first(pool, who, filters, before, limit + 1)
+    if len(events) <= limit:
+        return events, None
+    return events[:limit], cursor_after(events[limit - 1])
 
 
 def cursor_after(event: StoredEvent) -> str:
-    return history.encode_cursor(GlobalPosition(event.transaction_id, event.position))
+    """The cursor of the page that starts just older than `event`."""
+    return FEED.encode(
+        history.EventKey(transaction_id=event.transaction_id, position=event.position)
+    )
 
 
 async def export_chunks(
@@ -235,9 +262,11 @@ def encode(chunks: AsyncIterator[list[StoredEvent]], fmt: ExportFormat) -> Async
 
 
 async def approve_run(
-    ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str
+    ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str, reason: str | None
 ) -> CommandReply:
-    return await workflow_commands.approve_run(ledger, ctx, workflow_id, run_id)
+    """As the API's approve-run: the reason goes into the approval's metadata."""
+    with_reason = replace(ctx, reason=reason) if reason else ctx
+    return await workflow_commands.approve_run(ledger, with_reason, workflow_id, run_id)
 
 
 async def reject_run(

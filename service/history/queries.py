@@ -7,43 +7,44 @@ commits late is then read on a later page, never skipped.
 
 from __future__ import annotations
 
-import base64
-import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 import asyncpg
 
 from events import horizon as events_horizon
 from events.envelope import StoredEvent
-from events.errors import InvalidCommand
 
 # The store's own column list and row mapping: a history record is exactly what the store reads.
 from events.store import START, STORED_COLUMNS, GlobalPosition, stored_event
 from service.auth.principal import Principal
 from service.history.schemas import EventFilters
-from service.tenancy import scope_condition
+from service.pagination import CursorCodec, CursorKey, KeyInt, VersionKey
+from service.tenancy import Tenant, scope_condition
 
 EXPORT_CHUNK = 1000
 """Rows per query of an export: memory stays bounded by one chunk, whatever the log's size."""
 
-_CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})$")
-_BIGINT_MAX = 2**63 - 1
+
+class EventKey(CursorKey):
+    """A place in the log's commit order: after this transaction's event at this position."""
+
+    transaction_id: KeyInt
+    position: KeyInt
 
 
-def encode_cursor(after: GlobalPosition) -> str:
-    return base64.urlsafe_b64encode(str(after).encode()).rstrip(b"=").decode()
+EVENT_FEED = CursorCodec("list-events", EventKey)
+STREAM_EVENTS = CursorCodec("list-stream-events", VersionKey)
 
 
-def decode_cursor(text: str) -> GlobalPosition:
-    """The place a cursor names; anything but a cursor this API gave out is refused."""
-    try:
-        raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
-        match = _CURSOR.match(raw.decode("ascii"))
-    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
-        match = None
-    if match is None or max(int(match[1]), int(match[2])) > _BIGINT_MAX:
-        raise InvalidCommand("cursor is malformed: pass `next_cursor` exactly as it was given")
-    return GlobalPosition(int(match[1]), int(match[2]))
+def feed_cursor(after: GlobalPosition) -> str:
+    return EVENT_FEED.encode(EventKey(transaction_id=after.transaction_id, position=after.position))
+
+
+def feed_position(cursor: str | None) -> GlobalPosition:
+    """The place a cursor of the feed names; the start of the log for none."""
+    key = EVENT_FEED.decode(cursor)
+    return START if key is None else GlobalPosition(key.transaction_id, key.position)
 
 
 class _Where:
@@ -118,15 +119,78 @@ async def read_page(
     filters: EventFilters,
     cursor: str | None,
     limit: int,
-) -> tuple[list[StoredEvent], str | None]:
-    """One page of events and the cursor of the next, None when this page reaches the end."""
-    after = decode_cursor(cursor) if cursor is not None else START
-    # One row more than asked tells whether another page exists, without an empty last page.
-    events = await _read(pool, principal, filters, after, limit + 1)
-    if len(events) <= limit:
-        return events, None
-    last = events[limit - 1]
-    return events[:limit], encode_cursor(GlobalPosition(last.transaction_id, last.position))
+) -> tuple[list[StoredEvent], str]:
+    """One page of events and the cursor after it. Always a cursor: at the end of what is
+    committed it is where this page ended (or the cursor it was asked with), so a tailing
+    reader asks again from there, and never re-reads nor skips an event."""
+    after = feed_position(cursor)
+    events = await _read(pool, principal, filters, after, limit)
+    if events:
+        after = GlobalPosition(events[-1].transaction_id, events[-1].position)
+    return events, feed_cursor(after)
+
+
+async def newest_first(
+    pool: asyncpg.Pool,
+    principal: Principal,
+    filters: EventFilters,
+    before: GlobalPosition | None,
+    limit: int,
+) -> list[StoredEvent]:
+    """Up to `limit` events before `before` (or the newest), newest first: what a person
+    reading an activity feed wants on top. Below the horizon too, so the page a person sees
+    never changes under an event that commits later with a smaller position."""
+    horizon = await current_horizon(pool)
+    where = _where(principal, filters, START, horizon)
+    if before is not None:
+        tx, pos = where.param(str(before.transaction_id)), where.param(before.position)
+        where.add(f"(transaction_id, position) < ({tx}::text::xid8, {pos})")
+    rows = await pool.fetch(
+        f"SELECT {STORED_COLUMNS} FROM events WHERE {where.sql()} "  # noqa: S608 (placeholders only)
+        "ORDER BY events.transaction_id DESC, events.position DESC "
+        f"LIMIT {where.param(limit)}",
+        *where.params,
+    )
+    return [stored_event(row) for row in rows]
+
+
+async def stream_tenant(
+    pool: asyncpg.Pool, stream_id: str, as_of: datetime | None = None
+) -> Tenant | None:
+    """A stream's tenant, fixed by its first event; None for a stream with no events (by
+    `as_of`, if given: a stream that did not exist yet is unknown then)."""
+    row = await pool.fetchrow(
+        "SELECT site_id, agency_id FROM events WHERE stream_id = $1 AND stream_version = 1 "
+        "AND ($2::timestamptz IS NULL OR recorded_at <= $2)",
+        stream_id,
+        as_of,
+    )
+    return None if row is None else Tenant(row["site_id"], row["agency_id"])
+
+
+async def stream_page(
+    pool: asyncpg.Pool,
+    stream_id: str,
+    after: VersionKey | None,
+    limit: int,
+    *,
+    to_version: int | None,
+    as_of: datetime | None,
+) -> list[tuple[VersionKey, StoredEvent]]:
+    """Up to `limit` of a stream's events after `after` in version order, up to a version
+    or a moment if given, each keyed by its version."""
+    rows = await pool.fetch(
+        f"SELECT {STORED_COLUMNS} FROM events WHERE stream_id = $1 "  # noqa: S608 (constant)
+        "AND stream_version > $2 AND ($3::int IS NULL OR stream_version <= $3) "
+        "AND ($4::timestamptz IS NULL OR recorded_at <= $4) ORDER BY stream_version LIMIT $5",
+        stream_id,
+        after.version if after else 0,
+        to_version,
+        as_of,
+        limit,
+    )
+    events = [stored_event(row) for row in rows]
+    return [(VersionKey(version=event.stream_version), event) for event in events]
 
 
 async def current_horizon(pool: asyncpg.Pool) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from service.auth.dependencies import Caller
@@ -17,12 +17,13 @@ from service.history.schemas import (
     StreamEvents,
     UtcDatetime,
 )
+from service.pagination import DEFAULT_LIMIT, Cursor, Limit
+from service.paths import StreamId
 from service.read_models.freshness import ReadPool
 from service.requests import LedgerDep
-from service.tenancy import require_access, stream_tenant
+from service.tenancy import require_access
 
 router = APIRouter(prefix="/v1", tags=["history"])
-StreamId = Annotated[str, Path(min_length=1, max_length=200)]
 
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -38,12 +39,14 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def list_events(
     query: Annotated[EventListQuery, Query()], who: Caller, pool: ReadPool
 ) -> EventPage:
-    """Events of your sites in commit order, a page at a time. Follow `next_cursor` until it is
-    null (no more committed events for now): a mirror that pages through this way never misses
-    an event whose transaction committed late. Each event carries every field needed to
-    recompute its stream's hash chain."""
+    """Events of your sites in commit order, a page at a time. `next_cursor` is always given:
+    follow it; a page shorter than `limit` means you have read every event committed so far,
+    and the same cursor later gives what committed since. A mirror that tails the log this way
+    never misses an event whose transaction committed late. Each event carries every field
+    needed to recompute its stream's hash chain."""
     events, next_cursor = await queries.read_page(pool, who, query, query.cursor, query.limit)
-    return EventPage(events=[EventRecord.of(e) for e in events], next_cursor=next_cursor)
+    items = [EventRecord.of(e) for e in events]
+    return EventPage(items=items, next_cursor=next_cursor, limit=query.limit)
 
 
 @router.get(
@@ -76,8 +79,18 @@ async def list_stream_events(
     ledger: LedgerDep,
     to_version: Annotated[int | None, Query(ge=1, description="Up to this version.")] = None,
     as_of: Annotated[UtcDatetime | None, Query(description="As recorded by this time.")] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> StreamEvents:
-    """One stream's events in version order, optionally only up to a version or a time."""
-    events = await ledger.store.read_stream(stream_id, to_version=to_version, as_of=as_of)
-    require_access(who, stream_tenant(events), "stream")
-    return StreamEvents(stream_id=stream_id, events=[EventRecord.of(e) for e in events])
+    """One stream's events in version order, a page at a time, optionally only up to a version
+    or a time."""
+    after = queries.STREAM_EVENTS.decode(cursor)
+    pool = ledger.store.pool
+    require_access(who, await queries.stream_tenant(pool, stream_id, as_of), "stream")
+    found = await queries.stream_page(
+        pool, stream_id, after, limit + 1, to_version=to_version, as_of=as_of
+    )
+    items, next_cursor = queries.STREAM_EVENTS.page(found, limit)
+    return StreamEvents(
+        items=[EventRecord.of(e) for e in items], next_cursor=next_cursor, limit=limit
+    )

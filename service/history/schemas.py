@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from events.envelope import StoredEvent
+from service.pagination import CURSOR_MAX_LENGTH, DEFAULT_LIMIT, MAX_LIMIT, Page
 
 
 def _assume_utc(moment: datetime) -> datetime:
@@ -39,9 +40,18 @@ class EventFilters(BaseModel):
 
 class EventListQuery(EventFilters):
     cursor: str | None = Field(
-        None, max_length=64, description="`next_cursor` of the previous page; omit for the first."
+        None,
+        min_length=1,
+        max_length=CURSOR_MAX_LENGTH,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="`next_cursor` of the previous page, exactly as given; omit for the first.",
     )
-    limit: int = Field(100, ge=1, le=1000, description="At most this many events.")
+    limit: int = Field(
+        DEFAULT_LIMIT,
+        ge=1,
+        le=MAX_LIMIT,
+        description=f"At most this many events (1 to {MAX_LIMIT}; default {DEFAULT_LIMIT}).",
+    )
 
 
 class ExportFormat(StrEnum):
@@ -92,13 +102,14 @@ class EventRecord(BaseModel):
         return cls.model_validate(event.export_record())
 
 
-class EventPage(BaseModel):
-    events: list[EventRecord]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null when no more events are committed."
+class EventPage(Page[EventRecord]):
+    items: list[EventRecord] = Field(description="In commit order.")
+    next_cursor: str = Field(
+        examples=["AAECAwQFBgd7InRyYW5zYWN0aW9uX2lkIjo3NzMxLCJwb3NpdGlvbiI6NDJ9"],
+        description="Always given: where the next page starts. On the last page it is where "
+        "a reader continues once more events are committed.",
     )
 
 
-class StreamEvents(BaseModel):
-    stream_id: str
-    events: list[EventRecord]
+class StreamEvents(Page[EventRecord]):
+    items: list[EventRecord] = Field(description="In version order.")

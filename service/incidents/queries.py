@@ -9,6 +9,7 @@ from events.errors import NotFound
 from service.attempts import Loaded
 from service.incidents import handoff
 from service.incidents.schemas import HandoffView, IncidentTimeline, IncidentView, TimelineEntry
+from service.pagination import CursorCodec, VersionKey
 
 
 def incident_view(loaded: Loaded[Incident]) -> IncidentView:
@@ -35,19 +36,29 @@ def incident_view(loaded: Loaded[Incident]) -> IncidentView:
     )
 
 
-def timeline(incident_id: str, loaded: Loaded[Incident]) -> IncidentTimeline:
+INCIDENT_TIMELINE = CursorCodec("get-incident-timeline", VersionKey)
+
+
+def timeline(loaded: Loaded[Incident], after: VersionKey | None, limit: int) -> IncidentTimeline:
+    """A page of the incident's events, oldest first. The stream is bounded by the incident
+    and already folded, so the page is cut from it by version."""
     entries = [
-        TimelineEntry(
-            version=event.stream_version,
-            event_id=str(event.event_id),
-            type=event.type,
-            recorded_at=event.recorded_at,
-            actor=event.metadata.get("actor"),
-            data=event.data,
+        (
+            VersionKey(version=event.stream_version),
+            TimelineEntry(
+                version=event.stream_version,
+                event_id=str(event.event_id),
+                type=event.type,
+                recorded_at=event.recorded_at,
+                actor=event.metadata.get("actor"),
+                data=event.data,
+            ),
         )
         for event in loaded.events
+        if after is None or event.stream_version > after.version
     ]
-    return IncidentTimeline(incident_id=incident_id, entries=entries)
+    items, next_cursor = INCIDENT_TIMELINE.page(entries[: limit + 1], limit)
+    return IncidentTimeline(items=items, next_cursor=next_cursor, limit=limit)
 
 
 def support_handoff(loaded: Loaded[Incident], handoff_id: str) -> HandoffView:

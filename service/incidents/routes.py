@@ -3,9 +3,7 @@ closes, and the workflows it paused resume, only when the review is complete."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from events.domain.incidents import INCIDENTS
@@ -32,12 +30,11 @@ from service.incidents.schemas import (
     SetEscalationBody,
     SetRestartCriteriaBody,
 )
+from service.pagination import DEFAULT_LIMIT, Cursor, Limit
+from service.paths import ActionId, HandoffId, IncidentId
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
-from service.workflows.schemas import ID_PATTERN
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
-IncidentId = Annotated[str, Path(pattern=ID_PATTERN)]
-ItemId = Annotated[str, Path(pattern=ID_PATTERN)]
 Result = IncidentCommandResult
 
 
@@ -74,11 +71,16 @@ async def get_incident(
     "/{incident_id}/timeline", operation_id="get-incident-timeline", response_model=IncidentTimeline
 )
 async def get_incident_timeline(
-    incident_id: IncidentId, who: Caller, ledger: LedgerDep
+    incident_id: IncidentId,
+    who: Caller,
+    ledger: LedgerDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> IncidentTimeline:
-    """Every event of the incident, oldest first, with who recorded it."""
+    """Every event of the incident, oldest first, with who recorded it, a page at a time."""
+    after = queries.INCIDENT_TIMELINE.decode(cursor)
     loaded = await ledger.load_visible(who, INCIDENTS, INCIDENTS.stream_id(incident_id), "incident")
-    return queries.timeline(incident_id, loaded)
+    return queries.timeline(loaded, after, limit)
 
 
 @router.post(
@@ -152,7 +154,7 @@ async def add_prevention_action(
 )
 async def complete_prevention_action(
     incident_id: IncidentId,
-    action_id: ItemId,
+    action_id: ActionId,
     body: CompletePreventionActionBody,
     ctx: Command,
     ledger: LedgerDep,
@@ -239,7 +241,7 @@ async def create_support_handoff(
     response_model=HandoffView,
 )
 async def get_support_handoff(
-    incident_id: IncidentId, handoff_id: ItemId, who: Caller, ledger: LedgerDep
+    incident_id: IncidentId, handoff_id: HandoffId, who: Caller, ledger: LedgerDep
 ) -> HandoffView:
     """The report of a handoff, rebuilt from the log, and whether it still has the recorded hash."""
     loaded = await ledger.load_visible(who, INCIDENTS, INCIDENTS.stream_id(incident_id), "incident")

@@ -16,6 +16,7 @@ from events.domain.incident_events import (
     PreventionKind,
 )
 from service.ledger import CommandResult
+from service.pagination import Page
 from service.redaction_gate import CommandBody
 from service.workflows.schemas import ID_PATTERN
 
@@ -233,6 +234,5 @@ class TimelineEntry(BaseModel):
     data: dict[str, Any]
 
 
-class IncidentTimeline(BaseModel):
-    incident_id: str
-    entries: list[TimelineEntry]
+class IncidentTimeline(Page[TimelineEntry]):
+    items: list[TimelineEntry] = Field(description="Oldest first, by stream version.")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from events.domain.playbook_format import export_json_schema
 from events.domain.playbooks import PLAYBOOKS
 from service.auth.dependencies import Caller
 from service.ledger import CommandResult
+from service.paths import ChangeId, PlaybookId, SiteId
 from service.playbooks import commands, queries
 from service.playbooks.schemas import (
     CompleteLocalChangeBody,
@@ -26,12 +27,8 @@ from service.playbooks.schemas import (
 )
 from service.playbooks.signing import PlaybookSigner
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
-from service.workflows.schemas import ID_PATTERN
 
 router = APIRouter(prefix="/v1", tags=["playbooks"])
-PlaybookId = Annotated[str, Path(pattern=ID_PATTERN)]
-ChangeId = Annotated[str, Path(pattern=ID_PATTERN)]
-SiteId = Annotated[str, Path(pattern=ID_PATTERN)]
 PLAYBOOK = "/playbooks/{playbook_id}"
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from events.domain.sites import SITES
 from events.errors import NotFound
 from service.auth.dependencies import Caller
 from service.ledger import CommandResult
+from service.pagination import DEFAULT_LIMIT, Cursor, CursorCodec, CursorKey, KeyInt, Limit
+from service.paths import SiteId
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
 from service.sites import commands
 from service.sites.schemas import (
@@ -26,7 +26,15 @@ from service.sites.schemas import (
 )
 
 router = APIRouter(prefix="/v1/sites", tags=["sites"])
-SiteId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
+
+
+class RegistrationKey(CursorKey):
+    """Where a page of site keys ends: the number of its last key in registration order."""
+
+    registered: KeyInt
+
+
+SITE_KEYS = CursorCodec("list-site-keys", RegistrationKey)
 
 
 @router.post("", operation_id="register-site", status_code=201, response_model=CommandResult)
@@ -88,17 +96,31 @@ async def retire_site_key(
 
 
 @router.get("/{site_id}/keys", operation_id="list-site-keys", response_model=SiteKeyList)
-async def list_site_keys(site_id: SiteId, who: Caller, ledger: LedgerDep) -> SiteKeyList:
-    """The site's keys with their fingerprints; secrets are never returned. Not to a site key's
-    own token: a site key never manages keys."""
+async def list_site_keys(
+    site_id: SiteId,
+    who: Caller,
+    ledger: LedgerDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> SiteKeyList:
+    """The site's keys with their fingerprints, in the order they were registered (retired
+    ones too); secrets are never returned. Not to a site key's own token: a site key never
+    manages keys."""
     commands.refuse_site_key_callers(who)
+    after = SITE_KEYS.decode(cursor)
     loaded = await ledger.load_visible(who, SITES, SITES.stream_id(site_id), "site")
     site = loaded.state
-    keys = [
-        SiteKeyView(kid=kid, fingerprint=site.fingerprints[kid], active=kid in site.active_keys)
-        for kid in (*site.active_keys, *site.retired_keys)
+    # Keys are never removed, so a key's place in the registration order is a stable keyset.
+    keyed = [
+        (
+            RegistrationKey(registered=number),
+            SiteKeyView(kid=kid, fingerprint=fingerprint, active=kid in site.active_keys),
+        )
+        for number, (kid, fingerprint) in enumerate(site.fingerprints.items(), start=1)
+        if after is None or number > after.registered
     ]
-    return SiteKeyList(site_id=site_id, keys=keys)
+    items, next_cursor = SITE_KEYS.page(keyed[: limit + 1], limit)
+    return SiteKeyList(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.post(

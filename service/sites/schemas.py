@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.domain.sites import SiteChangeKind, SiteFacts
+from service.pagination import Page
 from service.redaction_gate import CommandBody
 
 SITE_ID = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", examples=["acme-shop"])
@@ -69,9 +70,8 @@ class SiteKeyView(BaseModel):
     active: bool
 
 
-class SiteKeyList(BaseModel):
-    site_id: str
-    keys: list[SiteKeyView]
+class SiteKeyList(Page[SiteKeyView]):
+    items: list[SiteKeyView] = Field(description="In the order they were registered.")
 
 
 class RecordSiteChangeBody(CommandBody):

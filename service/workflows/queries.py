@@ -18,6 +18,7 @@ from events.domain.workflows import PAUSING_ROLES, Workflow
 from events.errors import NotFound
 from events.store import EventStore
 from service.attempts import Loaded
+from service.pagination import CursorCodec, CursorKey, KeyInt
 from service.workflows.run_reads import run_page
 from service.workflows.schemas import (
     ApprovalView,
@@ -85,29 +86,45 @@ def run_view(workflow: Workflow, run: Run, now: datetime) -> RunView:
     )
 
 
+class RunKey(CursorKey):
+    """Where a page of runs ends: the position of its last run's request."""
+
+    requested_position: KeyInt
+
+
+WORKFLOW_RUNS = CursorCodec("list-workflow-runs", RunKey)
+
+
 async def run_history(
-    store: EventStore, loaded: Loaded[Workflow], now: datetime, cursor: str, limit: int
+    store: EventStore,
+    loaded: Loaded[Workflow],
+    now: datetime,
+    after: RunKey | None,
+    limit: int,
+    *,
+    as_of: datetime | None = None,
 ) -> RunHistory:
-    """Runs in request order; the cursor is the position of the last run's request."""
+    """Runs in request order, a page at a time; with `as_of`, as they stood then (`now` is
+    then `as_of`: an approval counts if it was valid at that moment)."""
     workflow = _registered(loaded)
-    assert workflow.workflow_id is not None
-    after = int(cursor) if cursor.isdigit() else 0
-    page = await run_page(store, workflow, after, limit + 1)
-    shown = page[:limit]
-    return RunHistory(
-        workflow_id=workflow.workflow_id,
-        runs=[run_view(workflow, record.run, now) for record in shown],
-        next_cursor=str(shown[-1].requested_position) if len(page) > limit else None,
-    )
+    start = after.requested_position if after else 0
+    found = await run_page(store, workflow, start, limit + 1, as_of=as_of)
+    keyed = [
+        (RunKey(requested_position=r.requested_position), run_view(workflow, r.run, now))
+        for r in found
+    ]
+    items, next_cursor = WORKFLOW_RUNS.page(keyed, limit)
+    return RunHistory(items=items, next_cursor=next_cursor, limit=limit)
 
 
 async def explain(
-    store: EventStore, loaded: Loaded[Workflow], now: datetime
+    store: EventStore, loaded: Loaded[Workflow], now: datetime, *, as_of: datetime | None = None
 ) -> WorkflowExplanation:
-    """Owner, last run, its approvals and result, who can pause, and the events that say so."""
+    """Owner, last run, its approvals and result, who can pause, and the events that say so;
+    with `as_of` (and `loaded` folded as of then), as an auditor would have read it then."""
     workflow = _registered(loaded)
     assert workflow.workflow_id is not None
-    newest = await run_page(store, workflow, 0, 1, newest_first=True)
+    newest = await run_page(store, workflow, 0, 1, newest_first=True, as_of=as_of)
     last = newest[0] if newest else None
     last_run = last.run if last else None
     definition: list[Evidence] = []

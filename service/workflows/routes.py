@@ -3,9 +3,10 @@ automation touches a production site."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse, Response
 
 from events.domain.kill_switches import KILL_SWITCHES
@@ -13,11 +14,12 @@ from events.domain.sites import SITES
 from events.domain.workflows import WORKFLOWS
 from service.auth.dependencies import Caller
 from service.ledger import CommandResult
+from service.pagination import DEFAULT_LIMIT, Cursor, Limit
+from service.paths import Category, RunId, SiteId, WorkflowId
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
 from service.workflows import commands, kill_switch_commands, queries
+from service.workflows.approval_schemas import ApproveRunBody
 from service.workflows.schemas import (
-    CATEGORY_PATTERN,
-    ID_PATTERN,
     EngageKillSwitchBody,
     KillSwitchStatus,
     PauseWorkflowBody,
@@ -36,10 +38,6 @@ from service.workflows.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["workflows"])
-WorkflowId = Annotated[str, Path(pattern=ID_PATTERN)]
-RunId = Annotated[str, Path(pattern=ID_PATTERN)]
-SiteId = Annotated[str, Path(pattern=ID_PATTERN)]
-Category = Annotated[str, Path(pattern=CATEGORY_PATTERN, description='A category, or "*".')]
 RUN = "/workflows/{workflow_id}/runs/{run_id}"
 
 
@@ -95,12 +93,15 @@ async def revise_workflow(
     response_model=WorkflowExplanation,
 )
 async def explain_workflow(
-    workflow_id: WorkflowId, who: Caller, ledger: LedgerDep
+    workflow_id: WorkflowId, who: Caller, ledger: LedgerDep, as_of: AsOf = None
 ) -> WorkflowExplanation:
     """Who owns the workflow, its last run with its approvals and result, who can pause it, and
-    the ids of the events that say so."""
-    loaded = await ledger.load_visible(who, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow")
-    return await queries.explain(ledger.store, loaded, commands.now())
+    the ids of the events that say so; with `as_of`, all of it as the log stood at that time
+    (an approval counts if it was valid then). Unknown before the workflow was registered."""
+    stream = WORKFLOWS.stream_id(workflow_id)
+    loaded = await ledger.load_visible(who, WORKFLOWS, stream, "workflow", as_of=as_of)
+    now = as_of or commands.now()
+    return await queries.explain(ledger.store, loaded, now, as_of=as_of)
 
 
 @router.get(
@@ -110,15 +111,18 @@ async def list_workflow_runs(
     workflow_id: WorkflowId,
     who: Caller,
     ledger: LedgerDep,
-    cursor: Annotated[
-        str, Query(max_length=20, description="`next_cursor` of the last page.")
-    ] = "",
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    as_of: AsOf = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> RunHistory:
     """The workflow's runs in the order they were requested, with approvals and results: each
-    run's outcome, cost, affected records, diagnostics summary and whether it notified."""
-    loaded = await ledger.load_visible(who, WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow")
-    return await queries.run_history(ledger.store, loaded, commands.now(), cursor, limit)
+    run's outcome, cost, affected records, diagnostics summary and whether it notified; with
+    `as_of`, as the log stood at that time."""
+    after = queries.WORKFLOW_RUNS.decode(cursor)
+    stream = WORKFLOWS.stream_id(workflow_id)
+    loaded = await ledger.load_visible(who, WORKFLOWS, stream, "workflow", as_of=as_of)
+    now = as_of or commands.now()
+    return await queries.run_history(ledger.store, loaded, now, after, limit, as_of=as_of)
 
 
 @router.post(
@@ -137,12 +141,20 @@ async def request_run(
 
 @router.post(RUN + "/approve", operation_id="approve-run", response_model=CommandResult)
 async def approve_run(
-    workflow_id: WorkflowId, run_id: RunId, ctx: Command, ledger: LedgerDep
+    workflow_id: WorkflowId,
+    run_id: RunId,
+    ctx: Command,
+    ledger: LedgerDep,
+    body: Annotated[ApproveRunBody, Body(default_factory=ApproveRunBody)],
 ) -> Response:
     """Approve a pending run for the workflow's current revision; the approval expires (24 hours
     by default). The requester can never approve their own run, and each approver counts once
     (subjects compare case- and Unicode-insensitively). Refused while the workflow is paused or
-    a kill switch covers it, however long ago the run was requested."""
+    a kill switch covers it, however long ago the run was requested. The body is optional; its
+    `reason` is recorded with the approval."""
+    reason = (body.reason or "").strip()
+    if reason:
+        ctx = replace(ctx, reason=reason)
     return reply(await commands.approve_run(ledger, ctx, workflow_id, run_id))
 
 

@@ -8,6 +8,7 @@ page of runs reads that page's streams only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from events.catalogue import CATALOGUE
 from events.domain.run_state import Run, evolve_run
@@ -19,8 +20,10 @@ from events.store import STORED_COLUMNS, EventStore, stored_event
 _REQUESTS = """SELECT data->>'run_id' AS run_id, position FROM events
     WHERE type = 'RunRequested' AND data->>'workflow_id' = $1 AND position > $2
       AND (stream_id = $3 OR starts_with(stream_id, $4))
+      AND ($6::timestamptz IS NULL OR recorded_at <= $6)
     ORDER BY position {order} LIMIT $5"""
 _STREAMS = f"""SELECT {STORED_COLUMNS} FROM events WHERE stream_id = ANY($1::text[])
+      AND ($2::timestamptz IS NULL OR recorded_at <= $2)
     ORDER BY stream_id, stream_version"""  # noqa: S608 (constant)
 
 
@@ -33,9 +36,16 @@ class RunRecord:
 
 
 async def run_page(
-    store: EventStore, workflow: Workflow, after: int, limit: int, *, newest_first: bool = False
+    store: EventStore,
+    workflow: Workflow,
+    after: int,
+    limit: int,
+    *,
+    newest_first: bool = False,
+    as_of: datetime | None = None,
 ) -> list[RunRecord]:
-    """Runs in request order after the request at position `after` (or the newest first)."""
+    """Runs in request order after the request at position `after` (or the newest first);
+    with `as_of`, only what was recorded by then, as the workflow is folded as of then."""
     workflow_id = workflow.workflow_id or ""
     order = "DESC" if newest_first else "ASC"
     requests = await store.pool.fetch(
@@ -45,9 +55,10 @@ async def run_page(
         f"workflow-{workflow_id}",
         run_stream_id(workflow_id, ""),
         limit,
+        as_of,
     )
     streams = [run_stream_id(workflow_id, row["run_id"]) for row in requests]
-    rows = await store.pool.fetch(_STREAMS, streams)
+    rows = await store.pool.fetch(_STREAMS, streams, as_of)
     by_stream: dict[str, list[StoredEvent]] = {}
     for row in rows:
         event = stored_event(row)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.domain.workflow_events import Environment, Outcome, WorkflowDefinition
+from service.pagination import Page
 from service.redaction_gate import CommandBody
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
@@ -197,10 +198,8 @@ class RunView(BaseModel):
     violations: int
 
 
-class RunHistory(BaseModel):
-    workflow_id: str
-    runs: list[RunView] = Field(description="In the order they were requested.")
-    next_cursor: str | None
+class RunHistory(Page[RunView]):
+    items: list[RunView] = Field(description="In the order they were requested.")
 
 
 class Evidence(BaseModel):

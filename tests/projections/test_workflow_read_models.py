@@ -61,11 +61,11 @@ class Api:
 
     async def queue(self, who: str, role: str = "operations_lead", site: str = "acme-shop") -> Any:
         found = await self.get("/v1/approvals", who, role, site)
-        return [(a["workflow_id"], a["run_id"], a["approvals"]) for a in found["approvals"]]
+        return [(a["workflow_id"], a["run_id"], a["approvals"]) for a in found["items"]]
 
     async def board(self, site: str = "acme-shop") -> dict[str, Any]:
         found = await self.get(f"/v1/sites/{site}/workflows", site=site)
-        return {card["workflow_id"]: card for card in found["workflows"]}
+        return {card["workflow_id"]: card for card in found["items"]}
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ async def test_the_queue_never_shows_another_tenants_runs(api: Api) -> None:
     assert [run for _, run, _ in await api.queue("olga")] == ["r1"]
     assert [run for _, run, _ in await api.queue("otto", site="other-shop")] == ["x1"]
     platform = await api.get("/v1/approvals", "root", "administrator", "*")
-    assert sorted(a["run_id"] for a in platform["approvals"]) == ["r1", "x1"]
+    assert sorted(a["run_id"] for a in platform["items"]) == ["r1", "x1"]
     foreign = await api.client.get(
         "/v1/sites/other-shop/workflows", headers=api.as_("olga", "operations_lead", "acme-shop")
     )
@@ -138,7 +138,7 @@ async def test_a_revision_puts_approved_runs_back_in_the_queue(api: Api) -> None
     await api.post(WF + "/runs/r1/approve", None, "olga")
     assert await api.queue("omar") == []
     await api.post(WF + "/revisions", {**DEFINITION_EXAMPLE, "approvals_required": 2}, "devon")
-    queued = (await api.get("/v1/approvals", "omar"))["approvals"]
+    queued = (await api.get("/v1/approvals", "omar"))["items"]
     assert [(a["run_id"], a["approvals"], a["approvals_required"]) for a in queued] == [
         ("r1", [], 2)
     ]
@@ -150,9 +150,9 @@ async def test_the_queue_pages_by_cursor(api: Api) -> None:
     for run in ("r1", "r2", "r3"):
         await api.post(WF + "/runs", {"run_id": run}, "erin", "editor")
     first = await api.get("/v1/approvals?limit=2")
-    assert [a["run_id"] for a in first["approvals"]] == ["r1", "r2"]
+    assert [a["run_id"] for a in first["items"]] == ["r1", "r2"]
     rest = await api.get(f"/v1/approvals?limit=2&cursor={first['next_cursor']}")
-    assert ([a["run_id"] for a in rest["approvals"]], rest["next_cursor"]) == (["r3"], None)
+    assert ([a["run_id"] for a in rest["items"]], rest["next_cursor"]) == (["r3"], None)
 
 
 async def test_rebuilds_equal_live(api: Api, pool: asyncpg.Pool) -> None:
@@ -202,7 +202,7 @@ async def _pause_and_read(client: httpx.AsyncClient, token: TokenFactory) -> Non
     )
     assert paused.status_code == 200, paused.text
     read = await client.get("/v1/sites/acme-shop/workflows", headers=bearer(token()))
-    (card,) = read.json()["workflows"]
+    (card,) = read.json()["items"]
     assert (card["state"], card["paused_by"], card["last_event_position"]) == (
         "paused",
         "dana@acme.example",

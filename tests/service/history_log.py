@@ -74,9 +74,11 @@ async def list_all(
         response = await client.get("/v1/events", params=query, headers=headers)
         assert response.status_code == 200, response.text
         page = response.json()
-        events.extend(page["events"])
+        events.extend(page["items"])
+        # The feed always gives a cursor; a short page is the end of what is committed.
         cursor = page["next_cursor"]
-        if cursor is None:
+        assert cursor is not None
+        if len(page["items"]) < page["limit"]:
             return events
 
 

@@ -61,7 +61,7 @@ async def test_resume_is_refused_when_an_action_is_added_meanwhile(api: Api) -> 
     interleave(api, add)
     assert (await api.post(WF + "/resume", {"reason": "done"})).status_code == 409
     assert (await api.get(WF)).json()["paused"] is True
-    timeline = (await api.get(INC + "/timeline")).json()["entries"]
+    timeline = (await api.get(INC + "/timeline")).json()["items"]
     assert "LinkedWorkflowResumed" not in [entry["type"] for entry in timeline]
 
 
@@ -71,7 +71,7 @@ async def test_a_linked_incident_records_the_resume(api: Api) -> None:
     await api.post(INC + "/prevention-actions", ACTION, "sam", "support_lead")
     await api.post(INC + "/prevention-actions/alert-index-age/complete", {}, OWNER)
     assert (await api.post(WF + "/resume", RESUME)).status_code == 200
-    last = (await api.get(INC + "/timeline")).json()["entries"][-1]
+    last = (await api.get(INC + "/timeline")).json()["items"][-1]
     assert (last["type"], last["data"]["workflow_id"]) == (
         "LinkedWorkflowResumed",
         "nightly-meta-descriptions",

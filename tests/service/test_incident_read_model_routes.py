@@ -44,11 +44,11 @@ class Reader:
         return read.text
 
     async def board(self, path: str, headers: Any = None) -> list[str]:
-        return [card["incident_id"] for card in (await self.get(path, headers))["incidents"]]
+        return [card["incident_id"] for card in (await self.get(path, headers))["items"]]
 
     async def owners(self, query: str = "", headers: Any = None) -> dict[str, list[str]]:
         found = await self.get(f"/v1/prevention-actions{query}", headers)
-        return {g["owner"]: [a["action_id"] for a in g["actions"]] for g in found["owners"]}
+        return {g["owner"]: [a["action_id"] for a in g["actions"]] for g in found["items"]}
 
 
 @pytest.fixture
@@ -85,10 +85,10 @@ async def test_the_site_board_orders_by_severity_then_age(reader: Reader) -> Non
     asked = datetime.now(UTC)
     board = await reader.get("/v1/sites/acme-shop/incidents")
     answered = datetime.now(UTC)
-    assert (board["site_id"], board["status"], board["next_cursor"]) == ("acme-shop", "open", None)
-    ids = [card["incident_id"] for card in board["incidents"]]
+    assert (board["limit"], board["next_cursor"]) == (50, None)
+    ids = [card["incident_id"] for card in board["items"]]
     assert ids == ["critical-new", "high-old", "high-new", "low-old"]
-    card = board["incidents"][1]
+    card = board["items"][1]
     assert (card["severity"], card["status"], card["summary"]) == (
         "high",
         "open",
@@ -111,11 +111,11 @@ async def test_the_site_board_orders_by_severity_then_age(reader: Reader) -> Non
 
 async def test_the_board_pages_by_cursor(reader: Reader) -> None:
     first = await reader.get("/v1/sites/acme-shop/incidents?status=all&limit=2")
-    assert [c["incident_id"] for c in first["incidents"]] == ["critical-new", "high-old"]
+    assert [c["incident_id"] for c in first["items"]] == ["critical-new", "high-old"]
     seen, cursor = [], first["next_cursor"]
     while cursor:
         page = await reader.get(f"/v1/sites/acme-shop/incidents?status=all&limit=2&cursor={cursor}")
-        seen += [c["incident_id"] for c in page["incidents"]]
+        seen += [c["incident_id"] for c in page["items"]]
         cursor = page["next_cursor"]
     assert seen == ["high-new", "medium-closed", "low-old"]
     await reader.get("/v1/sites/acme-shop/incidents?cursor=not-a-cursor", status=422)
@@ -137,7 +137,7 @@ async def test_another_tenants_incidents_are_invisible(reader: Reader) -> None:
 async def test_the_agency_board_spans_the_sites_the_caller_sees(reader: Reader) -> None:
     lead = reader.headers("agency_lead", ())
     found = await reader.get(f"/v1/agencies/{AGENCY}/incidents", lead)
-    assert [c["incident_id"] for c in found["incidents"]] == [
+    assert [c["incident_id"] for c in found["items"]] == [
         "beta-critical",
         "critical-new",
         "high-old",
@@ -145,7 +145,7 @@ async def test_the_agency_board_spans_the_sites_the_caller_sees(reader: Reader) 
         "medium-closed",
         "low-old",
     ]
-    assert {c["site_id"] for c in found["incidents"]} == {"acme-shop", "beta-shop"}
+    assert {c["site_id"] for c in found["items"]} == {"acme-shop", "beta-shop"}
     editor = reader.headers("editor", ("beta-shop",))
     assert await reader.board(f"/v1/agencies/{AGENCY}/incidents", editor) == ["beta-critical"]
 
@@ -161,7 +161,7 @@ async def test_prevention_actions_by_owner_overdue_first(reader: Reader) -> None
     await log.complete("high-old", "done", by="olga")
     everyone = reader.headers("agency_lead", ())
     found = await reader.get("/v1/prevention-actions", everyone)
-    (devon, olga) = found["owners"]
+    (devon, olga) = found["items"]
     assert devon["owner"] == "devon"
     assert [(a["action_id"], a["overdue"]) for a in devon["actions"]] == [
         ("very-late", True),
@@ -196,32 +196,29 @@ async def test_prevention_actions_page_by_owner(reader: Reader) -> None:
     everyone = reader.headers("agency_lead", ())
     whole = await reader.get("/v1/prevention-actions?limit=200", everyone)
     assert whole["next_cursor"] is None
-    assert sorted(group["owner"] for group in whole["owners"]) == sorted(owners)
+    assert sorted(group["owner"] for group in whole["items"]) == sorted(owners)
 
     for limit in (1, 2, 4, 6):
         groups, cursor, pages = [], "", 0
         while True:
             query = f"?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
             page = await reader.get(f"/v1/prevention-actions{query}", everyone)
-            assert len(page["owners"]) <= limit
-            groups += page["owners"]
+            assert len(page["items"]) <= limit
+            groups += page["items"]
             pages += 1
             cursor = page["next_cursor"]
             if cursor is None:
                 break
-        assert groups == whole["owners"], "every owner once, in order, with all of its actions"
-        assert pages == len(owners) // limit + 1, "the page after a full one ends the list"
+        assert groups == whole["items"], "every owner once, in order, with all of its actions"
+        assert pages == -(-len(owners) // limit), "no empty page after a full last one"
 
     devon = await reader.get("/v1/prevention-actions?owner=devon&limit=1", everyone)
-    assert [a["action_id"] for a in devon["owners"][0]["actions"]] == [
+    assert [a["action_id"] for a in devon["items"][0]["actions"]] == [
         "very-late-0",
         "late-0",
         "later-0",
     ], "a page holds all of an owner's actions, overdue first"
-    after_devon = await reader.get(
-        f"/v1/prevention-actions?owner=devon&cursor={devon['next_cursor']}", everyone
-    )
-    assert after_devon == {"owners": [], "next_cursor": None}
+    assert devon["next_cursor"] is None, "one owner: no page after it"
     assert (await reader.get("/v1/prevention-actions", everyone))["next_cursor"] is None
 
 

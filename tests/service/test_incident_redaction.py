@@ -80,7 +80,7 @@ async def test_evidence_answers_where_and_what_was_masked_never_the_value(api: A
     assert answer.json()["masked"] == [
         {"pointer": "/content/request/headers/0", "kind": kind} for kind in sorted(secret.kinds)
     ]
-    entry = (await api.get(INC + "/timeline")).json()["entries"][-1]
+    entry = (await api.get(INC + "/timeline")).json()["items"][-1]
     assert entry["data"]["masked"] == [
         {"pointer": "/request/headers/0", "kind": kind} for kind in sorted(secret.kinds)
     ]

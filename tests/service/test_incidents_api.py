@@ -187,7 +187,7 @@ async def test_a_retried_open_gets_the_same_answer(api: Api, store: EventStore) 
 async def test_the_timeline_lists_every_event_with_its_actor(api: Api) -> None:
     await open_incident(api)
     await review(api)
-    timeline = (await api.get(INC + "/timeline")).json()["entries"]
+    timeline = (await api.get(INC + "/timeline")).json()["items"]
     assert [e["type"] for e in timeline][:3] == [
         "IncidentOpened",
         "RootCauseRecorded",

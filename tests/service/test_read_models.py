@@ -79,15 +79,15 @@ async def test_agency_view_shows_the_agencys_sites_only(
         f"/v1/agencies/{AGENCY}/activity?min_position={last}&limit=1", headers=bearer(lead)
     )
     assert page.status_code == 200, page.text
-    assert [s["site_id"] for s in page.json()["sites"]] == ["acme-shop"]
+    assert [s["site_id"] for s in page.json()["items"]] == ["acme-shop"]
     cursor = page.json()["next_cursor"]
     rest = await client.get(
         f"/v1/agencies/{AGENCY}/activity?cursor={cursor}&limit=5", headers=bearer(lead)
     )
-    assert [s["site_id"] for s in rest.json()["sites"]] == ["beta-shop"]
+    assert [s["site_id"] for s in rest.json()["items"]] == ["beta-shop"]
     editor = token(sub="ed", roles=("editor",), sites=("beta-shop",), agency=AGENCY)
     mine = await client.get(f"/v1/agencies/{AGENCY}/activity", headers=bearer(editor))
-    assert [s["site_id"] for s in mine.json()["sites"]] == ["beta-shop"]
+    assert [s["site_id"] for s in mine.json()["items"]] == ["beta-shop"]
     other = token(sub="olga", roles=("agency_lead",), sites=(), agency="other-agency")
     assert (
         await client.get(f"/v1/agencies/{AGENCY}/activity", headers=bearer(other))

@@ -179,7 +179,7 @@ async def test_history_reads_off_the_replica_equal_the_primarys(
     on_replica = await replica_client.get("/v1/events", headers=reader)
     assert on_replica.status_code == 200, on_replica.text
     assert on_replica.json() == on_primary.json()
-    assert len(on_replica.json()["events"]) == 2
+    assert len(on_replica.json()["items"]) == 2
     exported = await replica_client.get("/v1/events/export", headers=reader)
     assert exported.status_code == 200
     assert len(exported.text.splitlines()) == 2

@@ -117,8 +117,8 @@ async def test_approve_run_reads_the_same_few_events_with_2000_runs_as_with_none
 ) -> None:
     alone = await events_read_by_approve(api, "first")
     await seed_runs(store, 2000)
-    runs = (await api.get(WF + "/runs?limit=500")).json()
-    assert len(runs["runs"]) == 500
+    runs = (await api.get(WF + "/runs?limit=200")).json()
+    assert len(runs["items"]) == 200
     assert runs["next_cursor"] is not None
     many = await events_read_by_approve(api, "after-2000")
     # The workflow stream (registered, and three reviewed successes counted) and the run's own.
@@ -164,7 +164,7 @@ async def test_an_old_shape_workflow_stream_answers_as_before(api: Api, store: E
     assert explained["last_run"]["run_id"] == "r2"
     assert explained["last_run"]["approvals"] == []
     assert [e["type"] for e in explained["evidence"]] == ["WorkflowRegistered", "RunRequested"]
-    runs = (await api.get(path + "/runs")).json()["runs"]
+    runs = (await api.get(path + "/runs")).json()["items"]
     assert [(r["run_id"], r["outcome"], r["reviewed_by"]) for r in runs] == [
         ("r1", "succeeded", "olga"),
         ("r2", None, None),
@@ -173,10 +173,10 @@ async def test_an_old_shape_workflow_stream_answers_as_before(api: Api, store: E
     board = await api.client.get(
         f"/v1/sites/{SITE}/workflows?min_position={position}", headers=api.as_("olga")
     )
-    card = next(c for c in board.json()["workflows"] if c["workflow_id"] == OLD)
+    card = next(c for c in board.json()["items"] if c["workflow_id"] == OLD)
     assert (card["last_run_id"], card["last_run_result"], card["version"]) == ("r2", None, 6)
     queue = await api.client.get(f"/v1/approvals?min_position={position}", headers=api.as_("olga"))
-    waiting = [(a["workflow_id"], a["run_id"]) for a in queue.json()["approvals"]]
+    waiting = [(a["workflow_id"], a["run_id"]) for a in queue.json()["items"]]
     assert waiting == [(OLD, "r2")]
 
 
@@ -192,7 +192,7 @@ async def test_commands_carry_on_an_old_shape_run_in_its_own_stream(
     assert approved_run.json()["stream_id"] == run_stream_id(OLD, "r2")
     twice = await api.post(path + "/runs/r1/approve", None, "omar")
     assert twice.status_code == 409, "r1 has its result in the old stream"
-    (run,) = [r for r in (await api.get(path + "/runs")).json()["runs"] if r["run_id"] == "r2"]
+    (run,) = [r for r in (await api.get(path + "/runs")).json()["items"] if r["run_id"] == "r2"]
     assert [a["approved_by"] for a in run["approvals"]] == ["olga"]
     explained = (await api.get(path + "/explain")).json()
     assert [e["type"] for e in explained["evidence"]][-2:] == ["RunRequested", "RunApproved"]

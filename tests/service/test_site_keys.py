@@ -99,7 +99,7 @@ async def test_the_secret_is_shown_once_and_stored_nowhere_in_the_log(
 
     listed = await acme_shop.get("/v1/sites/acme-shop/keys", headers=bearer(token()))
     assert listed.status_code == 200
-    (entry,) = listed.json()["keys"]
+    (entry,) = listed.json()["items"]
     assert entry["kid"] == key["kid"]
     assert entry["active"] is True
     assert re.fullmatch(r"[0-9a-f]{16}", entry["fingerprint"])
@@ -155,8 +155,8 @@ async def test_a_third_active_key_waits_until_one_is_retired(
     assert retired.status_code == 200, retired.text
     await create_key(acme_shop, token())
     listed = (await acme_shop.get("/v1/sites/acme-shop/keys", headers=bearer(token()))).json()
-    assert sum(k["active"] for k in listed["keys"]) == 2
-    assert {k["kid"]: k["active"] for k in listed["keys"]}[first["kid"]] is False
+    assert sum(k["active"] for k in listed["items"]) == 2
+    assert {k["kid"]: k["active"] for k in listed["items"]}[first["kid"]] is False
 
 
 async def test_concurrent_registrations_still_make_two_active_keys_at_most(

@@ -50,7 +50,7 @@ async def test_request_approve_and_record_a_result(api: Api, store: EventStore) 
     result = await api.post(RUN + "/result", RESULT, "plugin", "editor")
     assert result.status_code == 200, result.text
     assert (await api.post(RUN + "/result", RESULT, "plugin", "editor")).status_code == 409
-    history = (await api.get(WF + "/runs")).json()["runs"]
+    history = (await api.get(WF + "/runs")).json()["items"]
     assert history[0]["outcome"] == "succeeded"
     assert [a["approved_by"] for a in history[0]["approvals"]] == ["olga"]
     types = [e.type for e in await store.read_stream(WORKFLOW_STREAM)]
@@ -75,7 +75,7 @@ async def test_a_result_without_approvals_is_a_recorded_violation_and_a_409(
     assert problem["event_ids"] == [str(e.event_id) for e in stored]
     workflow = (await api.get(WF)).json()
     assert (workflow["paused"], workflow["paused_by"]) == (True, "system")
-    assert (await api.get(WF + "/runs")).json()["runs"][0]["violations"] == 1
+    assert (await api.get(WF + "/runs")).json()["items"][0]["violations"] == 1
 
 
 async def test_reject_needs_a_reason_and_a_rejected_run_is_not_approved(api: Api) -> None:
@@ -91,7 +91,7 @@ async def test_a_revision_invalidates_pending_approvals(api: Api) -> None:
     await api.post(RUN + "/approve", None, "olga")
     revised = await api.post(WF + "/revisions", {**DEFINITION_EXAMPLE, "trigger": "hourly"})
     assert revised.status_code == 200, revised.text
-    (approval,) = (await api.get(WF + "/runs")).json()["runs"][0]["approvals"]
+    (approval,) = (await api.get(WF + "/runs")).json()["items"][0]["approvals"]
     assert approval["valid"] is False
     before = await api.client.get(WF + "?at_version=1", headers=api.as_("olga"))
     assert before.json()["definition"]["trigger"] == DEFINITION_EXAMPLE["trigger"]
@@ -221,7 +221,7 @@ async def test_twenty_concurrent_approvals_give_exactly_one(api: Api, store: Eve
     assert codes == [200] + [409] * 19, [r.text for r in responses if r.status_code != 409]
     events = await store.read_stream(RUN_STREAM)
     assert [e.type for e in events].count("RunApproved") == 1
-    (run,) = (await api.get(WF + "/runs")).json()["runs"]
+    (run,) = (await api.get(WF + "/runs")).json()["items"]
     assert len(run["approvals"]) == 1
 
 

@@ -51,14 +51,21 @@ async def test_approving_as_a_second_person_takes_the_run_off_the_queue(
 ) -> None:
     await person.sign_in(lead_token(token))
     assert "2026-11-24-0200" in (await person.get("/dashboard/approvals")).text
-    approved = await person.act(RUN + "/approve", form_id="approve-form-1")
+    approved = await person.act(
+        RUN + "/approve", form_id="approve-form-1", reason="checked the drafts"
+    )
     assert approved.status_code == 303
     back = await person.get(approved.headers["location"])
     assert "Run approved." in back.text
     assert "2026-11-24-0200" not in back.text
     # The same form sent twice (a double click) gets the first answer, not a second approval.
-    again = await person.act(RUN + "/approve", form_id="approve-form-1")
+    again = await person.act(
+        RUN + "/approve", form_id="approve-form-1", reason="checked the drafts"
+    )
     assert again.status_code == 303
+    # The reason is recorded with the approval and shown in the activity feed.
+    feed = (await person.get("/dashboard/activity?type=RunApproved&actor=olga")).text
+    assert "<small>checked the drafts</small>" in feed
 
 
 async def test_a_role_the_matrix_refuses_reads_why(

@@ -85,6 +85,7 @@ async def test_a_lead_approves_pauses_reads_a_refusal_and_exports(
     await expect(card).to_contain_text("asked by erin")
     await page.screenshot(path=shot_path("approvals-before"), full_page=True)
     approve = card.locator("form", has=page.get_by_role("button", name="Approve run"))
+    await approve.get_by_label("Reason (optional)").fill("checked the drafts in staging")
     await approve.get_by_role("checkbox").check()
     await approve.get_by_role("button").click()
     await expect(page.get_by_role("status")).to_have_text("Run approved.")
@@ -104,6 +105,8 @@ async def test_a_lead_approves_pauses_reads_a_refusal_and_exports(
     await page.get_by_label("Type").select_option("RunApproved")
     await page.get_by_role("button", name="Filter").click()
     await page.wait_for_url("**type=RunApproved**")
+    # Newest first: the approval just given, with its reason, tops the feed.
+    await expect(page.locator("tbody tr").first).to_contain_text("checked the drafts in staging")
     async with page.expect_download() as download_info:
         await page.get_by_role("link", name="CSV").click()
     download = await download_info.value

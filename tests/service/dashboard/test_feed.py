@@ -7,10 +7,12 @@ import io
 import json
 from datetime import date
 
+import asyncpg
+
 from service.dashboard import charts, feed
 from service.dashboard.rendering import in_words
 from tests.conftest import TokenFactory
-from tests.service.dashboard.conftest import Person, lead_token
+from tests.service.dashboard.conftest import DEMO_SITES, Person, lead_token
 
 
 async def test_filters_by_site_actor_type_and_severity(person: Person, token: TokenFactory) -> None:
@@ -42,11 +44,29 @@ async def test_the_feed_pages_by_keyset(person: Person, token: TokenFactory, mon
         seen += [row for row in rows.split("<tr>")[1:]]
         path = (
             page.split('<a href="/dashboard/activity?')[-1].split('"')[0]
-            if "Next page" in page
+            if "Older events" in page
             else ""
         )
         path = f"/dashboard/activity?{path}" if path else ""
     assert len(seen) == 7  # the demo's runs: five and two
+    assert len(set(seen)) == 7, "no row twice across pages"
+    shown = [row.split('datetime="')[1].split('"')[0] for row in seen]
+    assert shown == sorted(shown, reverse=True), "newest first"
+
+
+async def test_the_feed_shows_the_newest_event_first(
+    person: Person, token: TokenFactory, pool: asyncpg.Pool
+) -> None:
+    await person.sign_in(lead_token(token))
+    page = (await person.get("/dashboard/activity")).text
+    assert "newest first" in page
+    newest = await pool.fetchval(
+        "SELECT type FROM events WHERE site_id = ANY($1::text[]) "
+        "ORDER BY transaction_id DESC, position DESC LIMIT 1",
+        list(DEMO_SITES),
+    )
+    first_row = page.split("<tbody>")[1].split("</tr>")[0]
+    assert f'<th scope="row">{newest}' in first_row
 
 
 async def test_the_export_is_the_filtered_view(person: Person, token: TokenFactory) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from events.envelope import StoredEvent
 from events.store import EventStore, GlobalPosition
-from service.history.queries import encode_cursor
+from service.history.queries import feed_cursor
 from tests.conftest import TokenFactory
 from tests.service.history_log import (
     NORTHWIND,
@@ -76,7 +76,7 @@ async def test_since_is_inclusive_and_until_exclusive(
     )
 
 
-@pytest.mark.parametrize(("limit", "sizes"), [(100, [100, 100, 50]), (125, [125, 125])])
+@pytest.mark.parametrize(("limit", "sizes"), [(100, [100, 100, 50]), (125, [125, 125, 0])])
 async def test_keyset_pages_return_every_event_once_in_commit_order(
     store: EventStore,
     client: httpx.AsyncClient,
@@ -94,10 +94,10 @@ async def test_keyset_pages_return_every_event_once_in_commit_order(
     while True:
         params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
         page = (await client.get("/v1/events", params=params, headers=root)).json()
-        seen.extend(page["events"])
-        page_sizes.append(len(page["events"]))
+        seen.extend(page["items"])
+        page_sizes.append(len(page["items"]))
         cursor = page["next_cursor"]
-        if cursor is None:
+        if len(page["items"]) < limit:
             break
     assert page_sizes == sizes
     assert ids(seen) == [str(event.event_id) for event in log]
@@ -129,11 +129,27 @@ async def test_a_late_commit_is_read_after_the_cursor_never_skipped(
         assert ids(first_pass) == ids_of(seeded, lambda e: True)
         await late.commit()
     last = first_pass[-1]
-    resume = encode_cursor(GlobalPosition(last["transaction_id"], last["position"]))
+    resume = feed_cursor(GlobalPosition(last["transaction_id"], last["position"]))
     response = await client.get("/v1/events", params={"cursor": resume}, headers=root)
-    rest = response.json()["events"]
+    rest = response.json()["items"]
     assert [r["stream_id"] for r in rest] == ["late-1", "early-1"]
     assert rest[0]["position"] < early.position
+
+
+async def test_the_last_page_gives_a_cursor_a_tailing_reader_continues_from(
+    seeded: list[StoredEvent], store: EventStore, client: httpx.AsyncClient, root: dict[str, str]
+) -> None:
+    read = await list_all(client, root, limit=4)
+    assert ids(read) == ids_of(seeded, lambda e: True)
+    last = (await client.get("/v1/events", params={"limit": 200}, headers=root)).json()
+    assert (len(last["items"]), last["limit"]) == (len(seeded), 200)
+    at_end = last["next_cursor"]
+    caught_up = await client.get("/v1/events", params={"cursor": at_end}, headers=root)
+    assert caught_up.json() == {"items": [], "next_cursor": at_end, "limit": 50}
+    later = await store.append("later-1", 0, new_events(2), stream_type="t")
+    tail = await client.get("/v1/events", params={"cursor": at_end}, headers=root)
+    assert [r["position"] for r in tail.json()["items"]] == later.positions
+    assert tail.json()["next_cursor"] != at_end
 
 
 def _b64(text: str) -> str:
@@ -151,7 +167,8 @@ def _b64(text: str) -> str:
         {"cursor": _b64("1.99999999999999999999")},
         {"cursor": "x" * 65},
         {"limit": "0"},
-        {"limit": "1001"},
+        {"limit": "201"},
+        {"cursor": _b64("1.2")},
         {"limit": "many"},
         {"since": "yesterday"},
         {"site": "acme-shop"},
@@ -192,7 +209,7 @@ async def test_stream_events_in_version_order_up_to_a_version_or_time(
     editor = bearer(token(sub="ed", roles=("editor",), sites=("acme-shop",)))
     whole = await client.get("/v1/streams/run-acme-1/events", headers=editor)
     assert whole.status_code == 200, whole.text
-    records = whole.json()["events"]
+    records = whole.json()["items"]
     assert [(r["stream_version"], r["type"]) for r in records] == [
         (1, "RunRequested"),
         (2, "RunApproved"),
@@ -201,7 +218,7 @@ async def test_stream_events_in_version_order_up_to_a_version_or_time(
     first = await client.get(
         "/v1/streams/run-acme-1/events", params={"to_version": 1}, headers=editor
     )
-    assert [r["stream_version"] for r in first.json()["events"]] == [1]
+    assert [r["stream_version"] for r in first.json()["items"]] == [1]
     before = seeded[0].recorded_at - timedelta(seconds=1)
     empty = await client.get(
         "/v1/streams/run-acme-1/events", params={"as_of": before.isoformat()}, headers=editor

@@ -9,61 +9,43 @@ drifts when its content hash differs from it: an older version, or a version rev
 
 from __future__ import annotations
 
-import base64
-import json
 from itertools import groupby
 
 import asyncpg
 
-from events.errors import InvalidCommand
 from projections.base import Tables
 from service.auth.principal import Principal
-from service.read_models.schemas import (
+from service.pagination import CursorCodec, CursorKey, KeyText
+from service.playbooks.catalogue_schemas import (
     FirstRunResult,
     PlaybookDeployment,
     PlaybookLineage,
 )
 from service.tenancy import scope_condition
 
-PlaybookKey = tuple[str, str]
-"""Where a page ends: a lineage's reference name and the lineage (agency), or a deployment's name
-and playbook id (site)."""
-PLAYBOOK_CURSOR_MAX = 8192
-"""Names are free text: a cursor holds the whole name, up to what a URL carries in practice."""
+
+class LineageKey(CursorKey):
+    """Where a page of the agency catalogue ends: a lineage's reference name, and the lineage."""
+
+    name: KeyText
+    lineage: KeyText
+
+
+class DeploymentKey(CursorKey):
+    """Where a page of a site's playbooks ends: a name and a playbook id."""
+
+    name: KeyText
+    playbook_id: KeyText
+
+
+AGENCY_PLAYBOOKS = CursorCodec("list-agency-playbooks", LineageKey)
+SITE_PLAYBOOKS = CursorCodec("list-site-playbooks", DeploymentKey)
 REFERENCE_FIRST = """imported,
     CASE WHEN NOT imported THEN version END DESC NULLS LAST,
     CASE WHEN imported THEN exported_at END DESC NULLS LAST,
     last_position DESC, site_id, playbook_id"""
 """Orders a lineage's deployments reference first: natives before imports, of natives the
 highest version, of imports the latest export, then the latest change."""
-
-
-def playbook_cursor(key: PlaybookKey) -> str:
-    """A key as base64url (no padding) of its JSON array, so that any name round-trips."""
-    text = json.dumps(list(key), ensure_ascii=False, separators=(",", ":"))
-    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
-
-
-def parse_playbook_cursor(cursor: str) -> PlaybookKey | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        found = json.loads(raw.decode())
-        # Only a cursor this list gave out: two strings without NUL (Postgres text cannot hold
-        # it), and the same text when encoded again (this also refuses lone surrogates).
-        if (
-            isinstance(found, list)
-            and len(found) == 2
-            and all(isinstance(part, str) and "\x00" not in part for part in found)
-            and playbook_cursor((found[0], found[1])) == cursor
-        ):
-            return found[0], found[1]
-    # ValueError: binascii.Error, UnicodeError, JSONDecodeError, non-ASCII text; RecursionError:
-    # JSON nested deeper than Python parses.
-    except (ValueError, RecursionError):
-        pass
-    raise InvalidCommand("cursor is not a `next_cursor` of this list")
 
 
 def _deployment(row: asyncpg.Record, reference_hash: str) -> PlaybookDeployment:
@@ -119,13 +101,13 @@ async def agency_catalogue(
     principal: Principal,
     agency_id: str,
     *,
-    after: PlaybookKey | None,
+    after: LineageKey | None,
     limit: int,
-) -> list[PlaybookLineage]:
+) -> list[tuple[LineageKey, PlaybookLineage]]:
     """The agency's playbooks the caller may see, one entry per lineage, by name then lineage:
     at most `limit` lineages after `after`, each with all of its visible deployments, so that
     its reference and drift do not depend on the page."""
-    after_name, after_lineage = after or (None, None)
+    after_name, after_lineage = (after.name, after.lineage) if after else (None, None)
     condition, scope = scope_condition(principal, 5)
     # Names compare in "C" order: code points, as Python sorts the page.
     rows = await pool.fetch(
@@ -148,7 +130,8 @@ async def agency_catalogue(
         *scope,
     )
     lineages = [_lineage(list(found)) for _, found in groupby(rows, key=lambda row: row["lineage"])]
-    return sorted(lineages, key=lambda entry: (entry.name, entry.lineage))
+    ordered = sorted(lineages, key=lambda entry: (entry.name, entry.lineage))
+    return [(LineageKey(name=entry.name, lineage=entry.lineage), entry) for entry in ordered]
 
 
 async def site_playbooks(
@@ -157,14 +140,14 @@ async def site_playbooks(
     principal: Principal,
     site_id: str,
     *,
-    after: PlaybookKey | None,
+    after: DeploymentKey | None,
     limit: int,
-) -> list[PlaybookDeployment]:
+) -> list[tuple[DeploymentKey, PlaybookDeployment]]:
     """A site's playbooks by name then playbook id, at most `limit` after `after`, each
     compared with its lineage's reference among all the deployments the caller may see in the
     site's agency (not only those of the page)."""
     playbooks = tables["playbooks"]
-    after_name, after_id = after or (None, None)
+    after_name, after_id = (after.name, after.playbook_id) if after else (None, None)
     condition, scope = scope_condition(principal, 5)
     own = await pool.fetch(
         f"""SELECT * FROM {playbooks}
@@ -191,4 +174,10 @@ async def site_playbooks(
         *scope,
     )
     reference_hash = {row["lineage"]: row["source_content_hash"] for row in references}
-    return [_deployment(row, reference_hash[row["lineage"]]) for row in own]
+    return [
+        (
+            DeploymentKey(name=row["name"], playbook_id=row["playbook_id"]),
+            _deployment(row, reference_hash[row["lineage"]]),
+        )
+        for row in own
+    ]

@@ -6,65 +6,40 @@ change with time alone, which a projection cannot see.
 
 from __future__ import annotations
 
-import base64
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from itertools import groupby
 from typing import Literal
 
 import asyncpg
 
-from events.errors import InvalidCommand
 from projections.base import Tables
 from service.auth.principal import Principal
-from service.read_models.schemas import (
+from service.incidents.board_schemas import (
     IncidentCard,
     OwnerActions,
     PreventionActionItem,
 )
+from service.pagination import CursorCodec, CursorKey, KeyInt, KeyText
 from service.tenancy import scope_condition
 
 BoardStatus = Literal["open", "closed", "all"]
-BoardKey = tuple[int, datetime, str]
-"""Where a board page ends: severity rank, moment the age counts from, incident id."""
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-OWNER_CURSOR_MAX = 1068
-"""An owner's cursor is at most this long: base64url of 200 characters of up to 4 UTF-8 bytes."""
 
 
-def board_cursor(key: BoardKey) -> str:
-    rank, age_from, incident_id = key
-    return f"{rank}.{(age_from - EPOCH) // timedelta(microseconds=1)}.{incident_id}"
+class BoardKey(CursorKey):
+    """Where a board page ends: severity rank, moment the age counts from, incident id."""
+
+    severity_rank: KeyInt
+    age_from: datetime
+    incident_id: KeyText
 
 
-def parse_board_cursor(cursor: str) -> BoardKey | None:
-    if not cursor:
-        return None
-    try:
-        rank, micros, incident_id = cursor.split(".", 2)
-        return int(rank), EPOCH + timedelta(microseconds=int(micros)), incident_id
-    except (ValueError, OverflowError):
-        raise InvalidCommand("cursor is not a `next_cursor` of this list") from None
+class OwnerKey(CursorKey):
+    owner: KeyText
 
 
-def owner_cursor(owner: str) -> str:
-    """Where a page of prevention actions ends: its last owner, base64url without padding, so
-    that any owner string round-trips."""
-    return base64.urlsafe_b64encode(owner.encode()).rstrip(b"=").decode()
-
-
-def parse_owner_cursor(cursor: str) -> str | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        owner = raw.decode()
-    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text
-        owner = ""
-    # Only a cursor this list gave out: the same text when encoded again, and no NUL, which
-    # Postgres text cannot hold.
-    if not owner or "\x00" in owner or owner_cursor(owner) != cursor:
-        raise InvalidCommand("cursor is not a `next_cursor` of this list")
-    return owner
+SITE_INCIDENTS = CursorCodec("list-site-incidents", BoardKey)
+AGENCY_INCIDENTS = CursorCodec("list-agency-incidents", BoardKey)
+PREVENTION_ACTIONS = CursorCodec("list-prevention-actions", OwnerKey)
 
 
 def _card(row: asyncpg.Record) -> IncidentCard:
@@ -102,7 +77,7 @@ async def incident_board(
     page = "TRUE"
     if after is not None:
         page = "(severity_rank, age_from, incident_id) > ($4::smallint, $5::timestamptz, $6)"
-        params.extend(after)
+        params.extend((after.severity_rank, after.age_from, after.incident_id))
     condition, scope = scope_condition(principal, len(params) + 1)
     rows = await pool.fetch(
         f"""SELECT *, greatest(0, floor(extract(epoch FROM now() - age_from)))::bigint
@@ -114,7 +89,15 @@ async def incident_board(
         *scope,
     )
     return [
-        ((row["severity_rank"], row["age_from"], row["incident_id"]), _card(row)) for row in rows
+        (
+            BoardKey(
+                severity_rank=row["severity_rank"],
+                age_from=row["age_from"],
+                incident_id=row["incident_id"],
+            ),
+            _card(row),
+        )
+        for row in rows
     ]
 
 
@@ -126,9 +109,9 @@ async def prevention_actions(
     owner: str | None,
     site_id: str | None,
     include_completed: bool,
-    after: str | None,
+    after: OwnerKey | None,
     limit: int,
-) -> list[OwnerActions]:
+) -> list[tuple[OwnerKey, OwnerActions]]:
     """The visible prevention actions of at most `limit` owners after `after`, by owner, each
     owner with all of its actions: the overdue ones (not completed, due before today in UTC)
     first, then by due date."""
@@ -145,14 +128,17 @@ async def prevention_actions(
         owner,
         site_id,
         include_completed,
-        after,
+        after.owner if after else None,
         limit,
         *scope,
     )
     return [
-        OwnerActions(
-            owner=name,
-            actions=[PreventionActionItem.model_validate(dict(row)) for row in owned],
+        (
+            OwnerKey(owner=name),
+            OwnerActions(
+                owner=name,
+                actions=[PreventionActionItem.model_validate(dict(row)) for row in owned],
+            ),
         )
         for name, owned in groupby(rows, key=lambda row: row["owner"])
     ]

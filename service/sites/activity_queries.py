@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
 
 from projections.base import Tables
 from service.auth.principal import Principal
-from service.read_models.schemas import DailyCount, SiteActivityView
+from service.pagination import CursorCodec, CursorKey, KeyText
+from service.sites.activity_schemas import DailyCount, SiteActivityView
 from service.tenancy import scope_condition
 
 DAILY_DAYS = 30
+
+
+class SiteKey(CursorKey):
+    site_id: KeyText
+
+
+AGENCY_ACTIVITY = CursorCodec("list-agency-activity", SiteKey)
 
 
 def _view(row: asyncpg.Record, daily: list[DailyCount]) -> SiteActivityView:
@@ -64,21 +70,17 @@ async def agency_activity(
     tables: Tables,
     principal: Principal,
     agency_id: str,
-    after: str,
+    after: SiteKey | None,
     limit: int,
-) -> list[SiteActivityView]:
+) -> list[tuple[SiteKey, SiteActivityView]]:
     condition, params = scope_condition(principal, 4)
     rows = await pool.fetch(
         f"SELECT * FROM {tables['sites']} "  # noqa: S608 (our own names)
         f"WHERE agency_id = $1 AND site_id > $2 AND {condition} ORDER BY site_id LIMIT $3",
         agency_id,
-        after,
+        after.site_id if after else "",
         limit,
         *params,
     )
     daily = await _daily(pool, tables, [row["site_id"] for row in rows])
-    return [_view(row, daily[row["site_id"]]) for row in rows]
-
-
-def as_json(views: list[SiteActivityView]) -> list[dict[str, Any]]:
-    return [view.model_dump(mode="json") for view in views]
+    return [(SiteKey(site_id=row["site_id"]), _view(row, daily[row["site_id"]])) for row in rows]
