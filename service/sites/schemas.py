@@ -98,7 +98,7 @@ class RecordSiteChangeBody(CommandBody):
     )
 
 
-class RecordSiteRecoveryPathsBody(BaseModel):
+class RecordSiteRecoveryPathsBody(CommandBody):
     """At least one path; a path left out (or blank) keeps the one recorded before."""
 
     model_config = ConfigDict(

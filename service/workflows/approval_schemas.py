@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from service.redaction_gate import CommandBody
 
 
-class ApproveRunBody(BaseModel):
+class ApproveRunBody(CommandBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"reason": "checked the 14 drafts in staging"}]},

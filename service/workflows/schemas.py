@@ -88,7 +88,7 @@ class ReasonBody(CommandBody):
     reason: str | None = Field(None, max_length=2000)
 
 
-class RequiredReasonBody(BaseModel):
+class RequiredReasonBody(CommandBody):
     """A decision that must say why. The decider refuses a missing or blank reason (422 with
     `missing: ["reason"]`), so every caller (the dashboard's forms too) meets the one rule."""
 

@@ -37,7 +37,7 @@ async def test_a_success_under_a_pause_is_refused_and_a_failure_recorded(
     await refused(pool, success, 409, ["workflow.resumed"])
     failure = await api.post(f"{RUNS}/r2/result", FAILURE, "plugin", "editor")
     assert failure.status_code == 200, failure.text
-    assert (await api.get(f"{RUNS}")).json()["runs"][1]["outcome"] == "failed"
+    assert (await api.get(f"{RUNS}")).json()["items"][1]["outcome"] == "failed"
 
 
 async def test_a_success_under_the_all_categories_switch_is_refused(

@@ -61,7 +61,7 @@ async def test_work_an_incident_paused_needs_the_restart_decision(
     confirmed = {"reason": "index fresh for 24 h", "restart_criteria_met": [INCIDENT]}
     resumed = await api.post(WF + "/resume", confirmed)
     assert resumed.status_code == 200, resumed.text
-    last = (await api.get(INC + "/timeline")).json()["entries"][-1]
+    last = (await api.get(INC + "/timeline")).json()["items"][-1]
     assert last["type"] == "LinkedWorkflowResumed"
     assert last["data"]["restart_criteria"] == criteria["criteria"]
     assert last["data"]["reason"] == confirmed["reason"]

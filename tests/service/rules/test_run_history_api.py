@@ -33,7 +33,7 @@ async def test_the_run_history_and_the_explanation_show_what_each_run_cost_and_d
     assert (await api.post(f"{RUNS}/r2/result", FAILURE, "plugin", "editor")).status_code == 200
     assert (await api.post(RUNS, {"run_id": "r3"}, "erin", "editor")).status_code == 201
 
-    runs = (await api.get(RUNS)).json()["runs"]
+    runs = (await api.get(RUNS)).json()["items"]
     shown = [
         (r["run_id"], r["cost"], r["affected_records"], r["diagnostics_summary"],
          r["notification_sent"])

@@ -38,6 +38,6 @@ async def test_a_plugin_update_pauses_until_another_lead_releases_it(
     assert switches["engaged"] == []
     stream = await api.get("/v1/streams/killswitch-acme-shop/events")
     assert stream.status_code == 200, stream.text
-    engaged, release = stream.json()["events"]
+    engaged, release = stream.json()["items"]
     assert (engaged["data"]["engaged_by"], engaged["data"]["by_site_change"]) == ("olga", True)
     assert (release["data"]["released_by"], release["data"]["reason"]) == ("omar", why["reason"])

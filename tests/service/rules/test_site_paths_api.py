@@ -50,7 +50,7 @@ async def test_a_site_without_a_path_gains_one_and_then_promotes(
     assert await count_events(pool) == before + 1
     site = (await api.get(f"/v1/sites/{SITE}")).json()
     assert site["facts"]["rollback_path"] == path["rollback_path"]
-    stream = (await api.get(f"/v1/streams/site-{SITE}/events")).json()["events"]
+    stream = (await api.get(f"/v1/streams/site-{SITE}/events")).json()["items"]
     last = stream[-1]
     assert (last["type"], last["data"]["recorded_by"]) == ("SiteRecoveryPathsRecorded", "ana")
     assert last["occurred_at"], "when"

@@ -157,7 +157,7 @@ async def test_listing_another_agencys_site_reaches_nothing_for_every_role(
             await assert_appends_nothing(two_agencies, pool, listing, 404)
             events = await two_agencies.get("/v1/events", headers=bearer(listing))
             assert events.status_code == 200, events.text
-            assert {e["site_id"] for e in events.json()["events"]} <= {NORTH_SITE}
+            assert {e["site_id"] for e in events.json()["items"]} <= {NORTH_SITE}
             assert SOUTH not in events.text
 
 

@@ -13,7 +13,7 @@ from tests.conftest import TokenFactory
 from tests.service.test_jwks import event_count
 from tests.support import bearer, site_body
 
-CHANGE = {"kind": "plugin", "summary": "updated SophMate to 2.4.2", "pause_automation": False}
+CHANGE = {"kind": "other", "summary": "updated SophMate to 2.4.2"}
 PATH = "/v1/sites/acme-shop/changes"
 
 
