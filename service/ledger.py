@@ -267,9 +267,8 @@ class Ledger:
                 None if claim is None else replace(claim, status_code=status_code, respond=respond)
             )
             try:
-                await self._check_pins(pins)
                 results = await self.store.append_streams(
-                    appends, idempotency=decided, within=self._within(command)
+                    appends, idempotency=decided, within=self._within(command), pins=pins
                 )
             except VersionConflict as conflict:
                 # Retry once on a fresh load, unless the caller pinned this stream with If-Match
@@ -284,23 +283,6 @@ class Ledger:
             types = tuple(event.type for item in appends for event in item.events)
             return CommandReply(status_code, respond(results), False, types)
         raise AssertionError("unreachable: the second attempt returns or raises")
-
-    async def _check_pins(self, pins: dict[str, int]) -> None:
-        """Each stream the command only read is still at the version it was decided on. Checked
-        here, not appended as an empty stream: a stream in a batch's appends keeps every other
-        command on it out of that batch (events/batch_statements.py), and many commands read
-        one site. A change committed after this check and before the append's commit is not
-        caught; a read-only version check inside the batch's transaction would close it."""
-        if not pins:
-            return
-        rows = await self.store.pool.fetch(
-            "SELECT stream_id, max(stream_version) AS version FROM events "
-            "WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
-            list(pins),
-        )
-        for row in rows:
-            if row["version"] != pins[row["stream_id"]]:
-                raise VersionConflict(row["stream_id"], pins[row["stream_id"]], row["version"])
 
     @staticmethod
     def _claim(ctx: CommandContext, command: Command) -> IdempotencyClaim | None:

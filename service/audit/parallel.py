@@ -5,7 +5,6 @@ the main process. The answer is the same as in one process, first bad leaf inclu
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -13,7 +12,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from typing import Any
 
-from events.integrity import Content, content_check
+from events.integrity import Content, content_check, parse_record
 from events.keys import Keyring
 
 CHUNK = 2000
@@ -21,7 +20,7 @@ SEQUENCE_KEYS = (
     "leaf_index", "agency_id", "transaction_id", "position", "stream_id", "stream_version",
     "prev_hash", "hash", "event_id",
 )  # fmt: skip
-MALFORMED: Content = ("the record is not a well-formed event", False)
+MALFORMED = Content("the record is not a well-formed event")
 
 Checked = tuple[dict[str, Any] | None, Content]
 
@@ -39,7 +38,7 @@ def check_lines(lines: list[str]) -> list[Checked]:
     checked: list[Checked] = []
     for line in lines:
         try:
-            record = json.loads(line)
+            record = parse_record(line)
             content = content_check(record, _keyring)
             checked.append(({key: record.get(key) for key in SEQUENCE_KEYS}, content))
         except (ValueError, KeyError, TypeError, AttributeError):
