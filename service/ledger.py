@@ -65,6 +65,18 @@ class CommandResult(BaseModel):
     stream_id: str = Field(examples=["site-acme-shop"])
     stream_version: int = Field(examples=[1])
     position: int = Field(examples=[42], description="Global position of the last event.")
+    receipt: str | None = Field(
+        default=None,
+        examples=["/v1/audit/events/0b6f3c9e-8d0a-4b7e-9a55-1f2d3c4b5a69/receipt"],
+        description=(
+            "Where the proof that the command's last event is in the audit log will be: its "
+            "leaf index, a signed checkpoint and the inclusion proof (the same path takes any "
+            "of `event_ids`). The log seals an event within about a second of its commit, so "
+            "the answer, given at the commit, cannot name a leaf index yet; until it is sealed "
+            "the receipt is 404. Auditors and administrators read it. None when nothing was "
+            "appended."
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -79,14 +91,18 @@ class CommandReply:
         return int(self.body["stream_version"])
 
 
+RECEIPT_PATH = "/v1/audit/events/{event_id}/receipt"
+
+
 def _result_body(results: list[AppendResult]) -> dict[str, Any]:
-    last = results[0]
-    return CommandResult(
-        event_ids=[str(event_id) for result in results for event_id in result.event_ids],
-        stream_id=last.stream_id,
-        stream_version=last.stream_version,
-        position=max(result.position for result in results),
-    ).model_dump()
+    own = results[0]
+    return {
+        "event_ids": [str(event_id) for result in results for event_id in result.event_ids],
+        "stream_id": own.stream_id,
+        "stream_version": own.stream_version,
+        "position": max(result.position for result in results),
+        "receipt": RECEIPT_PATH.format(event_id=own.event_ids[-1]) if own.event_ids else None,
+    }
 
 
 def _respond(answer: dict[str, Any], results: list[AppendResult]) -> dict[str, Any]:
