@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -214,6 +215,15 @@ def canonical_json(value: Any) -> bytes:
         except UnicodeEncodeError:  # a lone surrogate: let rfc8785 decide
             pass
     return bytes(rfc8785.dumps(value))
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON text to values: orjson (C, several times faster than json), json where orjson
+    refuses (integers past 64 bits, NaN: json's leniency and its message decide then)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def chain_hash(prev_hash: bytes, envelope: dict[str, Any]) -> bytes:

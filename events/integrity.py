@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -23,7 +22,14 @@ from typing import Any, NamedTuple
 import orjson
 
 from events.commit_signing import signed_hashes
-from events.envelope import GENESIS_HASH, HASH_VERSION, StoredEvent, canonical_json, chain_hash
+from events.envelope import (
+    GENESIS_HASH,
+    HASH_VERSION,
+    StoredEvent,
+    canonical_json,
+    chain_hash,
+    parse_json,
+)
 from events.keys import Keyring, event_signature_holds
 from events.merkle import CompactRange, leaf_hash
 
@@ -183,12 +189,8 @@ def _digest_matches(prefix: bytes, value: Any, expected: str) -> bool:
 
 
 def parse_record(line: str | bytes) -> Any:
-    """A line of an export: orjson (C, several times faster), json where orjson refuses (NaN,
-    huge integers: json's message and leniency decide then)."""
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return json.loads(line)
+    """A line of an export (envelope.parse_json)."""
+    return parse_json(line)
 
 
 def content_check(record: dict[str, Any], keyring: Keyring) -> Content:
