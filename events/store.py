@@ -203,6 +203,19 @@ class EventStore:
         )
         return [stored_event(row) for row in rows]
 
+    async def read_streams(self, stream_ids: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        """Several whole streams in one round trip, each in version order (a stream with no
+        events is absent)."""
+        rows = await self.pool.fetch(
+            f"SELECT {STORED_COLUMNS} FROM events "  # noqa: S608 (constant)
+            "WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version",
+            list(stream_ids),
+        )
+        streams: dict[str, list[StoredEvent]] = {}
+        for row in rows:
+            streams.setdefault(row["stream_id"], []).append(stored_event(row))
+        return streams
+
     async def read_all(self, after: GlobalPosition = START, limit: int = 500) -> list[StoredEvent]:
         """The next committed events after `after`, in commit-safe order."""
         return [stored_event(row) for row in await self.read_all_rows(after, limit)]

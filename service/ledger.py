@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from events.aggregates import Aggregate
 from events.catalogue import CATALOGUE, Event
+from events.envelope import StoredEvent
 from events.errors import LedgerError, VersionConflict
 from events.store import (
     AppendResult,
@@ -208,6 +209,16 @@ class Ledger:
         as_of: datetime | None = None,
     ) -> Loaded[S]:
         events = await self.store.read_stream(stream_id, to_version=to_version, as_of=as_of)
+        return self.folded(aggregate, stream_id, events)
+
+    async def read_streams(self, stream_ids: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        """Streams an attempt will load, read in one round trip (Attempt.prefetch)."""
+        return await self.store.read_streams(stream_ids)
+
+    def folded(
+        self, aggregate: Aggregate[S], stream_id: str, events: list[StoredEvent]
+    ) -> Loaded[S]:
+        """A stream's state from its events as read."""
         self.events_read += len(events)
         state = aggregate.fold(CATALOGUE.decode(event) for event in events)
         version = events[-1].stream_version if events else 0
