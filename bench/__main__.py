@@ -1,7 +1,8 @@
 """Run the benchmark: `make bench` or `python -m bench`.
 
-LEDGER_BENCH_PARTS (default: all) picks the parts: append, projections, seal (the store, the
-projections and the sealer, called in-process), approve, reads, growth (the service over HTTP
+LEDGER_BENCH_PARTS (default: all) picks the parts: append, projections, seal, scale (the store,
+the projections, the sealer and the append latency at 10k and 1M events, called in-process),
+approve, reads, growth (the service over HTTP
 through `sophmate-ledger serve` and wrk), pgbench, eventsourcing, handwritten (the ceilings);
 LEDGER_BENCH_SECONDS (default 8) is the measured time per append level and per ceiling;
 LEDGER_BENCH_HTTP_SECONDS (default 8) the measured time per HTTP run;
@@ -33,12 +34,13 @@ from bench.pgbench import Ceiling, create_table, measure_pgbench
 from bench.projections import ProjectionBench, event_count, measure_projections
 from bench.report import Level, document, show, write
 from bench.report_http import http_keys
+from bench.scale import run_scale
 from bench.seal import run_seal
 from bench.server import BenchDatabase, bench_database, server
 
 HTTP_PARTS = ("approve", "reads", "growth")
 CEILING_PARTS = ("pgbench", "eventsourcing", "handwritten")
-PARTS = ("append", "projections", *CEILING_PARTS, *HTTP_PARTS, "seal")
+PARTS = ("append", "projections", *CEILING_PARTS, *HTTP_PARTS, "seal", "scale")
 
 
 def _levels() -> list[int]:
@@ -138,6 +140,9 @@ async def run(server_url: str, seconds: float, warmup: float, console: Console) 
         http=http_keys(http, ceilings, load_generator),
     )
     doc.update(seal or {"seal_lag_p99_ms": None, "verify_events_per_s": None})
+    # Append latency with 1M events in the log against 10k (issue 11's goal).
+    if "scale" in parts:
+        doc.update(await run_scale(server_url, seconds, warmup, console))
     show(doc, write(doc), console)
 
 

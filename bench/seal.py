@@ -21,6 +21,7 @@ from events.keys import DEVELOPMENT_SEED, Keyring, SigningKey
 from events.sealer import Sealer
 from events.store import EventStore
 from service.audit import queries
+from service.audit.parallel import default_jobs
 from service.audit.verify import verify_export
 
 KEY = SigningKey(DEVELOPMENT_SEED)
@@ -99,7 +100,7 @@ async def _verify_rate(pool: asyncpg.Pool, agency: str) -> float:
     async for chunk in queries.records(pool, log.log_id, checkpoint["tree_size"]):
         lines.extend(json.dumps({k: v for k, v in r.items() if k != "sealed_entry"}) for r in chunk)
     start = time.perf_counter()
-    outcome = verify_export(lines, Keyring([KEY.public]), jobs=os.cpu_count() or 1)
+    outcome = verify_export(lines, Keyring([KEY.public]), jobs=default_jobs())
     elapsed = time.perf_counter() - start
     assert outcome.problem is None, outcome.problem
     return (len(lines) - 1) / elapsed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,9 +9,9 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import orjson
 
 from events.envelope import NewEvent, chain_hash, envelope_fields
-from events.keys import sign_event
 
 
 @dataclass(frozen=True, order=True)
@@ -106,9 +105,10 @@ class StreamClash(Exception):
         self.expected = expected
 
 
-EventRow = tuple[UUID, int, str, int, str, str, datetime, bytes, bytes, bytes]
+EventRow = tuple[UUID, int, str, int, str, str, datetime, bytes, bytes, bytes | None]
 """event_id, stream_version, type, schema_version, data, metadata, occurred_at, prev_hash, hash,
-signature: the per-event columns of an insert, with data and metadata as JSON text."""
+signature: the per-event columns of an insert, with data and metadata as JSON text. The
+signature is None: the batch signs its events' hashes at once (events/commit_signing.py)."""
 
 EVENT_ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("event_id", "uuid"),
@@ -153,14 +153,16 @@ def chained_rows(
                 version + offset,
                 event.type,
                 event.schema_version,
-                json.dumps(event.data),
-                json.dumps(event.metadata),
+                # orjson: ~5 times faster than json.dumps; the hash above has already refused
+                # what JSON cannot hold (NaN, which orjson would write as null).
+                orjson.dumps(event.data).decode(),
+                orjson.dumps(event.metadata).decode(),
                 event.occurred_at,
                 prev,
                 digest,
-                # The writer key's signature: a row inserted with database credentials alone
-                # cannot carry one (hash_version comes from the column's default, 2).
-                sign_event(digest),
+                # No signature of its own: the commit it lands in signs it with the others'
+                # (hash_version comes from the column's default, 2).
+                None,
             )
         )
         prev = digest

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from events import commit_signing
 from events.appends import (
     EVENT_ROW_COLUMNS,
     AppendResult,
@@ -24,14 +25,26 @@ from events.appends import (
 STREAM_VERSION_KEY = "events_stream_version_key"
 
 
+@dataclass(frozen=True)
+class Pin:
+    """A stream the command read and does not change, at the version (and head hash) it read:
+    checked by the statement that writes the command's events, so the check and the commit are
+    one snapshot apart at most, never a round trip."""
+
+    stream_id: str
+    version: int
+    head_hash: bytes
+
+
 @dataclass(eq=False)
 class PendingCommand:
-    """One caller's appends, hashed and ready to insert, its transaction work, and where its
-    outcome goes."""
+    """One caller's appends, hashed and ready to insert, its transaction work, the streams it
+    only read, and where its outcome goes."""
 
     appends: Sequence[PreparedAppend]
     idempotency: IdempotencyClaim | None = None
     within: TransactionHook | None = None
+    pins: Sequence[Pin] = ()
     outcome: asyncio.Future[list[AppendResult]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -44,6 +57,13 @@ class PendingCommand:
         if self.idempotency is not None:
             keys.add((self.idempotency.scope, self.idempotency.key))
         return keys
+
+    @property
+    def pinned(self) -> set[Hashable]:
+        """Streams it only read: any number of commands in a batch may read one stream, but
+        none may change it there (its guard sees the statement's snapshot, not its batch
+        mates' rows: a change beside it would go unseen)."""
+        return {pin.stream_id for pin in self.pins}
 
     @property
     def plain(self) -> bool:
@@ -77,6 +97,7 @@ _APPEND_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 _ROW_COLUMNS = (*EVENT_ROW_COLUMNS, ("append", "int"))
 """Each event's columns, then the number of its stream append (1-based, in batch order)."""
+_SIGNED_FIRST = len(_ROW_COLUMNS) + len(_APPEND_COLUMNS) + 1
 
 
 def _placeholders(spec: Sequence[tuple[str, str]], first: int) -> str:
@@ -87,13 +108,15 @@ def _names(spec: Sequence[tuple[str, str]], prefix: str = "") -> str:
     return ", ".join(prefix + name for name, _ in spec)
 
 
-# A command's rows go in only if every stream it appends to is still where it was read: the event
-# at the base version exists with the base hash (history is immutable) and nothing follows it
-# yet. All in one snapshot, so a command lands whole or not at all. A writer outside this batch
-# that takes the same version meanwhile makes the unique key fail the whole statement (then the
-# batch goes apart). The streams the guard refused come back with no position. Scalar
-# subqueries, not EXISTS: the planner turns EXISTS on events into a hash join over a sequential
-# scan; these stay probes of the (stream_id, stream_version) index, whatever the log's length.
+# A command's rows go in only if every stream it appends to, or only read (a pin: an append of no
+# rows), is still where it was read: the event at the base version exists with the base hash
+# (history is immutable) and nothing follows it yet. All in one snapshot, so a command lands
+# whole or not at all. The commit signatures go in with the rows (events/commit_signing.py). A
+# writer outside this batch that takes the same version meanwhile makes the unique key fail the
+# whole statement (then the batch goes apart). The streams the guard refused come back with no
+# position, with their command's number. Scalar subqueries, not EXISTS: the planner turns EXISTS
+# on events into a hash join over a sequential scan; these stay probes of the (stream_id,
+# stream_version) index, whatever the log's length.
 INSERT = f"""
 WITH guarded AS MATERIALIZED (
     SELECT a.*,
@@ -106,6 +129,10 @@ WITH guarded AS MATERIALIZED (
                IS NULL AS holds
     FROM unnest({_placeholders(_APPEND_COLUMNS, len(_ROW_COLUMNS) + 1)}) WITH ORDINALITY
          AS a({_names(_APPEND_COLUMNS)}, append)
+), signed AS (
+    INSERT INTO commit_signatures ({_names(commit_signing.COLUMNS)})
+    SELECT * FROM unnest({_placeholders(commit_signing.COLUMNS, _SIGNED_FIRST)})
+    WHERE EXISTS (SELECT 1 FROM guarded WHERE holds)
 ), inserted AS (
     INSERT INTO events ({_names(EVENT_ROW_COLUMNS)},
                         stream_id, stream_type, site_id, agency_id, recorded_at)
@@ -119,9 +146,9 @@ WITH guarded AS MATERIALIZED (
     ORDER BY e.seq
     RETURNING stream_id, stream_version, position, transaction_id::text::bigint AS transaction_id
 )
-SELECT stream_id, stream_version, position, transaction_id FROM inserted
+SELECT stream_id, stream_version, position, transaction_id, NULL::int AS command FROM inserted
 UNION ALL
-SELECT stream_id, NULL, NULL, NULL FROM guarded WHERE holds IS NOT TRUE
+SELECT stream_id, NULL, NULL, NULL, command FROM guarded WHERE holds IS NOT TRUE
 """  # noqa: S608 (built from the constant column lists)
 
 # DO NOTHING, not an error: the key a concurrent transaction stored first is found out without
@@ -135,7 +162,8 @@ RETURNING scope, key
 
 
 def columns(batch: list[PendingCommand]) -> list[list[Any]]:
-    """One list per parameter of INSERT: every event's columns, then every stream append's."""
+    """One list per parameter of INSERT: every event's columns, then every stream append's
+    (pins are appends of no rows), then the commit signatures."""
     rows: list[EventRow] = []
     append_of_row: list[int] = []
     appends: list[list[Any]] = [[] for _ in _APPEND_COLUMNS]
@@ -158,36 +186,52 @@ def columns(batch: list[PendingCommand]) -> list[list[Any]]:
                 column.append(value)
             rows += prepared.rows
             append_of_row += [number] * len(prepared.rows)
-    return [*event_columns(rows), append_of_row, *appends]
+        for pin in pending.pins:
+            number += 1
+            pinned = (pin.stream_id, "", None, None, None, pin.version, pin.head_hash, command)
+            for column, value in zip(appends, pinned, strict=True):
+                column.append(value)
+    signed = commit_signing.signed_parts(
+        (prepared.item.agency_id, prepared.rows)
+        for pending in batch
+        for prepared in pending.appends
+    )
+    return [*event_columns(rows), append_of_row, *appends, *signed]
 
 
 def landed(batch: list[PendingCommand], records: list[asyncpg.Record]) -> Outcomes:
     """Each command's results from what INSERT returned, or the clash that kept it out."""
     landed: dict[str, list[tuple[int, int]]] = {}
-    refused: set[str] = set()
+    refused: dict[int, str] = {}
     transaction_id = 0
     for record in records:
         if record["position"] is None:
-            refused.add(record["stream_id"])
+            refused.setdefault(record["command"], record["stream_id"])
         else:
             landed.setdefault(record["stream_id"], []).append(
                 (record["stream_version"], record["position"])
             )
             transaction_id = record["transaction_id"]
-    return [(pending, _outcome(pending, landed, refused, transaction_id)) for pending in batch]
+    return [
+        (pending, _outcome(pending, landed, refused.get(command), transaction_id))
+        for command, pending in enumerate(batch)
+    ]
 
 
 def _outcome(
     pending: PendingCommand,
     landed: dict[str, list[tuple[int, int]]],
-    refused: set[str],
+    refused: str | None,
     transaction_id: int,
 ) -> Outcome:
+    pin = next((pin for pin in pending.pins if pin.stream_id == refused), None)
+    if pin is not None:
+        return StreamClash(pin.stream_id, pin.version)
     results: list[AppendResult] = []
     for prepared in pending.appends:
         rows = sorted(landed.get(prepared.item.stream_id, []))
-        if prepared.item.stream_id in refused or len(rows) != len(prepared.rows):
-            culprit = next((a for a in pending.appends if a.item.stream_id in refused), prepared)
+        if refused is not None or len(rows) != len(prepared.rows):
+            culprit = next((a for a in pending.appends if a.item.stream_id == refused), prepared)
             return StreamClash(culprit.item.stream_id, culprit.item.expected_version)
         positions = [position for _, position in rows]
         results.append(prepared.result(positions, transaction_id if rows else 0))

@@ -12,7 +12,8 @@ What a caller sees does not change:
 - its own results (the transaction id is the batch's: that is where its events committed), or
   its own error;
 - it returns only after the commit that holds its events;
-- two commands that share a stream (or an idempotency key) are never in one batch, and batches go
+- two commands that share a stream (or an idempotency key) are never in one batch unless both
+  only read it (a pin, checked by the batch's statement), and batches go
   one at a time: the later command goes in a later batch and sees the earlier one, exactly as
   if the calls were sequential.
 """
@@ -117,14 +118,19 @@ class GroupCommitter:
         it: what shares a stream goes in the order it came."""
         batch: list[PendingCommand] = []
         taken: set[Hashable] = set()
+        read: set[Hashable] = set()
         later: list[PendingCommand] = []
         while self.queue and len(batch) < self.max_batch:
             pending = self.queue.popleft()
             if pending.outcome.done():
                 continue  # cancelled while queued: nothing of it was sent
-            keys = pending.keys
-            (batch if taken.isdisjoint(keys) else later).append(pending)
+            keys, pinned = pending.keys, pending.pinned
+            fits = taken.isdisjoint(keys) and read.isdisjoint(keys) and taken.isdisjoint(pinned)
+            (batch if fits else later).append(pending)
+            # What it would have written or read, taken or not: a later command that shares
+            # one waits behind it, so commands on one stream keep their order.
             taken |= keys
+            read |= pinned
         self.queue.extendleft(reversed(later))
         return batch
 

@@ -4,7 +4,10 @@ seals, `verify --database` runs over the live log and `verify EXPORT` runs offli
 A record is an export record (StoredEvent.export_record() plus `leaf_index`), read in leaf
 order. Per leaf: the leaf index is the next one (a gap is a deleted event), the commit order
 rises (a reorder), the stream's chain links (prev_hash is the hash of the stream's version
-before), the payload matches data_hash, the hash recomputes, and the writer signature holds.
+before), the payload matches data_hash, the hash recomputes, and the writer vouches for it: by
+the event's own signature (events written before commit signatures), or by a commit signature
+of its transaction that lists its hash (events/commit_signing.py). The first record of a
+transaction in a log carries that transaction's commit signatures (`commit_signatures`).
 At the end the root of the leaves must be the signed checkpoint's.
 """
 
@@ -14,9 +17,19 @@ import bisect
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from events.envelope import GENESIS_HASH, HASH_VERSION, StoredEvent, canonical_json, chain_hash
+import orjson
+
+from events.commit_signing import signed_hashes
+from events.envelope import (
+    GENESIS_HASH,
+    HASH_VERSION,
+    StoredEvent,
+    canonical_json,
+    chain_hash,
+    parse_json,
+)
 from events.keys import Keyring, event_signature_holds
 from events.merkle import CompactRange, leaf_hash
 
@@ -57,6 +70,9 @@ class LogVerifier:
         self.order: list[tuple[int, int]] = []
         self.signed_seen = False
         self.problem: Problem | None = None
+        self.commit: int | None = None
+        """The transaction of the commit signatures in `vouched`: the last one seen."""
+        self.vouched: set[str] = set()
 
     @property
     def size(self) -> int:
@@ -95,6 +111,12 @@ class LogVerifier:
         if record.get("agency_id") != self.agency_id:
             return index, "the event belongs to another log"
         key = (record["transaction_id"], record["position"])
+        found = content_check(record, self.keyring) if content is None else content
+        if found.vouched is not None:
+            # Taken before any check can stop here: the transaction's later records need them.
+            if self.commit != key[0]:
+                self.commit, self.vouched = key[0], set()
+            self.vouched |= found.vouched
         if self.order and key <= self.order[-1]:
             first_after = bisect.bisect_right(self.order, key)
             return first_after, "out of commit order: the log was reordered"
@@ -111,44 +133,96 @@ class LogVerifier:
         prev_hash = bytes.fromhex(record["prev_hash"])
         if prev_hash != head:
             return index, "prev_hash does not link to the stream's previous event"
-        failed, legacy = content_check(record, self.keyring) if content is None else content
-        if failed is not None:
-            return index, failed
-        if legacy and self.signed_seen:
+        if found.reason is not None:
+            return index, found.reason
+        if found.by_commit and (self.commit != key[0] or record["hash"] not in self.vouched):
             return index, UNSIGNED
-        self.signed_seen = self.signed_seen or not legacy
+        if found.legacy and self.signed_seen:
+            return index, UNSIGNED
+        self.signed_seen = self.signed_seen or not found.legacy
         return None
 
 
 UNSIGNED = "the writer signature does not verify: the service did not write it"
 
-Content = tuple[str | None, bool]
-"""A record's own checks: the reason it fails (or None), and whether it is an unsigned event of
-hash version 1, admitted only before the log's first signed event."""
+
+class Content(NamedTuple):
+    """A record's own checks: what needs nothing from the records before it."""
+
+    reason: str | None
+    """Why it fails, or None."""
+    legacy: bool = False
+    """An unsigned event of hash version 1, admitted only before the log's first signed one."""
+    by_commit: bool = False
+    """Vouched for by a commit signature of its transaction, not a signature of its own."""
+    vouched: frozenset[str] | None = None
+    """The hashes the commit signatures it carries vouch for (those that verified)."""
+
+
+# The common answers as one object each: a chunk of them crosses to the verify process as one
+# pickled object and references to it.
+_LEGACY = Content(None, legacy=True)  # version 1 without a signature: before signatures existed
+_BY_COMMIT = Content(None, by_commit=True)
+_SIGNED = Content(None)
+
+
+def _plain_json(value: Any) -> bytes | None:
+    """Sorted, compact orjson output: RFC 8785 itself unless the value holds a float (JCS formats
+    numbers the ECMAScript way) or a key beyond the Basic Multilingual Plane (JCS sorts by UTF-16
+    units); None for what orjson refuses (a lone surrogate)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+
+
+def _digest_matches(prefix: bytes, value: Any, expected: str) -> bool:
+    """Whether sha256(prefix || JCS(value)) is `expected` (hex). Tried first with orjson's bytes,
+    then, only if they do not match, with the exact RFC 8785 bytes. Sound: the writer hashes only
+    RFC 8785 text, and text that parses to this value and hashes to `expected` is the text the
+    writer hashed (so its value is this one), whatever form the first try gave."""
+    plain = _plain_json(value)
+    if plain is not None and hashlib.sha256(prefix + plain).hexdigest() == expected:
+        return True
+    exact = canonical_json(value)
+    return exact != plain and hashlib.sha256(prefix + exact).hexdigest() == expected
+
+
+def parse_record(line: str | bytes) -> Any:
+    """A line of an export (envelope.parse_json)."""
+    return parse_json(line)
 
 
 def content_check(record: dict[str, Any], keyring: Keyring) -> Content:
-    """What one record proves on its own: payload digest, hash, writer signature. Needs nothing
-    from the records before it, so verify can run it on every core."""
+    """What one record proves on its own: payload digest, hash, the signature of its own or the
+    commit signatures it carries. Needs nothing from the records before it, so verify can run
+    it on every core."""
     hash_version = record.get("hash_version", 1)
     if hash_version == HASH_VERSION:
         data = record.get("data")
         erased = data is None  # a tombstone keeps only the digest
-        if not erased and hashlib.sha256(canonical_json(data)).hexdigest() != record["data_hash"]:
-            return "data does not match data_hash", False
+        if not erased and not _digest_matches(b"", data, record["data_hash"]):
+            return Content("data does not match data_hash")
     elif hash_version != 1:
-        return f"unknown hash version {hash_version}", False
-    prev_hash = bytes.fromhex(record["prev_hash"])
-    digest = hashlib.sha256(prev_hash + canonical_json(record_envelope(record))).digest()
-    if digest.hex() != record["hash"]:
-        return "hash does not match the event's content", False
+        return Content(f"unknown hash version {hash_version}")
+    if not _digest_matches(
+        bytes.fromhex(record["prev_hash"]), record_envelope(record), record["hash"]
+    ):
+        return Content("hash does not match the event's content")
+    digest = bytes.fromhex(record["hash"])
+    manifests = record.get("commit_signatures")
+    vouched = None
+    if manifests is not None:
+        found, _ = signed_hashes(manifests, keyring)
+        vouched = frozenset(found)
     signature = record.get("signature")
-    if hash_version == 1 and signature is None:
-        return None, True  # written before writer signatures existed
-    raw = bytes.fromhex(signature) if signature else None
-    if not event_signature_holds(keyring, digest, raw):
-        return UNSIGNED, False
-    return None, False
+    if signature is None:
+        if hash_version == 1:
+            return _LEGACY if vouched is None else Content(None, True, False, vouched)
+        return _BY_COMMIT if vouched is None else Content(None, False, True, vouched)
+    if not event_signature_holds(keyring, digest, bytes.fromhex(signature)):
+        return Content(UNSIGNED, vouched=vouched)
+    return _SIGNED if vouched is None else Content(None, vouched=vouched)
 
 
 def stream_record(event: StoredEvent, leaf_index: int) -> dict[str, Any]:

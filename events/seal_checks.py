@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import asyncpg
 
-from events.envelope import StoredEvent
-from events.integrity import LogVerifier, Problem, stream_record
+from events.integrity import LogVerifier, Problem, content_check
 from events.keys import Keyring
 from events.tiles import Edge
 
@@ -29,6 +29,13 @@ class Log:
     leaves: list[tuple[int, object, bytes]] = field(default_factory=list)
 
 
+class Sealing(NamedTuple):
+    """An event being sealed: its row and its export record (events/audit_records.py)."""
+
+    row: asyncpg.Record
+    record: dict[str, Any]
+
+
 @dataclass
 class SealerStatus:
     active: bool = False
@@ -45,20 +52,21 @@ class SealChecks(ABC):
     async def _log_for(self, conn: asyncpg.Connection, agency_id: str | None) -> Log:
         """The agency's log (the platform's for None), opened or created: the sealer's."""
 
-    async def _prefetch_heads(self, conn: asyncpg.Connection, events: list[StoredEvent]) -> None:
+    async def _prefetch_heads(self, conn: asyncpg.Connection, events: list[Sealing]) -> None:
         """The hash before each stream's first event in the batch, in one query, for the streams
         the verifiers do not hold (a new leader's, or evicted ones)."""
         assert self._logs is not None
         wanted: dict[str, int] = {}
         seen: set[str] = set()
         for event in events:
-            if event.stream_id in seen:
+            stream_id, version = event.row["stream_id"], event.row["stream_version"]
+            if stream_id in seen:
                 continue
-            seen.add(event.stream_id)
-            entry = self._logs.get(event.agency_id)
-            known = entry is not None and event.stream_id in entry.verifier.heads
-            if event.stream_version > 1 and not known:
-                wanted[event.stream_id] = event.stream_version - 1
+            seen.add(stream_id)
+            entry = self._logs.get(event.row["agency_id"])
+            known = entry is not None and stream_id in entry.verifier.heads
+            if version > 1 and not known:
+                wanted[stream_id] = version - 1
         if not wanted:
             return
         rows = await conn.fetch(
@@ -74,9 +82,10 @@ class SealChecks(ABC):
                 [(row["stream_id"], row["stream_version"], bytes(row["hash"]))]
             )
 
-    def _verify(self, entry: Log, event: StoredEvent) -> Problem | None:
+    def _verify(self, entry: Log, event: Sealing) -> Problem | None:
         verifier = entry.verifier
-        problem = verifier.add(stream_record(event, entry.edge.size))
+        record = {**event.record, "leaf_index": entry.edge.size}
+        problem = verifier.add(record, content_check(record, self.keyring))
         if problem is None:
             return None
         # Go on verifying the leaves after it: a fresh verifier that starts past the bad leaf.
@@ -85,10 +94,12 @@ class SealChecks(ABC):
         )
         fresh.signed_seen = True
         fresh.heads = dict(verifier.heads)
-        fresh.heads[event.stream_id] = (event.stream_version, event.hash)
+        row = event.row
+        fresh.heads[row["stream_id"]] = (row["stream_version"], bytes(row["hash"]))
         fresh.order = verifier.order[-1:]
+        fresh.commit, fresh.vouched = verifier.commit, verifier.vouched
         entry.verifier = fresh
-        return Problem(entry.edge.size, problem.reason, str(event.event_id))
+        return Problem(entry.edge.size, problem.reason, str(row["event_id"]))
 
     async def _record(self, conn: asyncpg.Connection, failures: list[tuple[Log, Problem]]) -> None:
         """One loud alarm per batch (a flood of rows written around the service must not

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from events.keys import KeyFormatError, Keyring, parse_public_key
+from service.audit.parallel import default_jobs
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     verify.add_argument("--checkpoint", help="an older checkpoint of the same log")
     verify.add_argument("--database", action="store_true", help="verify the live database")
     verify.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="processes (default: every core)"
+        "--jobs", type=int, default=None, help="processes (default: 1 below 4 cores)"
     )
     verify.set_defaults(run=cmd_verify)
 
@@ -76,7 +77,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     outcomes = (
         _database(settings, keyring, console)
         if args.database
-        else [_file(args.export, keyring, older, console, args.jobs)]
+        else [_file(args.export, keyring, older, console, args.jobs or default_jobs())]
     )
     bad = [o for o in outcomes if not o.ok]
     for outcome in outcomes:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from events.aggregates import Aggregate
 from events.catalogue import CATALOGUE, Event
+from events.envelope import StoredEvent
 from events.errors import LedgerError, VersionConflict
 from events.store import (
     AppendResult,
@@ -85,6 +86,18 @@ class CommandResult(BaseModel):
     masked: list[Redacted] = Field(
         [], description="Where the redaction masked something, and what kind; never the value."
     )
+    receipt: str | None = Field(
+        default=None,
+        examples=["/v1/audit/events/0b6f3c9e-8d0a-4b7e-9a55-1f2d3c4b5a69/receipt"],
+        description=(
+            "Where the proof that the command's last event is in the audit log will be: its "
+            "leaf index, a signed checkpoint and the inclusion proof (the same path takes any "
+            "of `event_ids`). The log seals an event within about a second of its commit, so "
+            "the answer, given at the commit, cannot name a leaf index yet; until it is sealed "
+            "the receipt is 404. Auditors and administrators read it. None when nothing was "
+            "appended."
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -99,14 +112,18 @@ class CommandReply:
         return int(self.body["stream_version"])
 
 
+RECEIPT_PATH = "/v1/audit/events/{event_id}/receipt"
+
+
 def _result_body(results: list[AppendResult]) -> dict[str, Any]:
-    last = results[0]
-    return CommandResult(
-        event_ids=[str(event_id) for result in results for event_id in result.event_ids],
-        stream_id=last.stream_id,
-        stream_version=last.stream_version,
-        position=max(result.position for result in results),
-    ).model_dump()
+    own = results[0]
+    return {
+        "event_ids": [str(event_id) for result in results for event_id in result.event_ids],
+        "stream_id": own.stream_id,
+        "stream_version": own.stream_version,
+        "position": max(result.position for result in results),
+        "receipt": RECEIPT_PATH.format(event_id=own.event_ids[-1]) if own.event_ids else None,
+    }
 
 
 def _respond(answer: dict[str, Any], results: list[AppendResult]) -> dict[str, Any]:
@@ -212,6 +229,16 @@ class Ledger:
         as_of: datetime | None = None,
     ) -> Loaded[S]:
         events = await self.store.read_stream(stream_id, to_version=to_version, as_of=as_of)
+        return self.folded(aggregate, stream_id, events)
+
+    async def read_streams(self, stream_ids: Sequence[str]) -> dict[str, list[StoredEvent]]:
+        """Streams an attempt will load, read in one round trip (Attempt.prefetch)."""
+        return await self.store.read_streams(stream_ids)
+
+    def folded(
+        self, aggregate: Aggregate[S], stream_id: str, events: list[StoredEvent]
+    ) -> Loaded[S]:
+        """A stream's state from its events as read."""
         self.events_read += len(events)
         state = aggregate.fold(CATALOGUE.decode(event) for event in events)
         version = events[-1].stream_version if events else 0
@@ -304,9 +331,8 @@ class Ledger:
                 None if claim is None else replace(claim, status_code=status_code, respond=respond)
             )
             try:
-                await self._check_pins(pins)
                 results = await self.store.append_streams(
-                    appends, idempotency=decided, within=self._within(command)
+                    appends, idempotency=decided, within=self._within(command), pins=pins
                 )
             except VersionConflict as conflict:
                 # Retry once on a fresh load, unless the caller pinned this stream with If-Match
@@ -321,23 +347,6 @@ class Ledger:
             types = tuple(event.type for item in appends for event in item.events)
             return CommandReply(status_code, respond(results), False, types)
         raise AssertionError("unreachable: the second attempt returns or raises")
-
-    async def _check_pins(self, pins: dict[str, int]) -> None:
-        """Each stream the command only read is still at the version it was decided on. Checked
-        here, not appended as an empty stream: a stream in a batch's appends keeps every other
-        command on it out of that batch (events/batch_statements.py), and many commands read
-        one site. A change committed after this check and before the append's commit is not
-        caught; a read-only version check inside the batch's transaction would close it."""
-        if not pins:
-            return
-        rows = await self.store.pool.fetch(
-            "SELECT stream_id, max(stream_version) AS version FROM events "
-            "WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
-            list(pins),
-        )
-        for row in rows:
-            if row["version"] != pins[row["stream_id"]]:
-                raise VersionConflict(row["stream_id"], pins[row["stream_id"]], row["version"])
 
     @staticmethod
     def _claim(ctx: CommandContext, command: Command) -> IdempotencyClaim | None:

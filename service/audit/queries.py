@@ -11,8 +11,9 @@ from typing import Any
 import asyncpg
 
 from events import merkle
+from events.audit_records import attach_commit_signatures, record_of
 from events.sealer import PLATFORM
-from events.store import STORED_COLUMNS, stored_event
+from events.store import STORED_COLUMNS
 from events.tiles import read_tiles
 
 CHUNK = 5000
@@ -84,11 +85,11 @@ async def records(
         chunk = []
         for row in rows:
             if row["event_id"] is not None:
-                values = {k: v for k, v in dict(row).items() if k not in ("leaf_index", "entry")}
-                record = stored_event(values).export_record()
+                record = record_of(row)
                 record["leaf_index"] = row["leaf_index"]
                 record["sealed_entry"] = bytes(row["entry"]).hex()
                 chunk.append(record)
+        await attach_commit_signatures(db, chunk)
         yield chunk
         after = rows[-1]["leaf_index"]
 

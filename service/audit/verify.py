@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from events.checkpoint import Checkpoint, CheckpointError, open_note
-from events.integrity import Content, LogVerifier, Problem
+from events.integrity import Content, LogVerifier, Problem, parse_record
 from events.keys import Keyring
 from events.sealer import PLATFORM
 from service.audit import queries
@@ -103,7 +103,7 @@ def verify_export(
     if jobs > 1:
         for count, (record, content) in enumerate(checked_records(iterator, keyring, jobs), 1):
             problem = (
-                Problem(run.verifier.size, content[0] or "")
+                Problem(run.verifier.size, content.reason or "")
                 if record is None
                 else run.add(record, content)
             )
@@ -116,10 +116,10 @@ def verify_export(
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = parse_record(line)
             problem = run.add(record)
         except (ValueError, KeyError, TypeError, AttributeError):
-            problem = Problem(run.verifier.size, MALFORMED[0] or "")
+            problem = Problem(run.verifier.size, MALFORMED.reason or "")
         if problem is not None:
             return Outcome(checkpoint.origin, checkpoint.size, problem)
         if progress is not None and count % 4096 == 0:

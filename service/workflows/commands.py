@@ -112,7 +112,9 @@ async def load_switches(attempt: Attempt, workflow: Loaded[Workflow]) -> Loaded[
 async def load_run(
     attempt: Attempt, workflow_id: str, run_id: str
 ) -> tuple[Loaded[Workflow], Loaded[Run]]:
-    """The workflow, then its run: a run's stream takes its workflow's tenant."""
+    """The workflow, then its run: a run's stream takes its workflow's tenant. Both read in
+    one round trip."""
+    await attempt.prefetch(WORKFLOWS.stream_id(workflow_id), run_stream_id(workflow_id, run_id))
     workflow = await attempt.load(WORKFLOWS, WORKFLOWS.stream_id(workflow_id), "workflow")
     run = await attempt.load(
         runs_of(workflow.state, run_id),

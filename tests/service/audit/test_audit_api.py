@@ -16,8 +16,8 @@ from events.checkpoint import open_note
 from events.store import EventStore
 from service.cli import main
 from tests.conftest import ScratchDatabase, TokenFactory
-from tests.service.audit.log_fixtures import AGENCY, KEY, KEYRING, event_at, seal_nine
-from tests.support import bearer
+from tests.service.audit.log_fixtures import AGENCY, KEY, KEYRING, event_at, seal_nine, sealer
+from tests.support import bearer, site_body
 
 
 @pytest.fixture
@@ -149,3 +149,29 @@ def test_playbook_exports_signed_before_a_rotation_still_verify() -> None:
     signature = old._key.sign(message)
     assert rotated.keyring.verifies(old.public_raw, signature, message)
     del signing_input
+
+
+async def test_a_command_answer_names_its_receipt_which_proves_it_once_sealed(
+    pool: asyncpg.Pool, client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    admin = bearer(token(sites=("*",), agency=AGENCY))
+    answer = await client.post("/v1/sites", json=site_body(agency_id=AGENCY), headers=admin)
+    assert answer.status_code == 201, answer.text
+    receipt = answer.json()["receipt"]
+    assert receipt == f"/v1/audit/events/{answer.json()['event_ids'][-1]}/receipt"
+    assert (await client.get(receipt, headers=admin)).status_code == 404  # not sealed yet
+    await sealer(pool).catch_up()
+    got = await client.get(receipt, headers=admin)
+    assert got.status_code == 200, got.text
+    body = got.json()
+    checkpoint = open_note(body["checkpoint"], KEYRING)
+    entry = await pool.fetchval(
+        "SELECT entry FROM merkle_leaves WHERE event_id = $1", answer.json()["event_ids"][-1]
+    )
+    merkle.verify_inclusion(
+        body["leaf_index"],
+        checkpoint.size,
+        merkle.leaf_hash(bytes(entry)),
+        [_b(p) for p in body["proof"]],
+        checkpoint.root,
+    )
