@@ -203,7 +203,9 @@ async def test_a_key_stored_first_by_another_process_gets_its_answer_in_a_batch(
     async with _app(settings) as (http, app):
         message = b"POST /v1/sites\n" + body
         request_hash = hmac.new(app.state.request_hash_key, message, hashlib.sha256).digest()
-        elsewhere = ("ledger:alice", "race-1", request_hash, json.dumps(stored))
+        # The scope the ledger gives alice's keys: issuer, tenant binding, subject.
+        scope = json.dumps([settings.jwt_issuer, "-", "alice"], separators=(",", ":"))
+        elsewhere = (scope, "race-1", request_hash, json.dumps(stored))
         store = app.state.ledger.store
         async with held(pool, RAW_KEY, *elsewhere, commit=True):
             async with _gate(pool, store):
