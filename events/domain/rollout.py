@@ -221,7 +221,8 @@ def evolve(rollout: Rollout, event: Event) -> Rollout:
         update = {"site_id": event.site_id, "acknowledgments": (*rollout.acknowledgments, ack)}
         return rollout.model_copy(update=update)
     if isinstance(event, AccessGranted):
-        kept = tuple(g for g in rollout.grants if (g.subject, g.role) != (event.subject, event.role))
+        pair = (event.subject, event.role)
+        kept = tuple(g for g in rollout.grants if (g.subject, g.role) != pair)
         grant = Grant(subject=event.subject, role=event.role, granted_by=event.granted_by)
         return rollout.model_copy(update={"site_id": event.site_id, "grants": (*kept, grant)})
     if isinstance(event, AccessRevoked):

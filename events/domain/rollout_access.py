@@ -126,9 +126,9 @@ def decide_acknowledge(
     events: list[Event] = [ack]
     grant = rollout.grant(subject, role)
     after = evolve(rollout, ack)
-    if grant is not None and grant.status == "suspended":
-        if not after.missing_acknowledgments(subject, role):
-            events.append(GrantReinstated(site_id=site_id, subject=subject, role=role))
+    suspended = grant is not None and grant.status == "suspended"
+    if suspended and not after.missing_acknowledgments(subject, role):
+        events.append(GrantReinstated(site_id=site_id, subject=subject, role=role))
     return events
 
 

@@ -72,7 +72,11 @@ def published(topic: str = "product_copy", version: int = 1, **content: Any) -> 
 
 def acked(subject: str = "erin", topic: str = "product_copy", version: int = 1) -> SopAcknowledged:
     return SopAcknowledged(
-        site_id=SITE, subject=subject, role="editor", topic=topic, version=version  # type: ignore[arg-type]
+        site_id=SITE,
+        subject=subject,
+        role="editor",
+        topic=topic,
+        version=version,  # type: ignore[arg-type]
     )
 
 
@@ -152,7 +156,9 @@ def test_an_administrator_needs_no_readiness_and_a_repeat_grant_is_a_no_op() -> 
 def test_acknowledging_needs_the_role_and_the_current_version() -> None:
     rollout = given(published(), published(version=2))
     with pytest.raises(InvalidCommand) as err:
-        access.decide_acknowledge(rollout, site(), "erin", ["marketer"], "editor", "product_copy", 2)
+        access.decide_acknowledge(
+            rollout, site(), "erin", ["marketer"], "editor", "product_copy", 2
+        )
     assert err.value.missing == ["role"]
     with pytest.raises(StateConflict, match="version 2 is"):
         access.decide_acknowledge(rollout, site(), "erin", ["editor"], "editor", "product_copy", 1)
@@ -215,7 +221,9 @@ def test_an_admin_page_load_is_not_evidence_and_a_note_is_required() -> None:
 def test_a_hosting_change_makes_every_check_stale_until_verified_again() -> None:
     rollout, moved = given(*ready()), site(hosting_change())
     assert missing_for_readiness(rollout, site()) == []
-    assert missing_for_readiness(rollout, moved) == [f"readiness.{c}.stale" for c in READINESS_CHECKS]
+    assert missing_for_readiness(rollout, moved) == [
+        f"readiness.{c}.stale" for c in READINESS_CHECKS
+    ]
     (again,) = review.decide_verify_check(
         rollout, moved, "backups", "restore_test", "restored last night's backup", "dana", AT
     )
@@ -240,7 +248,9 @@ def test_a_finding_cites_events_of_the_site_only_and_marks_the_sop() -> None:
     with pytest.raises(InvalidCommand) as err:
         review.decide_record_finding(given(published()), site(), finding(1, ("a", "b")), {"a"})
     assert err.value.missing == ["cited_event_ids[1]"]
-    (recorded,) = review.decide_record_finding(given(published()), site(), finding(1, ("a",)), {"a"})
+    (recorded,) = review.decide_record_finding(
+        given(published()), site(), finding(1, ("a",)), {"a"}
+    )
     assert isinstance(recorded, ReviewFindingRecorded)
     assert recorded.sop_version == 1
     rollout = given(published(), recorded)
