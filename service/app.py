@@ -17,6 +17,7 @@ from events.subscriber import Subscriber
 from service import metrics
 from service.audit import keys as audit_keys
 from service.audit import routes as audit
+from service.auth.grants import GrantIndex
 from service.auth.keyring import JwksSource, SiteKeySource
 from service.auth.tokens import KeySource, TokenVerifier
 from service.dashboard import routes as dashboard
@@ -33,6 +34,7 @@ from service.playbooks.signing import PlaybookSigner
 from service.problems import install_problem_handlers
 from service.read_models import routes as read_models
 from service.read_models.subscribers import projection_subscribers
+from service.rollout import routes as rollout
 from service.settings import Settings, get_settings
 from service.sites import routes as sites
 from service.supervisor import Backoff, Supervisor
@@ -55,6 +57,7 @@ ROUTERS: list[APIRouter] = [
     incidents.router,
     playbooks.router,
     audit.router,
+    rollout.router,
 ]
 
 
@@ -89,6 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if settings.run_projections
                 else []
             )
+            # Loaded before the first request: a site that enforces grants never fails open.
+            app.state.grant_index = GrantIndex(pool, settings.grant_index_poll_seconds)
+            await app.state.grant_index.refresh()
+            subscribers.append(app.state.grant_index)
             app.state.sealer = audit_keys.sealer(pool, settings)
             if settings.run_sealer:
                 subscribers.append(app.state.sealer)
