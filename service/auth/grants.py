@@ -69,30 +69,29 @@ class GrantIndex:
         self._stopping = False
 
     async def refresh(self) -> None:
-        live = await generations.live(self.pool, PROJECTION.name)
-        if live is None:
-            self.sites = await self._before_the_read_model()
-            return
-        rows = await self.pool.fetch(
-            f"SELECT site_id, agency_id, state::text AS state "  # noqa: S608 (our own names)
-            f"FROM {live.tables['sites']} WHERE enforced"
-        )
-        self.sites = {
-            row["site_id"]: SiteGrants.of(
-                row["agency_id"], Rollout.model_validate_json(row["state"])
-            )
-            for row in rows
-        }
-
-    async def _before_the_read_model(self) -> dict[str, SiteGrants]:
-        """Until the read model's first generation is live, every site whose last enforcement
-        change switched it on honours nobody: fail closed, never open."""
-        rows = await self.pool.fetch(
-            """SELECT DISTINCT ON (site_id) site_id, agency_id, (data->>'enabled')::boolean AS on
+        """Which sites enforce comes from the log (their last GrantEnforcementChanged, through
+        a partial index); their grants from the inline read model. A site the read model does
+        not show enforced yet (a fresh generation still catching up) honours nobody: closed,
+        never open."""
+        enforced = await self.pool.fetch(
+            """SELECT DISTINCT ON (site_id) site_id, agency_id,
+                      (data->>'enabled')::boolean AS enabled
                FROM events WHERE type = 'GrantEnforcementChanged'
                ORDER BY site_id, position DESC"""
         )
-        return {r["site_id"]: SiteGrants(r["agency_id"], frozenset(), {}) for r in rows if r["on"]}
+        on = {row["site_id"]: row["agency_id"] for row in enforced if row["enabled"]}
+        sites = {site: SiteGrants(agency, frozenset(), {}) for site, agency in on.items()}
+        live = await generations.live(self.pool, PROJECTION.name) if on else None
+        if live is not None:
+            rows = await self.pool.fetch(
+                f"SELECT site_id, agency_id, state::text AS state "  # noqa: S608 (own names)
+                f"FROM {live.tables['sites']} WHERE enforced AND site_id = ANY($1::text[])",
+                list(on),
+            )
+            for row in rows:
+                rollout = Rollout.model_validate_json(row["state"])
+                sites[row["site_id"]] = SiteGrants.of(row["agency_id"], rollout)
+        self.sites = sites
 
     async def run(self, progress: Progress) -> None:
         self._stopping = False

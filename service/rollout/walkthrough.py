@@ -39,14 +39,17 @@ class Walk:
         self.http = httpx.Client(base_url=url, timeout=30)
         self.site = site
         self.position = 0
-        settings = get_settings()
-        self._mint = lambda sub, role: mint_token(
-            settings.jwt_secret,
+        self.settings = get_settings()
+
+    def _mint(self, sub: str, role: str) -> str:
+        """A token as `sophmate-ledger token --sub <sub> --role <role> --site <site>` makes it."""
+        return mint_token(
+            self.settings.jwt_secret,
             sub=sub,
             roles=[role],
-            sites=[site],
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
+            sites=[self.site],
+            issuer=self.settings.jwt_issuer,
+            audience=self.settings.jwt_audience,
         )
 
     def call(
