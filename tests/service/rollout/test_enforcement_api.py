@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import httpx
 
+from service.app import create_app
+from service.settings import Settings
+from tests.conftest import TokenFactory
 from tests.service.rollout.conftest import SITE, Rollout
+from tests.support import bearer, site_body
 
 ENFORCE = {"enabled": True, "reason": "content team rollout"}
 
@@ -90,3 +94,26 @@ async def test_another_replica_honours_a_grant_change_after_its_refresh(
     await index.refresh()
     assert set(index.sites) == {SITE}
     assert index.sites[SITE].honoured == frozenset({("dana", "administrator")})
+
+
+async def test_an_enforced_site_fails_closed_until_the_read_model_exists(
+    settings: Settings, token: TokenFactory
+) -> None:
+    """No runner, so the rollout read model never gets a generation: the log says the site
+    enforces grants, and without the read model's grants nobody but the platform is honoured."""
+    app = create_app(settings.model_copy(update={"run_projections": False}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as http:
+            dana = bearer(token(sub="dana"))
+            assert (await http.post("/v1/sites", json=site_body(), headers=dana)).status_code == 201
+            grant = {"subject": "dana", "role": "administrator"}
+            base = f"/v1/sites/{SITE}/rollout"
+            assert (await http.post(f"{base}/grants", json=grant, headers=dana)).status_code == 201
+            on = await http.put(f"{base}/enforcement", json=ENFORCE, headers=dana)
+            assert on.status_code == 200, on.text
+            refused = await http.get(f"/v1/sites/{SITE}", headers=dana)
+            assert refused.status_code == 403
+            assert refused.json()["missing"] == [f"grants.{SITE}.dana.administrator"]
+            platform = bearer(token(sub="root", sites=("*",)))
+            assert (await http.get(f"/v1/sites/{SITE}", headers=platform)).status_code == 200
