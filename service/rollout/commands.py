@@ -17,7 +17,7 @@ from events.catalogue import Event
 from events.domain import rollout_access as access
 from events.domain import rollout_review as review
 from events.domain.rollout import ROLLOUTS, SITE_RECORDS, Rollout, SiteRecord
-from events.domain.rollout_events import SopContent
+from events.domain.rollout_events import ReadinessCheck, SopContent
 from events.envelope import utc_now
 from events.errors import InvalidCommand
 from service.attempts import Attempt
@@ -114,7 +114,10 @@ async def grant_access(
 ) -> CommandReply:
     clean, masked = masked_body(body)
     actor = ctx.principal.sub
-    decide: Decide = lambda r, s: access.decide_grant(r, s, clean["subject"], body.role, actor)  # noqa: E731
+
+    def decide(rollout: Rollout, site: SiteRecord) -> list[Event]:
+        return access.decide_grant(rollout, site, clean["subject"], body.role.value, actor)
+
     return await _execute(ledger, ctx, site_id, decide, masked, status_code=201)
 
 
@@ -126,7 +129,7 @@ async def revoke_access(
 
     def decide(rollout: Rollout, site: SiteRecord) -> list[Event]:
         return access.decide_revoke(
-            rollout, site, clean["subject"], body.role, actor, clean["reason"]
+            rollout, site, clean["subject"], body.role.value, actor, clean["reason"]
         )
 
     return await _execute(ledger, ctx, site_id, decide, masked)
@@ -151,7 +154,7 @@ async def verify_readiness_check(
     ledger: Ledger,
     ctx: CommandContext,
     site_id: str,
-    check: Any,
+    check: ReadinessCheck,
     body: VerifyReadinessCheckBody,
     clock: Clock = utc_now,
 ) -> CommandReply:

@@ -15,6 +15,7 @@ from events.domain.rollout_events import (
     SopTopic,
     VerificationMethod,
 )
+from service.auth.principal import Role
 from service.ledger import CommandResult
 from service.workflows.schemas import ID_PATTERN
 
@@ -84,7 +85,7 @@ class GrantAccessBody(BaseModel):
     model_config = _example(subject="erin", role="editor")
 
     subject: Subject
-    role: str = Field(pattern=r"^[a-z_]{1,40}$", examples=["editor"])
+    role: Role = Field(examples=["editor"])
 
 
 class RevokeAccessBody(GrantAccessBody):

@@ -9,6 +9,7 @@ from events.domain.rollout import (
     SiteRecord,
     check_status,
     missing_for_readiness,
+    sop_key,
 )
 from events.domain.rollout_events import READINESS_CHECKS, SOP_ROLES, SOP_TOPICS
 from events.domain.sites import ROLLOUT_FACTS
@@ -49,7 +50,7 @@ def coverage(rollout: Rollout) -> list[CoverageCell]:
     cells = []
     for role in SOP_ROLES:
         for topic in SOP_TOPICS:
-            sop = rollout.sops.get(f"{role}.{topic}")
+            sop = rollout.sops.get(sop_key(role, topic))
             cells.append(
                 CoverageCell(
                     role=role,
@@ -78,7 +79,7 @@ def operators(rollout: Rollout) -> list[OperatorView]:
                 role=role,
                 topic=topic,
                 version=version,
-                current=(sop := rollout.sops.get(f"{role}.{topic}")) is not None
+                current=(sop := rollout.sops.get(sop_key(role, topic))) is not None
                 and sop.version == version,
             )
             for (role, topic), version in sorted(latest.items())
@@ -115,7 +116,7 @@ def sop_versions(rollout: Rollout) -> list[SopVersionView]:
             version=sop.version,
             published_by=sop.published_by,
             change_note=sop.change_note,
-            current=rollout.sops[f"{sop.role}.{sop.topic}"].version == sop.version,
+            current=rollout.sops[sop_key(sop.role, sop.topic)].version == sop.version,
             acknowledged_by=sorted(
                 {
                     a.subject
