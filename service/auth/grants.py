@@ -144,6 +144,8 @@ class GrantIndex:
         )
         allowed = allowed_roles(operation_id)
         if honoured & allowed:
+            if honoured == principal.roles:
+                return principal  # the common case, and a copy costs more than the check
             return dataclasses.replace(principal, roles=honoured)
         raise Forbidden(
             "this site enforces access grants: your token's roles are not granted here",
