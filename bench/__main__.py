@@ -2,8 +2,9 @@
 
 LEDGER_BENCH_PARTS (default: all) picks the parts: append, projections, seal, scale (the store,
 the projections, the sealer and the append latency at 10k and 1M events, called in-process),
-approve, reads, growth (the service over HTTP
-through `sophmate-ledger serve` and wrk), pgbench, eventsourcing, handwritten (the ceilings);
+approve, reads, growth, grants (the service over HTTP through `sophmate-ledger serve` and wrk;
+grants: get-site with grant enforcement off and on), pgbench, eventsourcing, handwritten (the
+ceilings), webhooks (deliveries to a local receiver);
 LEDGER_BENCH_SECONDS (default 8) is the measured time per append level and per ceiling;
 LEDGER_BENCH_HTTP_SECONDS (default 8) the measured time per HTTP run;
 LEDGER_BENCH_WARMUP (default 2) runs before each measurement and is not counted;
@@ -28,6 +29,8 @@ from rich.progress import Progress, TaskID
 
 from bench.append import measure_appends
 from bench.ceilings import Ceilings, measure_ceilings
+from bench.grant_enforcement import KEYS as GRANT_KEYS
+from bench.grant_enforcement import measure_grant_enforcement
 from bench.loadgen import find_wrk, wrk_version
 from bench.over_http import HttpResults, HttpSettings, measure_http
 from bench.pgbench import Ceiling, create_table, measure_pgbench
@@ -40,7 +43,11 @@ from bench.server import BenchDatabase, bench_database, server
 
 HTTP_PARTS = ("approve", "reads", "growth")
 CEILING_PARTS = ("pgbench", "eventsourcing", "handwritten")
-PARTS = ("append", "projections", *CEILING_PARTS, *HTTP_PARTS, "seal", "scale")
+PARTS = ("append", "projections", *CEILING_PARTS, *HTTP_PARTS, "seal", "scale", "grants")
+
+
+def http_seconds() -> float:
+    return float(os.environ.get("LEDGER_BENCH_HTTP_SECONDS", "8"))
 
 
 def _levels() -> list[int]:
@@ -110,7 +117,7 @@ async def run(server_url: str, seconds: float, warmup: float, console: Console) 
     ceilings: Ceilings | None = None
     load_generator = ""
     wrk = None
-    if parts & {"handwritten", *HTTP_PARTS}:
+    if parts & {"handwritten", "grants", *HTTP_PARTS}:
         wrk = find_wrk(console.print)
         load_generator = wrk_version(wrk)
     # A database per part: the projections read a log of exactly the length asked for.
@@ -143,6 +150,14 @@ async def run(server_url: str, seconds: float, warmup: float, console: Console) 
     # Append latency with 1M events in the log against 10k (issue 11's goal).
     if "scale" in parts:
         doc.update(await run_scale(server_url, seconds, warmup, console))
+    # Grant enforcement's cost per request, enforcement off against on (issue 16).
+    if "grants" in parts:
+        assert wrk is not None
+        doc.update(
+            await measure_grant_enforcement(server_url, wrk, http_seconds(), warmup, console)
+        )
+    else:
+        doc.update(dict.fromkeys(GRANT_KEYS))
     show(doc, write(doc), console)
 
 

@@ -7,6 +7,7 @@ from projections.base import Projection
 from projections.incident_board import IncidentBoard
 from projections.playbook_catalogue import PlaybookCatalogue
 from projections.prevention_actions import PreventionActions
+from projections.rollout_sites import RolloutSites
 from projections.site_activity import SiteActivity
 from projections.stream_heads import StreamHeads
 from projections.workflow_board import WorkflowBoard
@@ -19,6 +20,7 @@ ALL: tuple[Projection, ...] = (
     IncidentBoard(),
     PreventionActions(),
     PlaybookCatalogue(),
+    RolloutSites(),
 )
 """Every projection of the service, by which the runners, rebuilds and /readyz are driven."""
 

@@ -16,6 +16,7 @@ from events.subscriber import Subscriber
 from service import metrics
 from service.audit import keys as audit_keys
 from service.audit import routes as audit
+from service.auth.grants import GrantIndex
 from service.auth.keyring import key_sources
 from service.auth.tokens import TokenVerifier
 from service.dashboard import routes as dashboard
@@ -35,6 +36,7 @@ from service.problems import install_problem_handlers
 from service.query_parameters import refuse_unknown_query_parameters
 from service.read_models import rebuild_routes
 from service.read_models.subscribers import projection_subscribers
+from service.rollout import routes as rollout
 from service.settings import Settings, get_settings, secret_box_of
 from service.sites import activity_routes as site_activity
 from service.sites import routes as sites
@@ -63,6 +65,7 @@ ROUTERS: list[APIRouter] = [
     playbook_catalogue.router,
     rebuild_routes.router,
     audit.router,
+    rollout.router,
 ]
 
 
@@ -90,6 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if settings.run_projections
                 else []
             )
+            # Loaded before the first request: a site that enforces grants never fails open.
+            app.state.grant_index = GrantIndex(pool, settings.grant_index_poll_seconds)
+            await app.state.grant_index.refresh()
+            subscribers.append(app.state.grant_index)
             app.state.sealer = audit_keys.sealer(pool, settings)
             if settings.run_sealer:
                 subscribers.append(app.state.sealer)

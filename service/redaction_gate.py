@@ -43,9 +43,10 @@ from service.redaction import (
     safe_location_part,
 )
 
-OWNER_FIELDS = frozenset({"owner", "setup_owner"})
-"""Fields that name a person the ledger acts for: the owner may pause, complete, approve. A masked
-owner could never do so, so a secret there is refused."""
+OWNER_FIELDS = frozenset({"owner", "setup_owner", "subject"})
+"""Fields that name a person the ledger acts for: the owner may pause, complete, approve; a
+rollout grant's subject works on the site. A masked one could never do so, so a secret there is
+refused."""
 CONTACT_FIELDS = OWNER_FIELDS | {"support_path", "notification_path"}
 """Fields where the ledger's own people are reached, by an e-mail login more often than not."""
 

@@ -123,6 +123,13 @@ class Settings(BaseSettings):
             return json.loads(value) if value.strip() else []
         return value
 
+    # operator rollout (service/rollout/)
+    rollout_escalate_after_findings: int = Field(3, ge=1)
+    """Findings of one kind for one operator that raise an escalation to the SOP's owner."""
+    grant_index_poll_seconds: float = Field(1.0, gt=0)
+    """The longest another replica's grant change takes to be honoured here if its NOTIFY is
+    lost (this replica's own changes are honoured before their command answers)."""
+
     @model_validator(mode="after")
     def _refuse_defaults_in_production(self) -> Settings:
         missing = production_problems(self)

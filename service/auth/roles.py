@@ -19,6 +19,8 @@ WORKERS = EVERYONE - {R.AUDITOR}
 CURATORS = LEADS | {R.AGENCY_LEAD}
 """Who moves playbooks between client sites."""
 REVIEWERS = LEADS | {R.SUPPORT_LEAD}
+SOP_OWNERS = frozenset({R.ADMINISTRATOR, R.AGENCY_LEAD})
+"""Who owns a site's operator SOPs and grants its access."""
 AUDITORS = frozenset({R.AUDITOR, R.ADMINISTRATOR})
 """Who reads the audit logs, their proofs and their export."""
 """Who runs a post-incident review (SOP: the support lead or the site administrator)."""
@@ -111,6 +113,21 @@ MATRIX: dict[str, frozenset[Role]] = {
     "get-consistency-proof": AUDITORS,
     "get-event-receipt": AUDITORS,
     "export-audit-log": AUDITORS,
+    # operator rollout (SOP: owned by the site administrator or the agency implementation
+    # lead): they publish SOPs and grant access; operators acknowledge; readiness is verified
+    # by whoever set the site up; the first-week review by the leads
+    "publish-sop": SOP_OWNERS,
+    "acknowledge-sop": WORKERS,
+    "grant-access": SOP_OWNERS,
+    "revoke-access": SOP_OWNERS,
+    "set-grant-enforcement": SOP_OWNERS,
+    "verify-readiness-check": SOP_OWNERS | {R.OPERATIONS_LEAD, R.DEVELOPER},
+    "record-review-finding": SOP_OWNERS | {R.OPERATIONS_LEAD, R.SUPPORT_LEAD},
+    "get-site-readiness": EVERYONE,
+    "get-sop-coverage": EVERYONE,
+    "get-operator-access": EVERYONE,
+    "list-open-findings": EVERYONE,
+    "get-rollout-runbook": EVERYONE,
 }
 
 PUBLIC_OPERATIONS = frozenset(

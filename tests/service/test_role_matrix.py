@@ -33,6 +33,7 @@ PATH_VALUES = {
     "log": AGENCY,
     "event_id": "00000000-0000-4000-8000-000000000000",
     "tile_path": "0/000",
+    "check": "backups",
 }
 
 

@@ -48,9 +48,7 @@ async def sites_and_keys(tour: Tour, token: TokenFactory) -> None:
     change = {"kind": "other", "summary": tour.pack(2000)}
     await tour.command("record-site-change", "/v1/sites/acme-shop/changes", change)
     paths = {"rollback_path": tour.pack(1000), "support_path": tour.pack(1000)}
-    await tour.command(
-        "record-site-recovery-paths", "/v1/sites/acme-shop/recovery-paths", paths
-    )
+    await tour.command("record-site-recovery-paths", "/v1/sites/acme-shop/recovery-paths", paths)
 
 
 async def workflows_and_runs(tour: Tour) -> None:

@@ -1,0 +1,128 @@
+"""Each site's operator rollout, kept inline: the folded rollout state and the site's facts and
+hosting changes, one row per site.
+
+Inline because the role layer enforces grants from it (service/auth/grants.py): a revoke or a
+suspension is in this table when its command commits, not when a runner gets to it. The row
+keeps the domain's own state (events/domain/rollout.py), folded by the domain's own `evolve`,
+so readiness, coverage and grant status are the deciders' rules, never a copy of them in SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from events.catalogue import CATALOGUE, Event
+from events.domain import rollout_events
+from events.domain.rollout import ROLLOUTS, SITE_RECORDS, Rollout, SiteRecord
+from events.domain.sites import SiteChangeRecorded, SiteRegistered
+from projections.base import LogEvent, Tables
+
+ROLLOUT_EVENT_TYPES = frozenset(
+    cls.type_name() for cls in CATALOGUE if cls.__module__ == rollout_events.__name__
+)
+SITE_EVENT_TYPES = frozenset({SiteRegistered.type_name(), SiteChangeRecorded.type_name()})
+COLUMNS = ("site_id", "agency_id", "version", "site_version", "enforced", "state", "site_state")
+
+
+def _decode(event: LogEvent) -> Event:
+    # Every rollout event is at schema version 1; an upcaster would go through the catalogue.
+    return CATALOGUE.get(event.type).model_validate(event.data)
+
+
+def _new_row(event: LogEvent) -> dict[str, Any]:
+    return {
+        "site_id": event.site_id,
+        "agency_id": event.agency_id,
+        "version": 0,
+        "site_version": 0,
+        "rollout": Rollout(),
+        "site": SiteRecord(),
+    }
+
+
+def _fold(row: dict[str, Any], event: LogEvent) -> None:
+    """One event into its site's row. Applying an event twice (inline, then by the runner)
+    changes nothing: each stream's version is kept and older events are skipped."""
+    if event.stream_type == ROLLOUTS.stream_type:
+        if event.stream_version > row["version"]:
+            row["rollout"] = ROLLOUTS.evolve(row["rollout"], _decode(event))
+            row["version"] = event.stream_version
+    elif event.stream_version > row["site_version"]:
+        row["site"] = SITE_RECORDS.evolve(row["site"], _decode(event))
+        row["site_version"] = event.stream_version
+        row["agency_id"] = row["agency_id"] or event.agency_id
+
+
+class RolloutSites:
+    name: str = "rollout_sites"
+    version: int = 1
+    handles: frozenset[str] | None = ROLLOUT_EVENT_TYPES | SITE_EVENT_TYPES
+    tables: tuple[str, ...] = ("sites",)
+    inline: bool = True
+    reads_payload: bool = True
+
+    def ddl(self, tables: Tables) -> list[str]:
+        sites = tables["sites"]
+        return [
+            f"""CREATE TABLE {sites} (
+                site_id text PRIMARY KEY, agency_id text, version integer NOT NULL,
+                site_version integer NOT NULL, enforced boolean NOT NULL, state jsonb NOT NULL,
+                site_state jsonb NOT NULL)""",
+            f"CREATE INDEX ON {sites} (agency_id, site_id)",
+            # The grant index reloads the enforced sites only.
+            f"CREATE INDEX ON {sites} (site_id) WHERE enforced",
+        ]
+
+    async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
+        by_site: dict[str, list[LogEvent]] = {}
+        for event in events:
+            if event.site_id is not None:
+                by_site.setdefault(event.site_id, []).append(event)
+        if not by_site:
+            return
+        found = await conn.fetch(
+            f"""SELECT site_id, agency_id, version, site_version, state::text AS state,
+                site_state::text AS site_state FROM {tables["sites"]}
+                WHERE site_id = ANY($1::text[])""",
+            list(by_site),
+        )
+        rows = {
+            r["site_id"]: {
+                **dict(r),
+                "rollout": Rollout.model_validate_json(r["state"]),
+                "site": SiteRecord.model_validate_json(r["site_state"]),
+            }
+            for r in found
+        }
+        for site_id, site_events in by_site.items():
+            row = rows.setdefault(site_id, _new_row(site_events[0]))
+            for event in site_events:  # in commit order, so in each stream's order
+                _fold(row, event)
+        placeholders = "$1, $2, $3, $4, $5, $6::jsonb, $7::jsonb"
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])
+        await conn.executemany(
+            f"""INSERT INTO {tables["sites"]} ({", ".join(COLUMNS)}) VALUES ({placeholders})
+                ON CONFLICT (site_id) DO UPDATE SET {updates}""",
+            [
+                (
+                    row["site_id"],
+                    row["agency_id"],
+                    row["version"],
+                    row["site_version"],
+                    row["rollout"].enforced,
+                    row["rollout"].model_dump_json(),
+                    row["site"].model_dump_json(),
+                )
+                for row in rows.values()
+                if row["site_id"] in by_site
+            ],
+        )
+
+
+def state_of(row: asyncpg.Record) -> tuple[Rollout, SiteRecord]:
+    """A row's rollout and site, as the domain folds them."""
+    return Rollout.model_validate_json(row["state"]), SiteRecord.model_validate_json(
+        row["site_state"]
+    )

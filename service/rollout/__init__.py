@@ -1,0 +1,1 @@
+"""Operator rollout: role SOPs, acknowledgments, access grants, readiness and review."""
