@@ -46,7 +46,9 @@ class Rollout:
 
     async def get(self, path: str, who: str = "dana", *roles: str) -> httpx.Response:
         separator = "&" if "?" in path else "?"
-        url = f"{BASE}{path}{separator}min_position={self.position}"
+        # The runbook folds the log itself: it takes no min_position (and refuses one).
+        fresh = "" if path.startswith("/runbook") else f"{separator}min_position={self.position}"
+        url = f"{BASE}{path}{fresh}"
         return await self.client.get(url, headers=self.as_(who, *roles))
 
     async def events(self) -> int:
