@@ -36,6 +36,9 @@ from service.read_models.subscribers import projection_subscribers
 from service.settings import Settings, get_settings
 from service.sites import routes as sites
 from service.supervisor import Backoff, Supervisor
+from service.webhooks import routes as webhooks
+from service.webhooks.dispatcher import dispatcher
+from service.webhooks.secrets import DerivedBox
 from service.workflows import routes as workflows
 
 DESCRIPTION = """The audit-and-approval ledger behind SophMate's AI automation on WordPress.
@@ -55,6 +58,7 @@ ROUTERS: list[APIRouter] = [
     incidents.router,
     playbooks.router,
     audit.router,
+    webhooks.router,
 ]
 
 
@@ -92,6 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sealer = audit_keys.sealer(pool, settings)
             if settings.run_sealer:
                 subscribers.append(app.state.sealer)
+            app.state.dispatcher = dispatcher(pool, settings, app.state.webhook_box)
+            if settings.run_webhooks:
+                subscribers.extend(app.state.dispatcher)
             supervisor = Supervisor(
                 subscribers, backoff=Backoff(max_seconds=settings.subscriber_retry_max_seconds)
             )
@@ -105,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await supervisor.stop()
                 for task in list(app.state.background):
                     task.cancel()
+                await app.state.dispatcher[1].close()
         finally:
             for each in {pool, read_pool}:
                 try:
@@ -124,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.playbook_signer = PlaybookSigner.from_settings(settings)
     audit_keys.install(settings)
     app.state.log_keyring = audit_keys.keyring(settings)
+    app.state.webhook_box = DerivedBox(settings.jwt_secret)
     app.state.request_hash_key = hashlib.sha256(
         b"sophmate-ledger idempotency\n" + settings.jwt_secret.encode()
     ).digest()

@@ -18,6 +18,8 @@ CURATORS = LEADS | {R.AGENCY_LEAD}
 REVIEWERS = LEADS | {R.SUPPORT_LEAD}
 AUDITORS = frozenset({R.AUDITOR, R.ADMINISTRATOR})
 """Who reads the audit logs, their proofs and their export."""
+HOOK_OWNERS = frozenset({R.ADMINISTRATOR, R.AGENCY_LEAD})
+"""Who subscribes endpoints to the log: the site administrator, the agency's lead."""
 """Who runs a post-incident review (SOP: the support lead or the site administrator)."""
 
 MATRIX: dict[str, frozenset[Role]] = {
@@ -106,6 +108,18 @@ MATRIX: dict[str, frozenset[Role]] = {
     "get-consistency-proof": AUDITORS,
     "get-event-receipt": AUDITORS,
     "export-audit-log": AUDITORS,
+    # webhooks: administrators for their sites, agency leads for their agency (tenancy)
+    "create-webhook-subscription": HOOK_OWNERS,
+    "list-webhook-subscriptions": HOOK_OWNERS,
+    "get-webhook-subscription": HOOK_OWNERS,
+    "rotate-webhook-secret": HOOK_OWNERS,
+    "disable-webhook-subscription": HOOK_OWNERS,
+    "enable-webhook-subscription": HOOK_OWNERS,
+    "delete-webhook-subscription": HOOK_OWNERS,
+    "list-webhook-deliveries": HOOK_OWNERS,
+    "list-webhook-dead-letters": HOOK_OWNERS,
+    "redeliver-webhook": HOOK_OWNERS,
+    "recover-webhook-deliveries": HOOK_OWNERS,
 }
 
 PUBLIC_OPERATIONS = frozenset(
