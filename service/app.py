@@ -37,8 +37,7 @@ from service.settings import Settings, get_settings
 from service.sites import routes as sites
 from service.supervisor import Backoff, Supervisor
 from service.webhooks import routes as webhooks
-from service.webhooks.dispatcher import dispatcher
-from service.webhooks.secrets import DerivedBox
+from service.webhooks.dispatcher import dispatcher, secret_box
 from service.workflows import routes as workflows
 
 DESCRIPTION = """The audit-and-approval ledger behind SophMate's AI automation on WordPress.
@@ -132,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.playbook_signer = PlaybookSigner.from_settings(settings)
     audit_keys.install(settings)
     app.state.log_keyring = audit_keys.keyring(settings)
-    app.state.webhook_box = DerivedBox(settings.jwt_secret)
+    app.state.webhook_box = secret_box(settings)
     app.state.request_hash_key = hashlib.sha256(
         b"sophmate-ledger idempotency\n" + settings.jwt_secret.encode()
     ).digest()

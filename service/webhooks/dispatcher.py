@@ -6,7 +6,7 @@ import asyncpg
 
 from service.settings import Settings
 from service.webhooks.fanout import FanOut
-from service.webhooks.secrets import Box, SecretReader
+from service.webhooks.secrets import Box, DerivedBox, SecretReader
 from service.webhooks.sender import Sender, SenderSettings
 
 
@@ -21,3 +21,8 @@ def sender_settings(settings: Settings) -> SenderSettings:
 
 def dispatcher(pool: asyncpg.Pool, settings: Settings, box: Box) -> tuple[FanOut, Sender]:
     return FanOut(pool), Sender(pool, SecretReader(pool, box), sender_settings(settings))
+
+
+def secret_box(settings: Settings) -> Box:
+    """What seals the subscriptions' signing secrets: the one box of this configuration."""
+    return DerivedBox(settings.jwt_secret)

@@ -40,7 +40,7 @@ CLAIM = """
 WITH due AS (
     SELECT d.delivery_id FROM webhook_deliveries d
     JOIN webhook_subscriptions s USING (subscription_id)
-    WHERE d.state = 'pending' AND d.next_attempt_at <= $1
+    WHERE d.state = 'pending' AND (d.attempts = 0 OR d.next_attempt_at <= $1)
       AND (d.leased_until IS NULL OR d.leased_until < $1)
       AND s.enabled AND NOT s.deleted
       AND NOT EXISTS (

@@ -23,6 +23,8 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     answers: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
     """Scripted answers, one per request; 200 once they run out."""
+    failing: dict[bytes, int] = field(default_factory=dict)
+    """Answer 500 to this many requests whose body holds the key (before the scripted ones)."""
     delay_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -40,7 +42,7 @@ def receiving(host: str = "127.0.0.1") -> Iterator[Receiver]:
     holder: list[Receiver] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+        def do_POST(self) -> None:
             receiver = holder[0]
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
@@ -50,7 +52,12 @@ def receiving(host: str = "127.0.0.1") -> Iterator[Receiver]:
                 receiver.received.append(
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
-                status, headers = receiver.answers.popleft() if receiver.answers else (200, {})
+                match = next((k for k, n in receiver.failing.items() if n and k in body), None)
+                if match is not None:
+                    receiver.failing[match] -= 1
+                    status, headers = 500, {}
+                else:
+                    status, headers = receiver.answers.popleft() if receiver.answers else (200, {})
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -85,8 +85,9 @@ async def test_a_public_destination_is_accepted_and_pinned() -> None:
     async def public(host: str, port: int) -> list[str]:
         return ["2606:4700:4700::1111"]
 
-    found = await resolve("https://hooks.example.com:8443/x?y=1", allow_private=False,
-                          resolver=public)
+    found = await resolve(
+        "https://hooks.example.com:8443/x?y=1", allow_private=False, resolver=public
+    )
     assert found.url == "https://[2606:4700:4700::1111]:8443/x?y=1"
     assert found.host_header == "hooks.example.com:8443"
     literal = await resolve("http://93.184.216.34/h", allow_private=False, resolver=_no_dns)
@@ -103,5 +104,6 @@ async def test_allowing_private_ranges_still_refuses_metadata_and_multicast() ->
 
 async def test_a_name_that_does_not_resolve_is_refused() -> None:
     with pytest.raises(Refused):
-        await resolve("http://no-such-host.invalid/h", allow_private=False,
-                      resolver=system_resolver)
+        await resolve(
+            "http://no-such-host.invalid/h", allow_private=False, resolver=system_resolver
+        )
