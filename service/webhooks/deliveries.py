@@ -25,7 +25,18 @@ async def exists(pool: asyncpg.Pool, subscription_id: str, delivery_id: int) -> 
 
 
 async def redeliver_one(conn: asyncpg.Connection, subscription_id: str, delivery_id: int) -> None:
+    """A pending delivery is tried now instead of at its next retry; a delivered or dead one is
+    sent again as a new delivery (after the pending ones of its stream, keeping their order)."""
     now = utc_now()
+    hurried = await conn.execute(
+        "UPDATE webhook_deliveries SET next_attempt_at = $3 "
+        "WHERE subscription_id = $1 AND delivery_id = $2 AND state = 'pending'",
+        subscription_id,
+        delivery_id,
+        now,
+    )
+    if hurried != "UPDATE 0":
+        return
     await conn.execute(
         "INSERT INTO webhook_deliveries (subscription_id, event_id, position, stream_id, "
         "event_type, next_attempt_at, created_at, recovered) "

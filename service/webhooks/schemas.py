@@ -13,6 +13,7 @@ CREATE_EXAMPLE: dict[str, Any] = {
     "subscription_id": "ops-alerts",
     "url": "https://hooks.northwind.example/sophmate",
     "event_types": ["workflow.*", "run.*", "IncidentOpened"],
+    "site_id": "acme-shop",
     "agency_id": "northwind-agency",
     "description": "Northwind's on-call channel",
 }
@@ -31,7 +32,9 @@ class CreateWebhookSubscriptionBody(BaseModel):
     )
     site_id: str | None = Field(None, pattern=ID_PATTERN, description="Only this site's events.")
     agency_id: str | None = Field(
-        None, max_length=64, description="Every site of this agency (when no site is given)."
+        None,
+        max_length=64,
+        description="Every site of this agency (when no site is given); with a site, its agency.",
     )
     description: str = Field("", max_length=500)
 
@@ -56,7 +59,8 @@ class DisableWebhookSubscriptionBody(BaseModel):
 
 class RecoverWebhookDeliveriesBody(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"since": "2026-12-01T00:00:00Z"}]}
+        extra="forbid",
+        json_schema_extra={"examples": [{"since": "2026-12-01T00:00:00Z", "since_position": 0}]},
     )
 
     since: datetime | None = Field(None, description="Re-send every matching event since then.")
@@ -135,3 +139,28 @@ class DeliveryPage(BaseModel):
     items: list[DeliveryView]
     next_cursor: str | None
     limit: int
+
+
+class DeliveryPayload(BaseModel):
+    """The body of every webhook delivery: one event of the log, as committed."""
+
+    id: str = Field(description="The event id; also the `webhook-id` header, the same on retries.")
+    type: str = Field(description="The event type, e.g. `RunApproved`.")
+    schema_version: int
+    stream_id: str
+    stream_type: str
+    stream_version: int = Field(description="Per stream, deliveries arrive in this order.")
+    position: int = Field(description="The event's position in the log.")
+    site_id: str | None
+    agency_id: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    data: dict[str, Any] = Field(description="The event's payload (its schema: Event.<type>).")
+    leaf_index: int | None = Field(
+        description="The event's leaf in its agency's Merkle log; null until it is sealed."
+    )
+    log_origin: str | None = Field(description="The origin line of that log's checkpoints.")
+    checkpoint: str | None = Field(
+        description="The latest signed checkpoint (C2SP signed note) of that log: ask "
+        "get-inclusion-proof for the leaf against it to check what you received."
+    )

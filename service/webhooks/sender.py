@@ -88,7 +88,7 @@ class SenderSettings:
     @property
     def lease(self) -> timedelta:
         # Longer than any attempt can take, so a live sender's lease never runs out under it.
-        return timedelta(seconds=self.timeout_seconds * 2 + 5)
+        return timedelta(seconds=self.timeout_seconds * 2 + 2)
 
 
 @dataclass

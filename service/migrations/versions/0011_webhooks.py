@@ -65,6 +65,8 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, deli
 CREATE INDEX webhook_deliveries_stream ON webhook_deliveries (subscription_id, stream_id, delivery_id)
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_list ON webhook_deliveries (subscription_id, delivery_id);
+CREATE INDEX webhook_deliveries_dead ON webhook_deliveries (subscription_id, delivery_id)
+    WHERE state = 'dead';
 CREATE TABLE webhook_attempts (
     delivery_id     bigint NOT NULL,
     attempt         integer NOT NULL,
