@@ -40,10 +40,20 @@ from bench.report_http import http_keys
 from bench.scale import run_scale
 from bench.seal import run_seal
 from bench.server import BenchDatabase, bench_database, server
+from bench.webhooks import run_webhooks
 
 HTTP_PARTS = ("approve", "reads", "growth")
 CEILING_PARTS = ("pgbench", "eventsourcing", "handwritten")
-PARTS = ("append", "projections", *CEILING_PARTS, *HTTP_PARTS, "seal", "scale", "grants")
+PARTS = (
+    "append",
+    "projections",
+    *CEILING_PARTS,
+    *HTTP_PARTS,
+    "seal",
+    "scale",
+    "grants",
+    "webhooks",
+)
 
 
 def http_seconds() -> float:
@@ -150,6 +160,9 @@ async def run(server_url: str, seconds: float, warmup: float, console: Console) 
     # Append latency with 1M events in the log against 10k (issue 11's goal).
     if "scale" in parts:
         doc.update(await run_scale(server_url, seconds, warmup, console))
+    # Webhook deliveries: throughput, commit-to-delivery latency, order (issue 17).
+    if "webhooks" in parts:
+        doc.update(await run_webhooks(server_url, seconds, console))
     # Grant enforcement's cost per request, enforcement off against on (issue 16).
     if "grants" in parts:
         assert wrk is not None

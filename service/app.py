@@ -41,6 +41,8 @@ from service.settings import Settings, get_settings, secret_box_of
 from service.sites import activity_routes as site_activity
 from service.sites import routes as sites
 from service.supervisor import Backoff, Supervisor
+from service.webhooks import routes as webhooks
+from service.webhooks.dispatcher import dispatcher, secret_box
 from service.workflows import board_routes as workflow_boards
 from service.workflows import routes as workflows
 
@@ -66,6 +68,7 @@ ROUTERS: list[APIRouter] = [
     rebuild_routes.router,
     audit.router,
     rollout.router,
+    webhooks.router,
 ]
 
 
@@ -100,6 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sealer = audit_keys.sealer(pool, settings)
             if settings.run_sealer:
                 subscribers.append(app.state.sealer)
+            app.state.dispatcher = dispatcher(pool, settings, app.state.webhook_box)
+            if settings.run_webhooks:
+                subscribers.extend(app.state.dispatcher)
             supervisor = Supervisor(
                 subscribers, backoff=Backoff(max_seconds=settings.subscriber_retry_max_seconds)
             )
@@ -113,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await supervisor.stop()
                 for task in list(app.state.background):
                     task.cancel()
+                await app.state.dispatcher[1].close()
         finally:
             for each in {pool, read_pool}:
                 try:
@@ -133,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_box = secret_box_of(settings)
     audit_keys.install(settings)
     app.state.log_keyring = audit_keys.keyring(settings)
+    app.state.webhook_box = secret_box(settings)
     app.state.request_hash_key = hashlib.sha256(
         b"sophmate-ledger idempotency\n" + settings.jwt_secret.encode()
     ).digest()

@@ -7,7 +7,15 @@ import json
 import re
 import sys
 
-from service import cli_demo, cli_projections, cli_prune, cli_verify, cli_worker, kek_rotation
+from service import (
+    cli_demo,
+    cli_projections,
+    cli_prune,
+    cli_verify,
+    cli_webhooks,
+    cli_worker,
+    kek_rotation,
+)
 from service.auth.principal import Role
 from service.cli_database import check_schema_now, database_urls
 from service.settings import Settings, get_settings
@@ -126,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_demo.add_parser(sub)
     cli_prune.add_parser(sub)
     kek_rotation.add_parser(sub)
+    cli_webhooks.add_parser(sub)
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.add_argument("--output", "-o", help="write to this file instead of stdout")
     openapi.set_defaults(run=cmd_openapi)

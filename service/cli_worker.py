@@ -1,4 +1,5 @@
-"""`sophmate-ledger worker`: the subscribers (projection runners) without the HTTP API.
+"""`sophmate-ledger worker`: the subscribers (projection runners, the sealer, the webhook
+dispatcher) without the HTTP API.
 
 In production the API replicas run with LEDGER_RUN_PROJECTIONS=false and leave the subscribers
 to one or more workers; several workers are safe (one runner per projection is active, by an
@@ -24,7 +25,8 @@ log = logging.getLogger("sophmate.ledger.worker")
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker = sub.add_parser(
         "worker",
-        help="run the projection runners without HTTP, until SIGTERM or SIGINT "
+        help="run the subscribers (projections, sealer, webhooks) without HTTP, until SIGTERM "
+        "or SIGINT "
         "(the API replicas then run with LEDGER_RUN_PROJECTIONS=false)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -49,21 +51,26 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _work(url: str, settings: Settings) -> int:
+    from events.subscriber import Subscriber
     from projections import ALL
     from service.audit import keys as audit_keys
     from service.read_models.subscribers import projection_subscribers
     from service.supervisor import Backoff, Supervisor
+    from service.webhooks.dispatcher import dispatcher, secret_box
 
     # Each runner holds a connection for its lock while it steps on another.
-    async with runtime_pool(url, settings, max_size=2 * len(ALL) + 4) as pool:
+    async with runtime_pool(url, settings, max_size=2 * len(ALL) + 8) as pool:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        fanout, sender = dispatcher(pool, settings, secret_box(settings))
+        hooks: list[Subscriber] = [fanout, sender] if settings.run_webhooks else []
         supervisor = Supervisor(
             [
                 *projection_subscribers(pool, settings.projection_poll_seconds),
                 audit_keys.sealer(pool, settings),
+                *hooks,
             ],
             backoff=Backoff(max_seconds=settings.subscriber_retry_max_seconds),
         )
@@ -73,6 +80,7 @@ async def _work(url: str, settings: Settings) -> int:
             await stop.wait()
         finally:
             await supervisor.stop()
+            await sender.close()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
     log.info("worker stopped")

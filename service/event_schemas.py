@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from events.catalogue import CATALOGUE
 from events.domain import load_all
+from service.webhooks.docs import webhooks_section
 
 PREFIX = "Event."
 
@@ -35,7 +36,12 @@ def install_event_schemas(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = generate()
-            document.setdefault("components", {}).setdefault("schemas", {}).update(event_schemas())
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(event_schemas())
+            # What webhook consumers receive, beside the paths: one entry per event type.
+            section, delivery_schemas = webhooks_section(PREFIX)
+            schemas.update(delivery_schemas)
+            document["webhooks"] = section
             app.openapi_schema = document
         return app.openapi_schema
 

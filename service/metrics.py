@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Request
@@ -81,6 +82,28 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.webhook_attempts = Gauge(
+            "ledger_webhook_attempts",
+            "Webhook delivery attempts this process made since it started, by outcome.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_due = Gauge(
+            "ledger_webhook_deliveries_due",
+            "Webhook deliveries due now and not delivered yet (all senders).",
+            registry=self.registry,
+        )
+        self.webhook_lag = Gauge(
+            "ledger_webhook_delivery_lag_seconds",
+            "How long the oldest delivery due now has been waiting (0 when none is).",
+            registry=self.registry,
+        )
+        self.webhook_dead = Gauge(
+            "ledger_webhook_dead_letters",
+            "Deliveries whose every attempt failed, waiting for a redelivery.",
+            registry=self.registry,
+        )
+
     def observe_command(self, operation_id: str, types: list[str], seconds: float) -> None:
         self.command_seconds.labels(operation_id).observe(seconds)
         for type_ in types:
@@ -126,7 +149,23 @@ async def metrics(request: Request) -> Response:
         lag = report[name]["lag"]
         if isinstance(lag, int):
             state.metrics.subscriber_lag.labels(name).set(lag)
+    await _webhooks(state)
     sealed = await integrity(state.pool)
     state.metrics.verified_tree_size.set(sealed["verified_tree_size"])
     state.metrics.integrity_failures.set(sealed["failures"])
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _webhooks(state: Any) -> None:
+    sender = state.dispatcher[1]
+    state.metrics.webhook_attempts.labels("delivered").set(sender.delivered)
+    state.metrics.webhook_attempts.labels("failed").set(sender.failed)
+    row = await state.pool.fetchrow(
+        "SELECT count(*) AS due, coalesce(extract(epoch FROM now() - min(CASE WHEN attempts = 0 "
+        "THEN created_at ELSE next_attempt_at END)), 0) AS lag FROM webhook_deliveries "
+        "WHERE state = 'pending' AND (attempts = 0 OR next_attempt_at <= now())"
+    )
+    state.metrics.webhook_due.set(row["due"])
+    state.metrics.webhook_lag.set(max(0.0, float(row["lag"])))
+    dead = await state.pool.fetchval("SELECT count(*) FROM webhook_deliveries WHERE state = 'dead'")
+    state.metrics.webhook_dead.set(dead)

@@ -129,6 +129,18 @@ class Settings(BaseSettings):
     grant_index_poll_seconds: float = Field(1.0, gt=0)
     """The longest another replica's grant change takes to be honoured here if its NOTIFY is
     lost (this replica's own changes are honoured before their command answers)."""
+    # Webhooks (service/webhooks/): the dispatcher's fan-out and sender are subscribers.
+    run_webhooks: bool = True
+    """Run the webhook dispatcher in this process; false when `sophmate-ledger worker` does."""
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    """The longest one delivery attempt may take, connecting included."""
+    webhook_max_response_bytes: int = Field(65_536, ge=0)
+    """An endpoint's answer is read up to this much and no further (only its status counts)."""
+    webhook_allow_private: bool = False
+    """Deliver to loopback and private addresses: development and tests only (metadata
+    addresses stay refused); refused in production."""
+    webhook_concurrency: int = Field(64, ge=1, le=1024)
+    """Deliveries one sender has in flight at once."""
 
     @model_validator(mode="after")
     def _refuse_defaults_in_production(self) -> Settings:
@@ -185,6 +197,8 @@ def production_problems(settings: Settings) -> list[str]:
         problems.append("LEDGER_PLAYBOOK_SIGNING_KEY must be set in production")
     if settings.log_signing_key is None:
         problems.append("LEDGER_LOG_SIGNING_KEY must be set in production")
+    if settings.webhook_allow_private:
+        problems.append("LEDGER_WEBHOOK_ALLOW_PRIVATE must not be true in production")
     return problems
 
 

@@ -135,7 +135,13 @@ def store(pool: asyncpg.Pool) -> EventStore:
 
 @pytest.fixture
 def settings(database: ScratchDatabase) -> Settings:
-    return Settings(env="test", database_url=database.app_url, app_role=APP_ROLE, run_sealer=False)
+    return Settings(
+        env="test",
+        database_url=database.app_url,
+        app_role=APP_ROLE,
+        run_sealer=False,
+        run_webhooks=False,
+    )
 
 
 @pytest.fixture

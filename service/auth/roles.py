@@ -23,6 +23,8 @@ SOP_OWNERS = frozenset({R.ADMINISTRATOR, R.AGENCY_LEAD})
 """Who owns a site's operator SOPs and grants its access."""
 AUDITORS = frozenset({R.AUDITOR, R.ADMINISTRATOR})
 """Who reads the audit logs, their proofs and their export."""
+HOOK_OWNERS = frozenset({R.ADMINISTRATOR, R.AGENCY_LEAD})
+"""Who subscribes endpoints to the log: the site administrator, the agency's lead."""
 """Who runs a post-incident review (SOP: the support lead or the site administrator)."""
 
 MATRIX: dict[str, frozenset[Role]] = {
@@ -128,6 +130,18 @@ MATRIX: dict[str, frozenset[Role]] = {
     "get-operator-access": EVERYONE,
     "list-open-findings": EVERYONE,
     "get-rollout-runbook": EVERYONE,
+    # webhooks: administrators for their sites, agency leads for their agency (tenancy)
+    "create-webhook-subscription": HOOK_OWNERS,
+    "list-webhook-subscriptions": HOOK_OWNERS,
+    "get-webhook-subscription": HOOK_OWNERS,
+    "rotate-webhook-secret": HOOK_OWNERS,
+    "disable-webhook-subscription": HOOK_OWNERS,
+    "enable-webhook-subscription": HOOK_OWNERS,
+    "delete-webhook-subscription": HOOK_OWNERS,
+    "list-webhook-deliveries": HOOK_OWNERS,
+    "list-webhook-dead-letters": HOOK_OWNERS,
+    "redeliver-webhook": HOOK_OWNERS,
+    "recover-webhook-deliveries": HOOK_OWNERS,
 }
 
 PUBLIC_OPERATIONS = frozenset(

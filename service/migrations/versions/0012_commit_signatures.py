@@ -12,7 +12,7 @@ Revision ID: 0012
 from alembic import context, op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

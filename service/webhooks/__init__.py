@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, signed Standard Webhooks deliveries from the log, retries, reads."""
