@@ -49,7 +49,9 @@ def _fold(row: dict[str, Any], event: LogEvent) -> None:
         if event.stream_version > row["version"]:
             row["rollout"] = ROLLOUTS.evolve(row["rollout"], _decode(event))
             row["version"] = event.stream_version
-    elif event.stream_version > row["site_version"]:
+    elif (
+        event.stream_type == SITE_RECORDS.stream_type and event.stream_version > row["site_version"]
+    ):
         row["site"] = SITE_RECORDS.evolve(row["site"], _decode(event))
         row["site_version"] = event.stream_version
         row["agency_id"] = row["agency_id"] or event.agency_id
@@ -85,7 +87,7 @@ class RolloutSites:
         found = await conn.fetch(
             f"""SELECT site_id, agency_id, version, site_version, state::text AS state,
                 site_state::text AS site_state FROM {tables["sites"]}
-                WHERE site_id = ANY($1::text[])""",
+                WHERE site_id = ANY($1::text[]) ORDER BY site_id FOR UPDATE""",
             list(by_site),
         )
         rows = {
@@ -100,11 +102,17 @@ class RolloutSites:
             row = rows.setdefault(site_id, _new_row(site_events[0]))
             for event in site_events:  # in commit order, so in each stream's order
                 _fold(row, event)
+        # The runner and an inline apply may fold the same site at once: rows read are locked
+        # (the later one folds on what the earlier committed), and a row first written by both
+        # keeps the further one.
         placeholders = "$1, $2, $3, $4, $5, $6::jsonb, $7::jsonb"
+        sites = tables["sites"]
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])
         await conn.executemany(
             f"""INSERT INTO {tables["sites"]} ({", ".join(COLUMNS)}) VALUES ({placeholders})
-                ON CONFLICT (site_id) DO UPDATE SET {updates}""",
+                ON CONFLICT (site_id) DO UPDATE SET {updates}
+                WHERE EXCLUDED.version >= {sites}.version
+                  AND EXCLUDED.site_version >= {sites}.site_version""",
             [
                 (
                     row["site_id"],

@@ -59,7 +59,7 @@ async def _work(url: str, settings: Settings) -> int:
     from service.webhooks.dispatcher import dispatcher, secret_box
 
     # Each runner holds a connection for its lock while it steps on another.
-    async with runtime_pool(url, settings, max_size=2 * len(ALL) + 8) as pool:
+    async with runtime_pool(url, settings, max_size=2 * len(ALL) + 12) as pool:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -12,6 +12,7 @@ from collections.abc import Collection
 from pydantic import BaseModel, ConfigDict
 
 from events.catalogue import Event
+from events.domain.required_text import is_blank, require
 from events.domain.rollout import (
     ADMINISTRATOR,
     Rollout,
@@ -45,12 +46,6 @@ def registered_site(site: SiteRecord) -> str:
     return site.site_id
 
 
-def require_text(detail: str, **fields: str) -> None:
-    missing = [name for name, value in fields.items() if not value.strip()]
-    if missing:
-        raise InvalidCommand(detail, missing=missing)
-
-
 class PublishSop(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -69,7 +64,7 @@ def decide_publish(rollout: Rollout, site: SiteRecord, cmd: PublishSop) -> list[
     if current is not None and current.content == cmd.content:
         return []  # this version is already the current one: a retry, not a revision
     missing = cmd.content.missing()
-    if current is not None and not cmd.change_note.strip():
+    if current is not None and is_blank(cmd.change_note):
         missing.append("change_note")  # a revision says what changed and why
     if missing:
         raise InvalidCommand("an SOP needs every part before it is published", missing=missing)
@@ -158,7 +153,7 @@ def decide_revoke(
     rollout: Rollout, site: SiteRecord, subject: str, role: str, actor: str, reason: str
 ) -> list[Event]:
     site_id = registered_site(site)
-    require_text("revoking access needs a reason", reason=reason)
+    require("revoking access needs a reason", reason=reason)
     grant = rollout.grant(subject, role)
     if grant is None or grant.status == "revoked":
         raise StateConflict(f"{subject} holds no {role} grant on this site")
@@ -179,7 +174,7 @@ def decide_set_enforcement(
     """Switch grant enforcement on or off. Switching it on is refused to an owner who holds no
     active grant of an owner role here: they would lock themselves out of switching it off."""
     site_id = registered_site(site)
-    require_text("changing grant enforcement needs a reason", reason=reason)
+    require("changing grant enforcement needs a reason", reason=reason)
     if rollout.enforced == enabled:
         return []
     if enabled and not platform:

@@ -14,6 +14,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict
 
 from events.catalogue import CATALOGUE, Event, Severity
+from events.domain.required_text import is_blank
 
 SopRole = Literal[
     "editor", "support_agent", "store_manager", "marketer", "developer", "agency_lead"
@@ -82,9 +83,7 @@ class SopContent(BaseModel):
         """The parts left empty, as `missing` paths (blank items count as empty)."""
         found = []
         for name in type(self).model_fields:
-            value = getattr(self, name)
-            texts = [value] if isinstance(value, str) else list(value)
-            if not [text for text in texts if text.strip()]:
+            if is_blank(getattr(self, name)):
                 found.append(f"content.{name}")
         return found
 

@@ -14,8 +14,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from events.catalogue import Event
+from events.domain.required_text import require
 from events.domain.rollout import Rollout, SiteRecord, sop_key
-from events.domain.rollout_access import registered_site, require_text
+from events.domain.rollout_access import registered_site
 from events.domain.rollout_events import (
     FindingKind,
     FindingSource,
@@ -42,7 +43,7 @@ def decide_verify_check(
     at: datetime,
 ) -> list[Event]:
     site_id = registered_site(site)
-    require_text("a readiness check needs a note of how it was verified", note=note)
+    require("a readiness check needs a note of how it was verified", note=note)
     if method == "admin_page_load":
         raise InvalidCommand(
             "a successful admin page load is not evidence: verify it directly",
@@ -85,7 +86,7 @@ def decide_record_finding(
     """`site_event_ids`: which of the cited ids are events of this site (looked up by the
     caller); citing anything else is refused, so a citation always resolves."""
     site_id = registered_site(site)
-    require_text("a finding needs a note of what was seen", note=cmd.note)
+    require("a finding needs a note of what was seen", note=cmd.note)
     unknown = [
         f"cited_event_ids[{index}]"
         for index, event_id in enumerate(cmd.cited_event_ids)

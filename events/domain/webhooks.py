@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from events.aggregates import Aggregate
 from events.catalogue import CATALOGUE, Event, Severity, UnknownEventType
+from events.domain.required_text import is_url, require
 from events.errors import InvalidCommand, NotFound, StateConflict
 
 EVERY_TYPE = "*"
@@ -139,8 +140,8 @@ def url_problems(url: str, *, https_only: bool) -> list[str]:
     schemes = {"https"} if https_only else {"https", "http"}
     if (
         len(url) > MAX_URL
-        or url != url.strip()
-        or any(ch.isspace() or ord(ch) < 0x21 for ch in url)
+        or not is_url(url)
+        or any(ord(ch) < 0x21 for ch in url)
         or parts.scheme not in schemes
         or not parts.hostname
         or parts.username is not None
@@ -201,7 +202,7 @@ def decide_create(
             event_types=sorted(set(event_types)),
             site_id=site_id,
             agency_id=agency_id,
-            description=description.strip(),
+            description=description,
             secret_fingerprint=fingerprint,
             created_by=actor,
         )
@@ -230,13 +231,12 @@ def decide_rotate(
 
 def decide_disable(sub: Subscription, reason: str, actor: str, *, automatic: bool) -> list[Event]:
     sid = _existing(sub)
-    if not reason.strip():
-        raise InvalidCommand("disabling a subscription needs a reason", missing=["reason"])
+    require("disabling a subscription needs a reason", reason=reason)
     if not sub.enabled:
         return []
     return [
         WebhookSubscriptionDisabled(
-            subscription_id=sid, reason=reason.strip(), disabled_by=actor, automatic=automatic
+            subscription_id=sid, reason=reason, disabled_by=actor, automatic=automatic
         )
     ]
 

@@ -77,9 +77,6 @@ def _apply(subs: dict[str, _Sub], event: StoredEvent) -> None:
     found.changed = True
 
 
-SUBSCRIPTION_TYPES = frozenset(cls.type_name() for cls in domain.SUBSCRIPTION_EVENTS)
-
-
 class FanOut:
     name = "webhook-fanout"
 
@@ -154,7 +151,9 @@ class FanOut:
         }
         rows: list[tuple[str, object, int, str, str]] = []
         for event in events:
-            if event.type in SUBSCRIPTION_TYPES:
+            # Subscription events live in subscription streams only: a type name alone in
+            # another stream is not one (and may not decode as one).
+            if event.stream_type == domain.SUBSCRIPTIONS.stream_type:
                 _apply(subs, event)
             for sub in subs.values():
                 if sub.takes(event):

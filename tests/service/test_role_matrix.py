@@ -34,6 +34,8 @@ PATH_VALUES = {
     "event_id": "00000000-0000-4000-8000-000000000000",
     "tile_path": "0/000",
     "check": "backups",
+    "subscription_id": "ops-alerts",
+    "delivery_id": "1",
 }
 
 
