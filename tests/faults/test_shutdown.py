@@ -77,11 +77,14 @@ async def test_sigterm_under_load_answers_what_it_took_and_stops_postgres(data_d
         "LEDGER_SHUTDOWN_DRAIN_SECONDS": "1.0",
     }
     env.pop("LEDGER_DATABASE_URL", None)
+    # A file, not a pipe: a pipe nobody reads while waiting fills with the access log and
+    # blocks the service on its next log line.
+    stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (read and closed after the wait)
     service = subprocess.Popen(  # noqa: ASYNC220 (started once; waited for in a thread)
         [sys.executable, "-m", "service.cli", "serve", "--migrate"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -157,7 +160,10 @@ async def test_sigterm_under_load_answers_what_it_took_and_stops_postgres(data_d
     finally:
         if service.poll() is None:
             service.kill()
-        _, err = await asyncio.to_thread(service.communicate)
+        await asyncio.to_thread(service.wait)
+        stderr.seek(0)
+        err = stderr.read()
+        stderr.close()
     assert code == 0, err[-3000:]
     assert not _postgres_of(pgdata), "the embedded Postgres was left running"
     assert set(statuses) == {201}, statuses
