@@ -45,8 +45,6 @@ from bench.webhooks import run_webhooks
 HTTP_PARTS = ("approve", "reads", "growth")
 CEILING_PARTS = ("pgbench", "eventsourcing", "handwritten")
 PARTS = (
-    "append", "projections", *CEILING_PARTS, *HTTP_PARTS, "seal", "scale", "grants", "webhooks"
-)
     "append",
     "projections",
     *CEILING_PARTS,
