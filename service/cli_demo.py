@@ -204,6 +204,14 @@ class Demo:
         document = exported.json()["document"]
         imported = {"document": document, "owner": "gil", "target_facts": TARGET_FACTS_EXAMPLE}
         await self.post("/v1/sites/globex-store/playbook-imports", imported, "lena", "agency_lead")
+        subscription = {
+            "subscription_id": "northwind-on-call",
+            "url": "https://hooks.northwind.example/sophmate",
+            "event_types": ["incident.*", "KillSwitchEngaged", "WorkflowPaused"],
+            "agency_id": AGENCY,
+            "description": "Northwind's on-call channel",
+        }
+        await self.post("/v1/webhook-subscriptions", subscription, "lena", "agency_lead")
 
 
 async def fill_database(settings: Settings) -> bool:

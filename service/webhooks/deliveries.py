@@ -10,7 +10,14 @@ import asyncpg
 
 from events.domain.webhooks import EVERY_TYPE, Subscription
 from events.envelope import utc_now
+from service.pagination import CursorCodec, CursorKey, KeyInt
 
+
+class DeliveryKey(CursorKey):
+    delivery_id: KeyInt
+
+
+DELIVERIES = CursorCodec("webhook-deliveries", DeliveryKey)
 RECOVER_LIMIT = 10_000
 """Events one recover request re-sends at most; ask again from the last one for more."""
 
@@ -103,18 +110,19 @@ async def page(
     subscription_id: str,
     *,
     state: str | None,
-    before: int | None,
+    before: DeliveryKey | None,
     limit: int,
-) -> list[dict[str, Any]]:
-    """Newest first, keyset-paginated by delivery id, each with its attempts."""
+) -> list[tuple[DeliveryKey, dict[str, Any]]]:
+    """Newest first, keyset-paginated by delivery id (one row past the page), each with its
+    attempts."""
     rows = await pool.fetch(
         "SELECT * FROM webhook_deliveries WHERE subscription_id = $1 "
         "AND ($2::text IS NULL OR state = $2) AND ($3::bigint IS NULL OR delivery_id < $3) "
         "ORDER BY delivery_id DESC LIMIT $4",
         subscription_id,
         state,
-        before,
-        limit,
+        None if before is None else before.delivery_id,
+        limit + 1,
     )
     attempts = await pool.fetch(
         "SELECT * FROM webhook_attempts WHERE delivery_id = ANY($1::bigint[]) "
@@ -134,20 +142,23 @@ async def page(
             }
         )
     return [
-        {
-            "delivery_id": r["delivery_id"],
-            "event_id": str(r["event_id"]),
-            "event_type": r["event_type"],
-            "stream_id": r["stream_id"],
-            "position": r["position"],
-            "state": r["state"],
-            "attempts": r["attempts"],
-            "next_attempt_at": r["next_attempt_at"] if r["state"] == "pending" else None,
-            "delivered_at": r["delivered_at"],
-            "last_status": r["last_status"],
-            "last_error": r["last_error"],
-            "redelivery": r["recovered"],
-            "attempt_log": by_delivery.get(r["delivery_id"], []),
-        }
+        (
+            DeliveryKey(delivery_id=r["delivery_id"]),
+            {
+                "delivery_id": r["delivery_id"],
+                "event_id": str(r["event_id"]),
+                "event_type": r["event_type"],
+                "stream_id": r["stream_id"],
+                "position": r["position"],
+                "state": r["state"],
+                "attempts": r["attempts"],
+                "next_attempt_at": r["next_attempt_at"] if r["state"] == "pending" else None,
+                "delivered_at": r["delivered_at"],
+                "last_status": r["last_status"],
+                "last_error": r["last_error"],
+                "redelivery": r["recovered"],
+                "attempt_log": by_delivery.get(r["delivery_id"], []),
+            },
+        )
         for r in rows
     ]

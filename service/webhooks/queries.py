@@ -10,6 +10,7 @@ from events.envelope import StoredEvent, utc_now
 from events.store import STORED_COLUMNS, stored_event
 from service.auth.principal import Principal
 from service.ledger import Ledger
+from service.pagination import CursorCodec, CursorKey, KeyText
 from service.tenancy import scope_condition
 from service.webhooks import deliveries
 from service.webhooks.schemas import SubscriptionHealth, SubscriptionView
@@ -38,12 +39,24 @@ async def view(
     )
 
 
-async def visible(ledger: Ledger, who: Principal) -> list[SubscriptionView]:
-    condition, params = scope_condition(who, 2)
+class SubscriptionKey(CursorKey):
+    subscription_id: KeyText
+
+
+SUBSCRIPTIONS_LIST = CursorCodec("webhook-subscriptions", SubscriptionKey)
+
+
+async def visible(
+    ledger: Ledger, who: Principal, after: SubscriptionKey | None, limit: int
+) -> list[tuple[SubscriptionKey, SubscriptionView]]:
+    """Up to `limit + 1` of the subscriptions the caller may see, by id, after `after`
+    (deleted ones left out)."""
+    condition, params = scope_condition(who, 3)
     rows = await ledger.store.pool.fetch(
-        f"SELECT {STORED_COLUMNS} FROM events WHERE stream_type = $1 AND {condition} "  # noqa: S608
-        "ORDER BY stream_id, stream_version",
+        f"SELECT {STORED_COLUMNS} FROM events WHERE stream_type = $1 "  # noqa: S608
+        f"AND stream_id > $2 AND {condition} ORDER BY stream_id, stream_version",
         SUBSCRIPTIONS.stream_type,
+        "" if after is None else SUBSCRIPTIONS.stream_id(after.subscription_id),
         *params,
     )
     streams: dict[str, list[StoredEvent]] = defaultdict(list)
@@ -52,6 +65,9 @@ async def visible(ledger: Ledger, who: Principal) -> list[SubscriptionView]:
     views = []
     for stored in streams.values():
         state = SUBSCRIPTIONS.fold(CATALOGUE.decode(e) for e in stored)
-        if not state.deleted:
-            views.append(await view(ledger, state, len(stored)))
+        if not state.deleted and state.subscription_id is not None:
+            key = SubscriptionKey(subscription_id=state.subscription_id)
+            views.append((key, await view(ledger, state, len(stored))))
+        if len(views) > limit:
+            break
     return views

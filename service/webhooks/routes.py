@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from events.domain.webhooks import SUBSCRIPTIONS
-from events.envelope import utc_now
-from events.errors import InvalidCommand
 from service.auth.dependencies import Caller
 from service.ledger import CommandResult
+from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.requests import Command, LedgerDep, reply, versioned
 from service.webhooks import commands, deliveries, queries
 from service.webhooks.schemas import (
@@ -57,9 +56,15 @@ async def create_webhook_subscription(
 
 
 @router.get("", operation_id="list-webhook-subscriptions", response_model=SubscriptionList)
-async def list_webhook_subscriptions(who: Caller, ledger: LedgerDep) -> SubscriptionList:
-    """The subscriptions the caller may see: its sites' and, for agency leads, its agency's."""
-    return SubscriptionList(items=await queries.visible(ledger, who))
+async def list_webhook_subscriptions(
+    who: Caller, ledger: LedgerDep, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+) -> SubscriptionList:
+    """The subscriptions the caller may see, by id: its sites' and, for agency leads, its
+    agency's."""
+    after = queries.SUBSCRIPTIONS_LIST.decode(cursor)
+    found = await queries.visible(ledger, who, after, limit)
+    items, next_cursor = queries.SUBSCRIPTIONS_LIST.page(found, limit)
+    return SubscriptionList(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.get(SUB, operation_id="get-webhook-subscription", response_model=SubscriptionView)
@@ -128,19 +133,19 @@ async def list_webhook_deliveries(
     who: Caller,
     ledger: LedgerDep,
     state: Literal["pending", "delivered", "dead"] | None = None,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> DeliveryPage:
     """Deliveries newest first, each with its attempts (status code, latency, error, next
     attempt). `state=dead` is the dead-letter list."""
     await ledger.load_visible(
         who, SUBSCRIPTIONS, SUBSCRIPTIONS.stream_id(subscription_id), "subscription"
     )
-    before = _cursor(cursor)
-    items = await deliveries.page(
+    before = deliveries.DELIVERIES.decode(cursor)
+    found = await deliveries.page(
         ledger.store.pool, subscription_id, state=state, before=before, limit=limit
     )
-    next_cursor = str(items[-1]["delivery_id"]) if len(items) == limit else None
+    items, next_cursor = deliveries.DELIVERIES.page(found, limit)
     return DeliveryPage.model_validate({"items": items, "next_cursor": next_cursor, "limit": limit})
 
 
@@ -151,8 +156,8 @@ async def list_webhook_dead_letters(
     subscription_id: SubscriptionId,
     who: Caller,
     ledger: LedgerDep,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> DeliveryPage:
     """Deliveries whose every attempt failed; send one again with redeliver-webhook."""
     return await list_webhook_deliveries(subscription_id, who, ledger, "dead", cursor, limit)
@@ -187,14 +192,3 @@ async def recover_webhook_deliveries(
     """Send again every matching event since a time or a log position (at most 10,000 per
     request), in log order, with their original `webhook-id`s."""
     return reply(await commands.redeliver(ledger, ctx, subscription_id, body=body))
-
-
-def _cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not cursor.isdigit() or not 0 < int(cursor) <= 2**62:
-        raise InvalidCommand("cursor is not one this list gave", missing=["cursor"])
-    return int(cursor)
-
-
-__all__ = ["router", "utc_now"]

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.pagination import Page
 from service.redaction_gate import CommandBody
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
@@ -108,8 +109,8 @@ class SubscriptionView(BaseModel):
     health: SubscriptionHealth | None = None
 
 
-class SubscriptionList(BaseModel):
-    items: list[SubscriptionView]
+class SubscriptionList(Page[SubscriptionView]):
+    """The subscriptions the caller may see, by id."""
 
 
 class AttemptView(BaseModel):
@@ -137,10 +138,8 @@ class DeliveryView(BaseModel):
     attempt_log: list[AttemptView]
 
 
-class DeliveryPage(BaseModel):
-    items: list[DeliveryView]
-    next_cursor: str | None
-    limit: int
+class DeliveryPage(Page[DeliveryView]):
+    """Deliveries newest first, each with its attempts."""
 
 
 class DeliveryPayload(BaseModel):
