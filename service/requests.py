@@ -17,8 +17,9 @@ from pydantic import BaseModel
 
 from events.errors import InvalidCommand
 from service.auth.dependencies import Caller
+from service.command import CommandContext, CommandReply
 from service.history.schemas import UtcDatetime
-from service.ledger import CommandContext, CommandReply, Ledger
+from service.ledger import Ledger
 from service.problems import PROBLEM_JSON
 
 _IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')

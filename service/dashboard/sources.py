@@ -29,6 +29,7 @@ from projections.site_activity import SiteActivity
 from projections.workflow_board import WorkflowBoard
 from service.attempts import Loaded
 from service.auth.principal import Principal
+from service.command import CommandContext, CommandReply
 from service.history import formats as history_formats
 from service.history import queries as history
 from service.history.schemas import EventFilters, ExportFormat
@@ -36,7 +37,7 @@ from service.incidents import board_queries as incident_queries
 from service.incidents import queries as incident_reads
 from service.incidents.board_schemas import IncidentCard
 from service.incidents.schemas import IncidentView, TimelineEntry
-from service.ledger import CommandContext, CommandReply, Ledger
+from service.ledger import Ledger
 from service.pagination import MAX_LIMIT, CursorCodec, VersionKey
 from service.playbooks import catalogue_queries as playbook_queries
 from service.playbooks.catalogue_schemas import PlaybookDeployment, PlaybookLineage

@@ -29,13 +29,14 @@ from events.domain.incidents import (
 from events.domain.sites import SITES
 from events.domain.workflows import WORKFLOWS
 from service.attempts import Attempt
+from service.command import Command, CommandContext, CommandPlan, CommandReply, pinned_at
 from service.incidents import handoff
 from service.incidents.schemas import (
     CreateSupportHandoffBody,
     OpenIncidentBody,
     RecordEvidenceBody,
 )
-from service.ledger import Command, CommandContext, CommandPlan, CommandReply, Ledger, pinned_at
+from service.ledger import Ledger
 from service.redaction_gate import CommandBody
 
 

@@ -15,7 +15,7 @@ from events.domain.incident_events import (
     LinkedWork,
     PreventionKind,
 )
-from service.ledger import CommandResult
+from service.command import CommandResult
 from service.pagination import Page
 from service.redaction_gate import CommandBody
 from service.workflows.schemas import ID_PATTERN

@@ -34,7 +34,8 @@ from events.domain.playbooks import (
 from events.domain.sites import SITES
 from events.envelope import canonical_json
 from events.errors import InvalidCommand
-from service.ledger import CommandContext, CommandPlan, CommandReply, Ledger, pinned_at
+from service.command import CommandContext, CommandPlan, CommandReply, pinned_at
+from service.ledger import Ledger
 from service.playbooks.schemas import (
     ImportPlaybookBody,
     RecordFirstRunBody,

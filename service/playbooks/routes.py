@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from events.domain.playbook_format import export_json_schema
 from events.domain.playbooks import PLAYBOOKS
 from service.auth.dependencies import Caller
-from service.ledger import CommandResult
+from service.command import CommandResult
 from service.paths import ChangeId, PlaybookId, SiteId
 from service.playbooks import commands, queries
 from service.playbooks.schemas import (

@@ -15,7 +15,7 @@ from events.domain.playbook_events import (
 )
 from events.domain.playbook_format import FORMAT, content_hash
 from events.domain.workflow_events import Environment
-from service.ledger import CommandResult
+from service.command import CommandResult
 from service.redaction_gate import SecretFreeBody
 from service.workflows.schemas import ID_PATTERN
 

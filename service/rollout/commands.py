@@ -19,7 +19,8 @@ from events.domain.rollout import ROLLOUTS, SITE_RECORDS, Rollout, SiteRecord
 from events.domain.rollout_events import ReadinessCheck, SopContent
 from events.envelope import utc_now
 from service.attempts import Attempt
-from service.ledger import Command, CommandContext, CommandReply, Ledger
+from service.command import Command, CommandContext, CommandReply
+from service.ledger import Ledger
 from service.rollout.schemas import (
     AcknowledgeSopBody,
     GrantAccessBody,

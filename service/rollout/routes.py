@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from events.domain.rollout_events import ReadinessCheck
 from service.auth.dependencies import Caller
-from service.ledger import CommandReply
+from service.command import CommandReply
 from service.read_models.freshness import MinPosition
 from service.requests import Command, LedgerDep, reply
 from service.rollout import commands, queries, views

@@ -16,7 +16,7 @@ from events.domain.rollout_events import (
     VerificationMethod,
 )
 from service.auth.principal import Role
-from service.ledger import CommandResult
+from service.command import CommandResult
 from service.redaction_gate import CommandBody
 from service.workflows.schemas import ID_PATTERN
 

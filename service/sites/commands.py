@@ -24,7 +24,8 @@ from events.store import AppendResult
 from service.attempts import Attempt
 from service.auth.keyring import site_key_purpose
 from service.auth.principal import Principal
-from service.ledger import Command, CommandContext, CommandPlan, CommandReply, Ledger
+from service.command import Command, CommandContext, CommandPlan, CommandReply
+from service.ledger import Ledger
 from service.secret_box import SecretBox
 from service.sites.schemas import (
     RecordSiteChangeBody,

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from events.domain.sites import SITES
 from events.errors import NotFound
 from service.auth.dependencies import Caller
-from service.ledger import CommandResult
+from service.command import CommandResult
 from service.pagination import DEFAULT_LIMIT, Cursor, CursorCodec, CursorKey, KeyInt, Limit
 from service.paths import SiteId
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned

@@ -16,7 +16,8 @@ from events.envelope import utc_now
 from events.errors import NotFound
 from events.store import AppendResult
 from service.attempts import Attempt
-from service.ledger import Command, CommandContext, CommandReply, Ledger
+from service.command import Command, CommandContext, CommandReply
+from service.ledger import Ledger
 from service.tenancy import Tenant
 from service.webhooks import deliveries, signing
 from service.webhooks.schemas import (

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 
 from events.domain.webhooks import SUBSCRIPTIONS
 from service.auth.dependencies import Caller
-from service.ledger import CommandResult
+from service.command import CommandResult
 from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.requests import Command, LedgerDep, reply, versioned
 from service.webhooks import commands, deliveries, queries

@@ -34,7 +34,8 @@ from events.domain.workflows import (
     runs_of,
 )
 from service.attempts import Attempt, Decide, Loaded
-from service.ledger import Command, CommandContext, CommandPlan, CommandReply, Ledger
+from service.command import Command, CommandContext, CommandPlan, CommandReply
+from service.ledger import Ledger
 from service.problems import TYPE_BASE
 from service.workflows.schemas import (
     PauseWorkflowBody,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from events.domain.kill_switches import KILL_SWITCHES, decide_engage, decide_release
 from events.domain.sites import SITES
 from service.attempts import Attempt
-from service.ledger import Command, CommandContext, CommandReply, Ledger
+from service.command import Command, CommandContext, CommandReply
+from service.ledger import Ledger
 from service.workflows.schemas import EngageKillSwitchBody, ReleaseKillSwitchBody
 
 

@@ -13,7 +13,7 @@ from events.domain.kill_switches import KILL_SWITCHES
 from events.domain.sites import SITES
 from events.domain.workflows import WORKFLOWS
 from service.auth.dependencies import Caller
-from service.ledger import CommandResult
+from service.command import CommandResult
 from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.paths import Category, RunId, SiteId, WorkflowId
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned

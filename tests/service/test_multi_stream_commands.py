@@ -21,7 +21,8 @@ from events.domain.sites import (
 from events.store import AppendResult, EventStore
 from service.attempts import Attempt
 from service.auth.principal import Principal, Role
-from service.ledger import Command, CommandContext, Ledger
+from service.command import Command, CommandContext
+from service.ledger import Ledger
 
 SITE = "acme-shop"
 ADMIN = Principal(
