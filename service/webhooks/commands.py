@@ -146,17 +146,7 @@ async def change_subscription(
 
     return await ledger.execute(
         ctx,
-        Command(
-            stream_id,
-            decide,
-            answer={"subscription_id": subscription_id},
-            unchanged=lambda attempt: {
-                "event_ids": [],
-                "stream_id": stream_id,
-                "stream_version": attempt.own.version,
-                "position": attempt.own.position,
-            },
-        ),
+        Command(stream_id, decide, answer={"subscription_id": subscription_id}),
     )
 
 
