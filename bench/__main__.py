@@ -39,7 +39,7 @@ from bench.report import Level, document, show, write
 from bench.report_http import http_keys
 from bench.scale import run_scale
 from bench.seal import run_seal
-from bench.server import BenchDatabase, bench_database, server
+from bench.server import BenchDatabase, bench_database, server, server_facts
 from bench.webhooks import run_webhooks
 
 HTTP_PARTS = ("approve", "reads", "growth")
@@ -148,12 +148,13 @@ async def run(server_url: str, seconds: float, warmup: float, console: Console) 
                 http = await measure_http(db, parts, cfg, wrk, console)
     # The sealer's lag while writers write, and offline verify's rate (issue 15's keys).
     seal = await run_seal(server_url, seconds, console) if "seal" in parts else None
+    postgres_version, settings = await server_facts(server_url)
     doc = document(
         levels,
         projections,
         seconds=seconds,
-        postgres_version=db.postgres_version,
-        settings=db.settings,
+        postgres_version=postgres_version,
+        settings=settings,
         http=http_keys(http, ceilings, load_generator),
     )
     doc.update(seal or {"seal_lag_p99_ms": None, "verify_events_per_s": None})

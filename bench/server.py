@@ -66,6 +66,24 @@ def server() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+async def _server_facts(conn: asyncpg.Connection) -> tuple[str, dict[str, str]]:
+    version = await conn.fetchval("SHOW server_version")
+    rows = await conn.fetch(
+        "SELECT name, setting FROM pg_settings WHERE name = ANY($1::text[])",
+        ["fsync", "synchronous_commit", "max_connections", "shared_buffers", "wal_sync_method"],
+    )
+    return str(version), {row["name"]: row["setting"] for row in rows}
+
+
+async def server_facts(server_url: str) -> tuple[str, dict[str, str]]:
+    """The server's version and durability settings, for a report whatever parts ran."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        return await _server_facts(conn)
+    finally:
+        await conn.close()
+
+
 @asynccontextmanager
 async def bench_database(server_url: str) -> AsyncIterator[BenchDatabase]:
     """A migrated database of its own (also on a shared server), dropped afterwards."""
@@ -78,11 +96,7 @@ async def bench_database(server_url: str) -> AsyncIterator[BenchDatabase]:
         verb = "ALTER" if exists else "CREATE"
         await conn.execute(f"{verb} ROLE {APP_ROLE} LOGIN PASSWORD '{password}'")
         await conn.execute(f'CREATE DATABASE "{name}"')
-        version = await conn.fetchval("SHOW server_version")
-        rows = await conn.fetch(
-            "SELECT name, setting FROM pg_settings WHERE name = ANY($1::text[])",
-            ["fsync", "synchronous_commit", "max_connections", "shared_buffers", "wal_sync_method"],
-        )
+        version, settings = await _server_facts(conn)
     finally:
         await conn.close()
     owner_url = with_user(server_url, superuser, name, urlsplit(server_url).password)
@@ -93,8 +107,8 @@ async def bench_database(server_url: str) -> AsyncIterator[BenchDatabase]:
             name=name,
             admin_url=owner_url,
             app_url=with_user(server_url, APP_ROLE, name, password),
-            postgres_version=str(version),
-            settings={row["name"]: row["setting"] for row in rows},
+            postgres_version=version,
+            settings=settings,
         )
     finally:
         conn = await asyncpg.connect(server_url)
