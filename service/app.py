@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 
 import projections
 from events.store import EventStore
@@ -19,6 +20,7 @@ from service.audit import routes as audit
 from service.auth.grants import GrantIndex
 from service.auth.keyring import key_sources
 from service.auth.tokens import TokenVerifier
+from service.contract.document import install_contract
 from service.dashboard import routes as dashboard
 from service.database import check_schema, create_pool
 from service.edge import EdgeMiddleware
@@ -127,7 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 except TimeoutError:
                     each.terminate()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the files the fastapi-offline wheel ships: /docs works offline.
+    app = FastAPIOffline(
         title="SophMate Ops Ledger",
         version="0.1.0",
         description=DESCRIPTION,
@@ -155,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, dependencies=[Depends(refuse_unknown_query_parameters)])
     app.include_router(dashboard.router)
     install_event_schemas(app)
+    install_contract(app, api_routes())
     return app
 
 

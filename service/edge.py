@@ -21,7 +21,8 @@ log = logging.getLogger("sophmate.ledger.access")
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+_SAFE_REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
 
 
 class _BodyTooLarge(HTTPException):

@@ -24,6 +24,7 @@ from service.audit.queries import LogRow
 from service.audit.schemas import ConsistencyProof, InclusionProof, LogKeys, Receipt
 from service.auth.dependencies import Caller
 from service.auth.principal import Principal
+from service.contract.headers import ATTACHMENT
 from service.history.formats import ndjson_records
 from service.tenancy import Tenant, require_access
 
@@ -248,7 +249,12 @@ async def get_event_receipt(event_id: uuid.UUID, who: Caller, request: Request) 
     "/logs/{log}/export",
     operation_id="export-audit-log",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            "headers": ATTACHMENT,
+        }
+    },
 )
 async def export_audit_log(log: LogName, who: Caller, request: Request) -> StreamingResponse:
     """The whole log as NDJSON, cut at its latest checkpoint: a first line

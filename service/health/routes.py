@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from service.audit.status import integrity
 from service.database import OUTAGES, head_revision, schema_revision
@@ -13,13 +16,40 @@ from service.serving import is_draining
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", operation_id="healthz")
+class Readiness(BaseModel):
+    """Whether this process should get traffic, and each check that says so."""
+
+    status: Literal["ready", "not ready"]
+    checks: dict[str, Any] = Field(
+        description="`database`: ok or why not; `schema`: the current and required "
+        "revision; `subscribers`, `projections` and `integrity` once the database answers; "
+        "`shutdown` while draining.",
+        examples=[{"database": "ok", "schema": {"current": "0042", "required": "0042"}}],
+    )
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
+_READINESS = {"model": Readiness}
+
+
+@router.get("/healthz", operation_id="healthz", response_model=Liveness)
 async def healthz() -> dict[str, str]:
     """The process is up. Says nothing about the database."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", operation_id="readyz")
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    summary="Ready to serve",
+    responses={
+        200: {**_READINESS, "description": "Ready."},
+        503: {**_READINESS, "description": "Not ready: the checks say why."},
+    },
+)
 async def readyz(request: Request) -> JSONResponse:
     """Ready to serve: not shutting down, the database answers, its schema is the one this build
     needs, and every subscriber of this process (the projection runners) runs, within

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from service.auth.dependencies import Caller
+from service.contract.headers import ATTACHMENT
 from service.history import formats, queries
 from service.history.schemas import (
     EventExportQuery,
@@ -28,6 +29,7 @@ router = APIRouter(prefix="/v1", tags=["history"])
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The matching events, oldest first, streamed.",
+        "headers": ATTACHMENT,
         "content": {
             media: {"schema": {"type": "string"}} for media in formats.MEDIA_TYPES.values()
         },

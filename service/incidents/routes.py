@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 
 from events.domain.incidents import INCIDENTS
 from service.auth.dependencies import Caller
+from service.contract.headers import VERSIONED
 from service.incidents import commands, queries
 from service.incidents.schemas import (
     AddPreventionActionBody,
@@ -46,7 +47,12 @@ async def open_incident(body: OpenIncidentBody, ctx: Command, ledger: LedgerDep)
     return reply(await commands.open_incident(ledger, ctx, body))
 
 
-@router.get("/{incident_id}", operation_id="get-incident", response_model=IncidentView)
+@router.get(
+    "/{incident_id}",
+    operation_id="get-incident",
+    response_model=IncidentView,
+    responses=VERSIONED,
+)
 async def get_incident(
     incident_id: IncidentId,
     who: Caller,

@@ -12,6 +12,7 @@ from events.domain.playbook_format import export_json_schema
 from events.domain.playbooks import PLAYBOOKS
 from service.auth.dependencies import Caller
 from service.command import CommandResult
+from service.contract.headers import VERSIONED
 from service.paths import ChangeId, PlaybookId, SiteId
 from service.playbooks import commands, queries
 from service.playbooks.schemas import (
@@ -64,7 +65,7 @@ async def register_playbook(
     return reply(await commands.register_playbook(ledger, ctx, body))
 
 
-@router.get(PLAYBOOK, operation_id="get-playbook", response_model=PlaybookView)
+@router.get(PLAYBOOK, operation_id="get-playbook", response_model=PlaybookView, responses=VERSIONED)
 async def get_playbook(
     playbook_id: PlaybookId,
     who: Caller,
@@ -171,7 +172,12 @@ async def approve_playbook_promotion(
     return reply(await commands.approve_promotion(ledger, ctx, playbook_id))
 
 
-@router.post(PLAYBOOK + "/promote", operation_id="promote-playbook", response_model=CommandResult)
+@router.post(
+    PLAYBOOK + "/promote",
+    operation_id="promote-playbook",
+    summary="Promote this version to production",
+    response_model=CommandResult,
+)
 async def promote_playbook(playbook_id: PlaybookId, ctx: Command, ledger: LedgerDep) -> Response:
     """To production: refused (409) with the full `missing` list unless this version had a
     successful first run in staging or read-only, every local change is done, and a second

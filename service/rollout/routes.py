@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from events.domain.rollout_events import ReadinessCheck
 from service.auth.dependencies import Caller
 from service.command import CommandReply
+from service.contract.headers import VERSIONED
 from service.read_models.freshness import MinPosition
 from service.requests import Command, LedgerDep, reply
 from service.rollout import commands, queries, views
@@ -175,7 +176,7 @@ async def list_open_findings(
     "/runbook",
     operation_id="get-rollout-runbook",
     response_model=RunbookView,
-    responses={200: {"content": {"text/markdown": {}}}},
+    responses={200: {"content": {"text/markdown": {}}, **VERSIONED[200]}},
 )
 async def get_rollout_runbook(
     site_id: SiteId,

@@ -9,6 +9,7 @@ from events.domain.sites import SITES
 from events.errors import NotFound
 from service.auth.dependencies import Caller
 from service.command import CommandResult
+from service.contract.headers import VERSIONED
 from service.pagination import DEFAULT_LIMIT, Cursor, CursorCodec, CursorKey, KeyInt, Limit
 from service.paths import SiteId
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
@@ -44,7 +45,7 @@ async def register_site(body: RegisterSiteBody, ctx: Command, ledger: LedgerDep)
     return reply(await commands.register_site(ledger, ctx, body))
 
 
-@router.get("/{site_id}", operation_id="get-site", response_model=SiteView)
+@router.get("/{site_id}", operation_id="get-site", response_model=SiteView, responses=VERSIONED)
 async def get_site(
     site_id: SiteId,
     who: Caller,

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from events.domain.webhooks import SUBSCRIPTIONS
 from service.auth.dependencies import Caller
 from service.command import CommandResult
+from service.contract.headers import VERSIONED
 from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.requests import Command, LedgerDep, reply, versioned
 from service.webhooks import commands, deliveries, queries
@@ -67,7 +68,12 @@ async def list_webhook_subscriptions(
     return SubscriptionList(items=items, next_cursor=next_cursor, limit=limit)
 
 
-@router.get(SUB, operation_id="get-webhook-subscription", response_model=SubscriptionView)
+@router.get(
+    SUB,
+    operation_id="get-webhook-subscription",
+    response_model=SubscriptionView,
+    responses=VERSIONED,
+)
 async def get_webhook_subscription(
     subscription_id: SubscriptionId, who: Caller, ledger: LedgerDep
 ) -> JSONResponse:

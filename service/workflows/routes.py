@@ -14,6 +14,7 @@ from events.domain.sites import SITES
 from events.domain.workflows import WORKFLOWS
 from service.auth.dependencies import Caller
 from service.command import CommandResult
+from service.contract.headers import VERSIONED
 from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.paths import Category, RunId, SiteId, WorkflowId
 from service.requests import AsOf, AtVersion, Command, LedgerDep, reply, versioned
@@ -54,7 +55,12 @@ async def register_workflow(
     return reply(await commands.register_workflow(ledger, ctx, body))
 
 
-@router.get("/workflows/{workflow_id}", operation_id="get-workflow", response_model=WorkflowView)
+@router.get(
+    "/workflows/{workflow_id}",
+    operation_id="get-workflow",
+    response_model=WorkflowView,
+    responses=VERSIONED,
+)
 async def get_workflow(
     workflow_id: WorkflowId,
     who: Caller,
@@ -90,6 +96,7 @@ async def revise_workflow(
 @router.get(
     "/workflows/{workflow_id}/explain",
     operation_id="explain-workflow",
+    summary="Explain a workflow: owner, last run and approvals, who can pause it, and why",
     response_model=WorkflowExplanation,
 )
 async def explain_workflow(
@@ -202,7 +209,10 @@ async def record_run_result(
 
 
 @router.post(
-    "/workflows/{workflow_id}/pause", operation_id="pause-workflow", response_model=CommandResult
+    "/workflows/{workflow_id}/pause",
+    operation_id="pause-workflow",
+    summary="Pause a workflow, with a reason",
+    response_model=CommandResult,
 )
 async def pause_workflow(
     workflow_id: WorkflowId, body: PauseWorkflowBody, ctx: Command, ledger: LedgerDep
