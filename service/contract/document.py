@@ -50,11 +50,11 @@ def finish(document: dict[str, Any], routes: list[APIRoute]) -> dict[str, Any]:
     bearer["bearerFormat"] = "JWT"
     document["security"] = [{"HTTPBearer": []}]
     routes = [route for route in routes if route.include_in_schema]
-    creates = {(route.path_format, method): route for route in routes for method in route.methods or ()}
+    by_path = {(r.path_format, method): r for r in routes for method in r.methods or ()}
     for route in routes:
         for method in route.methods or ():
             operation = document["paths"][route.path_format][method.lower()]
-            _operation(operation, route, creates)
+            _operation(operation, route, by_path)
     document["components"] = dict(sorted(parts.items()))
     return document
 
