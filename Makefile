@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat $(DEV_LOCK) pyproject.toml | cksum | cut
 COMPILE := $(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 BENCH_STAMP := $(VENV)/.bench-$(shell cat bench/requirements.lock | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck check bench openapi lock clean
+.PHONY: install run test lint typecheck check bench openapi lock clean fuzz
 
 install: $(STAMP)
 
@@ -44,6 +44,10 @@ bench: $(BENCH_STAMP)
 $(BENCH_STAMP): bench/requirements.lock $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.lock
 	@rm -f $(VENV)/.bench-* && touch $@
+
+# The suite's schemathesis test with many more generated cases an operation (tens of minutes).
+fuzz: $(STAMP)
+	LEDGER_FUZZ_EXAMPLES=$${LEDGER_FUZZ_EXAMPLES:-100} $(BIN)/pytest tests/service/test_contract_schemathesis.py -p no:randomly -s
 
 openapi: $(STAMP)
 	$(BIN)/sophmate-ledger openapi --output openapi/openapi.json

@@ -75,6 +75,14 @@ def _operation(
     for status, answer in list(responses.items()):
         if int(status) < 400:
             _success(answer, route, command, routes)
+    if command and route.status_code != 200 and "200" not in responses:
+        # Already so (a repeat): nothing appended, answered 200 (service/ledger.py).
+        success = responses[str(route.status_code)]
+        responses["200"] = {
+            **success,
+            "description": "Already so: nothing was appended, `event_ids` is empty.",
+        }
+        responses["200"].pop("links", None)
     for status in error_statuses(route):
         declared = responses.get(str(status))
         if declared is None or "$ref" in declared:

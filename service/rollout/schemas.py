@@ -17,13 +17,18 @@ from events.domain.rollout_events import (
 )
 from service.auth.principal import Role
 from service.command import CommandResult
+from service.contract.text import NON_BLANK
 from service.redaction_gate import CommandBody
 from service.workflows.schemas import ID_PATTERN
 
 TEXT = 4000
 ITEMS = 20
+# A canonical UUID: a looser form (36 of [0-9a-f-]) reached asyncpg and answered 500.
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 Subject = Annotated[str, Field(min_length=1, max_length=200, examples=["erin"])]
 Text = Annotated[str, Field(max_length=TEXT)]
+RequiredText = Annotated[str, Field(max_length=TEXT, json_schema_extra=NON_BLANK)]
+"""Refused blank by the decider (422 with `missing`)."""
 Items = Annotated[tuple[Annotated[str, Field(max_length=TEXT)], ...], Field(max_length=ITEMS)]
 
 
@@ -92,14 +97,14 @@ class GrantAccessBody(CommandBody):
 class RevokeAccessBody(GrantAccessBody):
     model_config = _example(subject="erin", role="editor", reason="left the content team")
 
-    reason: Text
+    reason: RequiredText
 
 
 class SetGrantEnforcementBody(CommandBody):
     model_config = _example(enabled=True, reason="rollout to the content team starts today")
 
     enabled: bool
-    reason: Text
+    reason: RequiredText
 
 
 class VerifyReadinessCheckBody(CommandBody):
@@ -111,7 +116,7 @@ class VerifyReadinessCheckBody(CommandBody):
     method: VerificationMethod = Field(
         description="How it was verified; admin_page_load is refused, it proves none of it."
     )
-    note: Text = Field(description="What was done and seen, so someone else can repeat it.")
+    note: RequiredText = Field(description="What was done and seen, so someone else can repeat it.")
 
 
 class RecordReviewFindingBody(CommandBody):
@@ -132,8 +137,8 @@ class RecordReviewFindingBody(CommandBody):
     topic: SopTopic
     kind: FindingKind
     source: FindingSource
-    note: Text
-    cited_event_ids: tuple[Annotated[str, Field(pattern=r"^[0-9a-f-]{36}$")], ...] = Field(
+    note: RequiredText
+    cited_event_ids: tuple[Annotated[str, Field(pattern=UUID_PATTERN)], ...] = Field(
         (), max_length=50, description="Event ids of this site the finding is about."
     )
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.domain.workflow_events import Environment, Outcome, WorkflowDefinition
+from service.contract.text import RequiredReason
 from service.pagination import Page
 from service.redaction_gate import CommandBody
 
@@ -88,7 +89,7 @@ class ReasonBody(CommandBody):
     reason: str | None = Field(None, max_length=2000)
 
 
-class RequiredReasonBody(CommandBody):
+class RequiredReasonBody(CommandBody, RequiredReason):
     """A decision that must say why. The decider refuses a missing or blank reason (422 with
     `missing: ["reason"]`), so every caller (the dashboard's forms too) meets the one rule."""
 

@@ -1,0 +1,168 @@
+"""Schemathesis over every operation of the committed document, against the ledger served by
+uvicorn on a real Postgres filled with the demo agency, as a platform administrator.
+
+Bounded (a fixed seed, a few examples an operation) so it fits the suite; `make fuzz` runs the
+same with many more (LEDGER_FUZZ_EXAMPLES). Zero failures, but for the exceptions below, each
+with its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+import pytest
+
+from service.cli_demo import Demo
+from service.settings import Settings
+from tests.conftest import TokenFactory
+from tests.service.contract_fuzz import DOCUMENT, format_failures, run
+from tests.service.dashboard.browser import LiveServer
+from tests.service.dashboard.conftest import settled
+from tests.service.test_list_contract import PATH_VALUES
+
+EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "3"))
+SEEDED = {
+    **PATH_VALUES,
+    "action_id": "alert-checkout-errors",
+    "category": "marketing",
+}
+GUARD = "behaviour fixed on branch guard"
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """A failure of `check` whose report says `says` (on `operations` only, when given)."""
+
+    check: str
+    says: str
+    reason: str
+    operations: frozenset[str] = frozenset()
+
+    def covers(self, operation: str, check: str, text: str) -> bool:
+        on = not self.operations or operation in self.operations
+        return on and check == self.check and self.says in text
+
+
+MIN_POSITION_READS = frozenset(
+    f"GET {path}"
+    for path, methods in json.loads(DOCUMENT.read_text())["paths"].items()
+    if any(p["name"] == "min_position" for p in methods.get("get", {}).get("parameters", []))
+)
+# The decider refuses these bodies' missing or blank content (422 with `missing`) where the
+# schema does not say so yet: nested required parts and lists that must have a non-blank entry.
+CONTENT_NOT_YET_IN_SCHEMA = frozenset(
+    {
+        "POST /v1/incidents/{incident_id}/detection-gaps",
+        "POST /v1/incidents/{incident_id}/evidence",
+        "POST /v1/incidents/{incident_id}/restart-criteria",
+        "POST /v1/incidents/{incident_id}/safeguards",
+        "POST /v1/playbooks",
+        "POST /v1/playbooks/{playbook_id}/revisions",
+        "POST /v1/sites/{site_id}/kill-switches",
+        "POST /v1/sites/{site_id}/recovery-paths",
+        "POST /v1/sites/{site_id}/rollout/sops",
+        "POST /v1/workflows/{workflow_id}/revisions",
+    }
+)
+EXCEPTIONS = [
+    Allowed(
+        "positive_data_acceptance",
+        '"missing":',
+        "#18 item 2 not finished: the decider's required content (nested parts, a non-blank "
+        "entry in a list, one of two paths) is not yet expressed in these bodies' schemas",
+        CONTENT_NOT_YET_IN_SCHEMA,
+    ),
+    Allowed(
+        "positive_data_acceptance",
+        "Input should be less than or equal to 4611686018427387904",
+        "the document writes the bound 2**62 as a float (4.611686018427388e+18), which rounds "
+        "above it; the server's bound is exact",
+        frozenset({"POST /v1/webhook-subscriptions/{subscription_id}/recover"}),
+    ),
+    Allowed(
+        "positive_data_acceptance",
+        "this Idempotency-Key was used with a different request",
+        "one principal sends every case, and generated keys repeat across cases: a reused key "
+        "with another body is a 422 by design; contract_fuzz's map_headers hook, meant to make "
+        "each key its case's own, is not applied by the engine yet (to fix)",
+    ),
+    Allowed(
+        "positive_data_acceptance",
+        "cursor is not a `next_cursor` of this list",
+        "a cursor is opaque and signed: only one this list gave is valid, which no schema can "
+        "say, so a generated one is refused (422, as documented)",
+    ),
+    Allowed(
+        "positive_data_acceptance",
+        "the document was not signed by this ledger's playbook key",
+        "an import needs an Ed25519 signature by this ledger's key: no generator makes one",
+    ),
+    Allowed(
+        "positive_data_acceptance",
+        "acknowledge the SOPs of a role your token holds",
+        "depends on the caller's token (an administrator holds no operator role), not the body",
+    ),
+    Allowed(
+        "positive_data_acceptance",
+        "min_position is not a position of this ledger",
+        "a read waits for a position the ledger has reached: one past its head (which moves) "
+        "is refused 422, as documented, and no schema can say where the head is",
+        MIN_POSITION_READS,
+    ),
+    Allowed(
+        "status_code_conformance",
+        "There was an error parsing the body",
+        GUARD + ": a body that is not UTF-8 answers 400 'HTTP error', to be 422 problem+json",
+    ),
+    Allowed(
+        "negative_data_rejection",
+        ": Incorrect type",
+        GUARD + ": a number is accepted where a date-time is documented (strict date-time)",
+        frozenset(
+            {"GET /v1/events", "GET /v1/events/export", "GET /v1/streams/{stream_id}/events"}
+        ),
+    ),
+    Allowed(
+        "not_a_server_error",
+        "Internal error",
+        GUARD + ": an integer past int64 (min_position) reaches asyncpg and answers 500",
+        MIN_POSITION_READS,
+    ),
+    Allowed(
+        "status_code_conformance",
+        "Received: 500",
+        GUARD + ": the same 500 as above, undocumented because it is never to be sent",
+        MIN_POSITION_READS,
+    ),
+]
+
+
+@pytest.fixture
+async def live(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[str]:
+    async with LiveServer(settings) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+            await Demo(http, settings).fill()
+        await settled(pool)
+        yield url
+
+
+async def test_schemathesis_finds_no_failure_on_any_operation(
+    live: str, token: TokenFactory
+) -> None:
+    root = token(sub="root", roles=("administrator",), sites=("*",), ttl_seconds=3600)
+    report = await asyncio.to_thread(run, live, root, SEEDED, examples=EXAMPLES)
+    print(f"\nschemathesis: {report.cases} cases over {len(report.operations)} operations")
+    print("statuses:", dict(sorted(report.statuses.items())))
+    assert not report.errors, "\n".join(report.errors)
+    unexpected = {
+        (operation, check): text
+        for (operation, check), text in report.failures.items()
+        if not any(allowed.covers(operation, check, text) for allowed in EXCEPTIONS)
+    }
+    assert not unexpected, format_failures(unexpected)
