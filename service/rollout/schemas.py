@@ -17,6 +17,7 @@ from events.domain.rollout_events import (
 )
 from service.auth.principal import Role
 from service.command import CommandResult
+from service.pagination import Page
 from service.redaction_gate import CommandBody
 from service.workflows.schemas import ID_PATTERN
 
@@ -214,9 +215,8 @@ class FindingView(BaseModel):
     escalated: bool
 
 
-class OpenFindingsView(BaseModel):
-    site_id: str
-    findings: list[FindingView]
+class OpenFindingList(Page[FindingView]):
+    items: list[FindingView] = Field(description="Open findings in the order they were recorded.")
 
 
 class SopVersionView(BaseModel):
