@@ -8,7 +8,7 @@ would not.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
@@ -46,6 +46,7 @@ from service.workflows import board_queries as workflow_queries
 from service.workflows import commands as workflow_commands
 from service.workflows import kill_switch_commands
 from service.workflows import queries as workflow_reads
+from service.workflows.approval_schemas import ApproveRunBody
 from service.workflows.board_schemas import PendingApproval, WorkflowCard
 from service.workflows.schemas import (
     EngageKillSwitchBody,
@@ -266,8 +267,8 @@ async def approve_run(
     ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str, reason: str | None
 ) -> CommandReply:
     """As the API's approve-run: the reason goes into the approval's metadata."""
-    with_reason = replace(ctx, reason=reason) if reason else ctx
-    return await workflow_commands.approve_run(ledger, with_reason, workflow_id, run_id)
+    body = ApproveRunBody(reason=reason)
+    return await workflow_commands.approve_run(ledger, ctx, workflow_id, run_id, body)
 
 
 async def reject_run(

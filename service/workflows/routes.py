@@ -3,7 +3,6 @@ automation touches a production site."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Body
@@ -152,10 +151,7 @@ async def approve_run(
     (subjects compare case- and Unicode-insensitively). Refused while the workflow is paused or
     a kill switch covers it, however long ago the run was requested. The body is optional; its
     `reason` is recorded with the approval."""
-    reason = (body.reason or "").strip()
-    if reason:
-        ctx = replace(ctx, reason=reason)
-    return reply(await commands.approve_run(ledger, ctx, workflow_id, run_id))
+    return reply(await commands.approve_run(ledger, ctx, workflow_id, run_id, body))
 
 
 @router.post(RUN + "/reject", operation_id="reject-run", response_model=CommandResult)
