@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from projections.base import EVENT_COLUMNS, LogEvent, Tables
+from projections.tables import creation_ddl
 
 STREAM_PREFIX = "workflow-"
 RUN_STREAM = "run"
@@ -110,16 +111,7 @@ class WorkflowBoard:
     reads_payload: bool = True
 
     def ddl(self, tables: Tables) -> list[str]:
-        return [
-            f"""CREATE TABLE {tables["workflows"]} (
-                workflow_id text PRIMARY KEY, site_id text, agency_id text, category text,
-                owner text, mode text NOT NULL, environment text NOT NULL, state text NOT NULL,
-                paused_by text, pause_reason text, revision integer NOT NULL,
-                last_run_id text, last_run_result text, last_run_position bigint,
-                last_event_position bigint NOT NULL,
-                version integer NOT NULL)""",
-            f"CREATE INDEX ON {tables['workflows']} (site_id, workflow_id)",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
         streams: dict[str, list[LogEvent]] = defaultdict(list)
