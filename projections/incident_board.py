@@ -15,7 +15,7 @@ import asyncpg
 from events.catalogue import CATALOGUE
 from events.domain import incident_events
 from projections.base import LogEvent, Tables, by_entity, rows_by_id
-from projections.tables import creation_ddl
+from projections.tables import IncidentBoardRow, creation_ddl, stored_columns
 
 STREAM_PREFIX = "incident-"
 STREAM_TYPE = "incident"
@@ -23,20 +23,7 @@ INCIDENT_EVENT_TYPES = frozenset(
     cls.type_name() for cls in CATALOGUE if cls.__module__ == incident_events.__name__
 )
 """Every event of an incident's stream moves its row's last position."""
-COLUMNS = (
-    "incident_id",
-    "site_id",
-    "agency_id",
-    "severity",
-    "summary",
-    "occurred_at",
-    "opened_at",
-    "status",
-    "escalation",
-    "open_action_ids",
-    "actions_total",
-    "last_position",
-)
+COLUMNS = stored_columns(IncidentBoardRow)
 
 Board = dict[str, Any]
 

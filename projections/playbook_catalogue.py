@@ -20,7 +20,7 @@ import asyncpg
 from events.catalogue import CATALOGUE
 from events.domain import playbook_events
 from projections.base import LogEvent, Tables, by_entity, rows_by_id
-from projections.tables import creation_ddl
+from projections.tables import PlaybookCatalogueRow, creation_ddl, stored_columns
 
 STREAM_PREFIX = "playbook-"
 STREAM_TYPE = "playbook"
@@ -28,32 +28,7 @@ PLAYBOOK_EVENT_TYPES = frozenset(
     cls.type_name() for cls in CATALOGUE if cls.__module__ == playbook_events.__name__
 )
 """Every event of a playbook's stream moves its row's last position."""
-COLUMNS = (
-    "playbook_id",
-    "site_id",
-    "agency_id",
-    "name",
-    "owner",
-    "lineage",
-    "version",
-    "source_version",
-    "content_hash",
-    "source_content_hash",
-    "imported",
-    "source_site",
-    "exported_at",
-    "environment",
-    "read_only",
-    "local_changes_open",
-    "local_changes_done",
-    "first_run_id",
-    "first_run_succeeded",
-    "first_run_environment",
-    "first_run_read_only",
-    "promotion_approvals",
-    "last_position",
-    "updated_at",
-)
+COLUMNS = stored_columns(PlaybookCatalogueRow)
 
 Row = dict[str, Any]
 

@@ -14,22 +14,10 @@ import asyncpg
 
 from projections.base import LogEvent, Tables
 from projections.incident_board import STREAM_PREFIX, STREAM_TYPE
-from projections.tables import creation_ddl
+from projections.tables import PreventionActionRow, creation_ddl, stored_columns
 
 OPENED, ADDED, COMPLETED = "IncidentOpened", "PreventionActionAdded", "PreventionActionCompleted"
-COLUMNS = (
-    "incident_id",
-    "action_id",
-    "site_id",
-    "agency_id",
-    "kind",
-    "description",
-    "owner",
-    "due_on",
-    "completed",
-    "completed_by",
-    "incident_severity",
-)
+COLUMNS = stored_columns(PreventionActionRow)
 
 Action = dict[str, Any]
 

@@ -18,13 +18,13 @@ from events.domain import rollout_events
 from events.domain.rollout import ROLLOUTS, SITE_RECORDS, Rollout, SiteRecord
 from events.domain.sites import SiteChangeRecorded, SiteRegistered
 from projections.base import LogEvent, Tables
-from projections.tables import creation_ddl
+from projections.tables import RolloutSiteRow, creation_ddl, stored_columns
 
 ROLLOUT_EVENT_TYPES = frozenset(
     cls.type_name() for cls in CATALOGUE if cls.__module__ == rollout_events.__name__
 )
 SITE_EVENT_TYPES = frozenset({SiteRegistered.type_name(), SiteChangeRecorded.type_name()})
-COLUMNS = ("site_id", "agency_id", "version", "site_version", "enforced", "state", "site_state")
+COLUMNS = stored_columns(RolloutSiteRow)
 
 
 def _decode(event: LogEvent) -> Event:

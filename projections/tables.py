@@ -307,6 +307,12 @@ def generation_table(model: type[SQLModel], name: str, metadata: MetaData) -> Ta
     return copy
 
 
+def stored_columns(model: type[SQLModel]) -> tuple[str, ...]:
+    """The columns a projection writes, in order: all but those Postgres computes."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return tuple(column.name for column in table.columns if column.computed is None)
+
+
 BY_PROJECTION: dict[str, dict[str, type[SQLModel]]] = {
     "approval_queue": {"runs": ApprovalQueueRun},
     "workflow_board": {"workflows": WorkflowBoardRow},

@@ -9,29 +9,12 @@ from typing import Any
 import asyncpg
 
 from projections.base import EVENT_COLUMNS, LogEvent, Tables
-from projections.tables import creation_ddl
+from projections.tables import WorkflowBoardRow, creation_ddl, stored_columns
 
 STREAM_PREFIX = "workflow-"
 RUN_STREAM = "run"
 RUN_TYPES = frozenset({"RunRequested", "RunResultRecorded", "RunRejected"})
-COLUMNS = (
-    "workflow_id",
-    "site_id",
-    "agency_id",
-    "category",
-    "owner",
-    "mode",
-    "environment",
-    "state",
-    "paused_by",
-    "pause_reason",
-    "revision",
-    "last_run_id",
-    "last_run_result",
-    "last_run_position",
-    "last_event_position",
-    "version",
-)
+COLUMNS = stored_columns(WorkflowBoardRow)
 _GAP_QUERY = f"""SELECT {EVENT_COLUMNS} FROM events
     WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3
     ORDER BY stream_version"""
