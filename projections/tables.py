@@ -2,9 +2,11 @@
 
 A projection's tables exist once per generation (`read_models.<name>_g<n>_<table>`, see
 `Tables`), so each class here is the template: its table (`read_models.<name>_<table>`) is never
-created itself; `creation_ddl` renders a generation's copy of it, and a query decodes the rows of
-any generation into the class. The projection registry, which the migrations create, is declared
-as it is. tests/projections/test_table_declarations.py holds the database to these declarations.
+created itself; `creation_ddl` renders a generation's copy of it and `stored_columns` names what
+a projection writes. Reads still decode asyncpg Records straight into their HTTP models: through
+these classes a page of 100 rows decoded 3 to 25 times slower (SQLModel's validation). The
+registry of generations, which the migrations create, is declared in projections/generations.py.
+tests/projections/test_table_declarations.py holds the database to these declarations.
 """
 
 from __future__ import annotations
@@ -15,42 +17,26 @@ from typing import Any, get_args
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    CheckConstraint,
-    Column,
-    Computed,
     Date,
-    DateTime,
     Index,
     Integer,
     MetaData,
     SmallInteger,
     Table,
-    Text,
     text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql.elements import quoted_name
-from sqlalchemy.types import UserDefinedType
 from sqlmodel import Field, SQLModel
 
 from events.domain.incident_events import IncidentSeverity
 from projections.base import SCHEMA, Tables
+from projections.columns import MOMENT, TEXTS, generated_field, text_field
 
 DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
-TEXTS = postgresql.ARRAY(Text)
-MOMENT = DateTime(timezone=True)
 SEVERITIES: tuple[str, ...] = get_args(IncidentSeverity)
 """Most severe first: the incident board's order."""
-
-
-class Xid8(UserDefinedType[int]):
-    """Postgres's 64-bit transaction id (commit-safe read order); read as text, then int."""
-
-    cache_ok = True
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return "xid8"
 
 
 def _schema(table: str, *indexes: Index) -> tuple[Any, ...]:
@@ -61,34 +47,6 @@ def _schema(table: str, *indexes: Index) -> tuple[Any, ...]:
     return (*indexes, {"schema": SCHEMA})
 
 
-def _text(nullable: bool = False, **kwargs: Any) -> Any:
-    return Field(sa_type=Text, nullable=nullable, **kwargs)
-
-
-def _generated(sql_type: Any, expression: str) -> Any:
-    return Field(sa_column=Column(sql_type, Computed(expression, persisted=True)))
-
-
-class ProjectionGenerationRow(SQLModel, table=True):
-    """A copy of a read model: which is live, and how far it has read (its checkpoint)."""
-
-    __tablename__ = "projection_generations"
-    __table_args__ = (
-        CheckConstraint("status IN ('building', 'live', 'retired')"),
-        Index("projection_one_live", "name", unique=True, postgresql_where=text("status = 'live'")),
-        {"schema": SCHEMA},
-    )
-    name: str = _text(primary_key=True)
-    generation: int = Field(primary_key=True)
-    version: int
-    status: str = _text()
-    transaction_id: int = Field(sa_type=Xid8, sa_column_kwargs={"server_default": "0"})
-    position: int = Field(sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
-    events_applied: int = Field(sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
-    created_at: datetime = Field(sa_type=MOMENT, sa_column_kwargs={"server_default": text("now()")})
-    updated_at: datetime = Field(sa_type=MOMENT, sa_column_kwargs={"server_default": text("now()")})
-
-
 class ApprovalQueueRun(SQLModel, table=True):
     """An open run and its approvals so far; `waiting` while it has fewer than it needs."""
 
@@ -97,16 +55,16 @@ class ApprovalQueueRun(SQLModel, table=True):
         "approval_queue_runs",
         Index("_waiting", "requested_position", postgresql_where=text("waiting")),
     )
-    workflow_id: str = _text(primary_key=True)
-    run_id: str = _text(primary_key=True)
-    site_id: str | None = _text(nullable=True)
-    agency_id: str | None = _text(nullable=True)
-    requested_by: str = _text()
+    workflow_id: str = text_field(primary_key=True)
+    run_id: str = text_field(primary_key=True)
+    site_id: str | None = text_field(nullable=True)
+    agency_id: str | None = text_field(nullable=True)
+    requested_by: str = text_field()
     requested_at: datetime = Field(sa_type=MOMENT)
     requested_position: int = Field(sa_type=BigInteger)
     approvals_required: int
     approvals: list[str] = Field(sa_type=TEXTS)
-    waiting: bool = _generated(Boolean, "cardinality(approvals) < approvals_required")
+    waiting: bool = generated_field(Boolean, "cardinality(approvals) < approvals_required")
 
 
 class WorkflowBoardRow(SQLModel, table=True):
@@ -116,19 +74,19 @@ class WorkflowBoardRow(SQLModel, table=True):
     __table_args__ = _schema(
         "workflow_board_workflows", Index("_by_site", "site_id", "workflow_id")
     )
-    workflow_id: str = _text(primary_key=True)
-    site_id: str | None = _text(nullable=True)
-    agency_id: str | None = _text(nullable=True)
-    category: str | None = _text(nullable=True)
-    owner: str | None = _text(nullable=True)
-    mode: str = _text()
-    environment: str = _text()
-    state: str = _text()
-    paused_by: str | None = _text(nullable=True)
-    pause_reason: str | None = _text(nullable=True)
+    workflow_id: str = text_field(primary_key=True)
+    site_id: str | None = text_field(nullable=True)
+    agency_id: str | None = text_field(nullable=True)
+    category: str | None = text_field(nullable=True)
+    owner: str | None = text_field(nullable=True)
+    mode: str = text_field()
+    environment: str = text_field()
+    state: str = text_field()
+    paused_by: str | None = text_field(nullable=True)
+    pause_reason: str | None = text_field(nullable=True)
     revision: int
-    last_run_id: str | None = _text(nullable=True)
-    last_run_result: str | None = _text(nullable=True)
+    last_run_id: str | None = text_field(nullable=True)
+    last_run_result: str | None = text_field(nullable=True)
     last_run_position: int | None = Field(sa_type=BigInteger, nullable=True)
     last_event_position: int = Field(sa_type=BigInteger)
     version: int
@@ -151,21 +109,21 @@ class IncidentBoardRow(SQLModel, table=True):
         Index("_by_site", "site_id", *_BOARD_ORDER),
         Index("_by_agency", "agency_id", *_BOARD_ORDER),
     )
-    incident_id: str = _text(primary_key=True)
-    site_id: str | None = _text(nullable=True)
-    agency_id: str | None = _text(nullable=True)
-    severity: str | None = _text(nullable=True)
-    summary: str | None = _text(nullable=True)
+    incident_id: str = text_field(primary_key=True)
+    site_id: str | None = text_field(nullable=True)
+    agency_id: str | None = text_field(nullable=True)
+    severity: str | None = text_field(nullable=True)
+    summary: str | None = text_field(nullable=True)
     occurred_at: datetime | None = Field(sa_type=MOMENT, nullable=True)
     opened_at: datetime = Field(sa_type=MOMENT)
-    status: str = _text()
-    escalation: str | None = _text(nullable=True)
+    status: str = text_field()
+    escalation: str | None = text_field(nullable=True)
     open_action_ids: list[str] = Field(sa_type=TEXTS)
     actions_total: int
     last_position: int = Field(sa_type=BigInteger)
-    actions_open: int = _generated(Integer, "cardinality(open_action_ids)")
-    severity_rank: int = _generated(SmallInteger, _rank_sql())
-    age_from: datetime = _generated(MOMENT, "coalesce(occurred_at, opened_at)")
+    actions_open: int = generated_field(Integer, "cardinality(open_action_ids)")
+    severity_rank: int = generated_field(SmallInteger, _rank_sql())
+    age_from: datetime = generated_field(MOMENT, "coalesce(occurred_at, opened_at)")
 
 
 class PreventionIncident(SQLModel, table=True):
@@ -175,8 +133,8 @@ class PreventionIncident(SQLModel, table=True):
     __table_args__ = _schema(
         "prevention_actions_incidents",
     )
-    incident_id: str = _text(primary_key=True)
-    severity: str | None = _text(nullable=True)
+    incident_id: str = text_field(primary_key=True)
+    severity: str | None = text_field(nullable=True)
 
 
 class PreventionActionRow(SQLModel, table=True):
@@ -188,17 +146,17 @@ class PreventionActionRow(SQLModel, table=True):
         Index("_open_by_owner", "owner", "due_on", postgresql_where=text("NOT completed")),
         Index("_by_site", "site_id"),
     )
-    incident_id: str = _text(primary_key=True)
-    action_id: str = _text(primary_key=True)
-    site_id: str | None = _text(nullable=True)
-    agency_id: str | None = _text(nullable=True)
-    kind: str = _text()
-    description: str = _text()
-    owner: str = _text()
+    incident_id: str = text_field(primary_key=True)
+    action_id: str = text_field(primary_key=True)
+    site_id: str | None = text_field(nullable=True)
+    agency_id: str | None = text_field(nullable=True)
+    kind: str = text_field()
+    description: str = text_field()
+    owner: str = text_field()
     due_on: date = Field(sa_type=Date)
     completed: bool
-    completed_by: str | None = _text(nullable=True)
-    incident_severity: str | None = _text(nullable=True)
+    completed_by: str | None = text_field(nullable=True)
+    incident_severity: str | None = text_field(nullable=True)
 
 
 class PlaybookCatalogueRow(SQLModel, table=True):
@@ -210,26 +168,26 @@ class PlaybookCatalogueRow(SQLModel, table=True):
         Index("_by_site", "site_id", "lineage"),
         Index("_by_agency", "agency_id", "lineage"),
     )
-    playbook_id: str = _text(primary_key=True)
-    site_id: str | None = _text(nullable=True)
-    agency_id: str | None = _text(nullable=True)
-    name: str = _text()
-    owner: str = _text()
-    lineage: str = _text()
+    playbook_id: str = text_field(primary_key=True)
+    site_id: str | None = text_field(nullable=True)
+    agency_id: str | None = text_field(nullable=True)
+    name: str = text_field()
+    owner: str = text_field()
+    lineage: str = text_field()
     version: int
     source_version: int
-    content_hash: str = _text()
-    source_content_hash: str = _text()
+    content_hash: str = text_field()
+    source_content_hash: str = text_field()
     imported: bool
-    source_site: str | None = _text(nullable=True)
+    source_site: str | None = text_field(nullable=True)
     exported_at: datetime | None = Field(sa_type=MOMENT, nullable=True)
-    environment: str = _text()
+    environment: str = text_field()
     read_only: bool
     local_changes_open: list[str] = Field(sa_type=TEXTS)
     local_changes_done: list[str] = Field(sa_type=TEXTS)
-    first_run_id: str | None = _text(nullable=True)
+    first_run_id: str | None = text_field(nullable=True)
     first_run_succeeded: bool | None = Field(default=None, nullable=True)
-    first_run_environment: str | None = _text(nullable=True)
+    first_run_environment: str | None = text_field(nullable=True)
     first_run_read_only: bool | None = Field(default=None, nullable=True)
     promotion_approvals: int
     last_position: int = Field(sa_type=BigInteger)
@@ -246,8 +204,8 @@ class RolloutSiteRow(SQLModel, table=True):
         # The grant index reloads the enforced sites only.
         Index("_enforced", "site_id", postgresql_where=text("enforced")),
     )
-    site_id: str = _text(primary_key=True)
-    agency_id: str | None = _text(nullable=True)
+    site_id: str = text_field(primary_key=True)
+    agency_id: str | None = text_field(nullable=True)
     version: int
     site_version: int
     enforced: bool
@@ -260,10 +218,10 @@ class SiteActivityRow(SQLModel, table=True):
 
     __tablename__ = "site_activity_sites"
     __table_args__ = _schema("site_activity_sites", Index("_by_agency", "agency_id"))
-    site_id: str = _text(primary_key=True)
-    agency_id: str | None = _text(nullable=True)
+    site_id: str = text_field(primary_key=True)
+    agency_id: str | None = text_field(nullable=True)
     last_position: int = Field(sa_type=BigInteger)
-    last_event_type: str = _text()
+    last_event_type: str = text_field()
     last_event_at: datetime = Field(sa_type=MOMENT)
     event_count: int = Field(sa_type=BigInteger)
     runs_pending: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -277,9 +235,9 @@ class SiteActivityDay(SQLModel, table=True):
     __table_args__ = _schema(
         "site_activity_daily",
     )
-    site_id: str = _text(primary_key=True)
+    site_id: str = text_field(primary_key=True)
     day: date = Field(sa_type=Date, primary_key=True)
-    type: str = _text(primary_key=True)
+    type: str = text_field(primary_key=True)
     count: int = Field(sa_type=BigInteger)
 
 
@@ -288,12 +246,12 @@ class StreamHead(SQLModel, table=True):
 
     __tablename__ = "stream_heads_heads"
     __table_args__ = _schema("stream_heads_heads", Index("_by_site", "site_id", "stream_type"))
-    stream_id: str = _text(primary_key=True)
-    stream_type: str = _text()
-    site_id: str | None = _text(nullable=True)
-    agency_id: str | None = _text(nullable=True)
+    stream_id: str = text_field(primary_key=True)
+    stream_type: str = text_field()
+    site_id: str | None = text_field(nullable=True)
+    agency_id: str | None = text_field(nullable=True)
     version: int
-    last_event_type: str = _text()
+    last_event_type: str = text_field()
     last_position: int = Field(sa_type=BigInteger)
     updated_at: datetime = Field(sa_type=MOMENT)
 

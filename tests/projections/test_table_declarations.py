@@ -1,6 +1,7 @@
-"""The database holds the read-model tables exactly as projections/tables.py declares them:
-the registry as the migrations made it, and a fresh generation of every projection as its
-declarations create it, compared by Alembic's autogenerate on the suite's real Postgres."""
+"""The database holds the read-model tables exactly as they are declared: the generations
+registry and the webhook dispatcher's tables as the migrations made them, and a fresh generation
+of every projection as projections/tables.py creates it, compared by Alembic's autogenerate on
+the suite's real Postgres."""
 
 from __future__ import annotations
 
@@ -17,13 +18,17 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import projections
 from projections import generations
 from projections.base import SCHEMA
-from projections.tables import BY_PROJECTION, ProjectionGenerationRow, Xid8, generation_metadata
+from projections.columns import Xid8
+from projections.generations import ProjectionGenerationRow
+from projections.tables import BY_PROJECTION, generation_metadata
+from service.webhooks import tables as webhook_tables
 from tests.conftest import ScratchDatabase
 
 
 def _declared(live: list[generations.Generation]) -> MetaData:
     metadata = MetaData()
-    ProjectionGenerationRow.__table__.to_metadata(metadata)  # type: ignore[attr-defined]
+    for model in (ProjectionGenerationRow, *webhook_tables.TABLES):
+        model.__table__.to_metadata(metadata)  # type: ignore[attr-defined]
     for generation in live:
         generation_metadata(generation.tables, metadata)
     return metadata
@@ -33,15 +38,15 @@ def _differences(connection: Connection, metadata: MetaData) -> dict[str, Any]:
     declared = {table.name for table in metadata.tables.values()}
 
     def ours(_obj: object, name: str | None, kind: str, *_args: object) -> bool:
-        # The registry and the generations we made; the log, the audit tables and the
-        # webhook dispatcher's state are not read models declared here.
+        # The declared tables only: the log, its audit tables, the site keys and the webhook
+        # secrets are the write side, not read models.
         return kind != "table" or name in declared
 
     context = MigrationContext.configure(
         connection,
         opts={
             "include_schemas": True,
-            "include_name": lambda name, kind, _parent: kind != "schema" or name == SCHEMA,
+            "include_name": lambda name, kind, _parent: kind != "schema" or name in (None, SCHEMA),
             "include_object": ours,
             "compare_type": True,
         },
@@ -50,7 +55,9 @@ def _differences(connection: Connection, metadata: MetaData) -> dict[str, Any]:
     primary_keys = {
         table.name: (
             sorted(c.name for c in table.primary_key.columns),
-            sorted(inspector.get_pk_constraint(table.name, schema=SCHEMA)["constrained_columns"]),
+            sorted(
+                inspector.get_pk_constraint(table.name, schema=table.schema)["constrained_columns"]
+            ),
         )
         for table in metadata.tables.values()
     }
