@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from projections.base import LogEvent, Tables
+from projections.tables import creation_ddl
 
 REQUESTED, APPROVED, REVISED = "RunRequested", "RunApproved", "WorkflowRevised"
 CLOSED = frozenset({"RunRejected", "RunResultRecorded"})
@@ -47,17 +48,7 @@ class ApprovalQueue:
     reads_payload: bool = True
 
     def ddl(self, tables: Tables) -> list[str]:
-        return [
-            f"""CREATE TABLE {tables["runs"]} (
-                workflow_id text NOT NULL, run_id text NOT NULL, site_id text, agency_id text,
-                requested_by text NOT NULL, requested_at timestamptz NOT NULL,
-                requested_position bigint NOT NULL, approvals_required integer NOT NULL,
-                approvals text[] NOT NULL,
-                waiting boolean GENERATED ALWAYS AS
-                    (cardinality(approvals) < approvals_required) STORED,
-                PRIMARY KEY (workflow_id, run_id))""",
-            f"CREATE INDEX ON {tables['runs']} (requested_position) WHERE waiting",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
         # Run events come from runs' own streams, or (old shape) from the workflow's.

@@ -87,7 +87,11 @@ class Tables:
     generation: int
 
     def __getitem__(self, table: str) -> str:
-        return f'{SCHEMA}."{self.projection}_g{self.generation}_{table}"'
+        return f'{SCHEMA}."{self.name(table)}"'
+
+    def name(self, table: str) -> str:
+        """The table's name within the schema, unquoted."""
+        return f"{self.projection}_g{self.generation}_{table}"
 
 
 class Projection(Protocol):

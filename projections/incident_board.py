@@ -8,37 +8,22 @@ never reads the clock), so the row keeps only the moment the failure occurred.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, get_args
+from typing import Any
 
 import asyncpg
 
 from events.catalogue import CATALOGUE
 from events.domain import incident_events
-from events.domain.incident_events import IncidentSeverity
 from projections.base import LogEvent, Tables, by_entity, rows_by_id
+from projections.tables import IncidentBoardRow, creation_ddl, stored_columns
 
 STREAM_PREFIX = "incident-"
 STREAM_TYPE = "incident"
-SEVERITIES: tuple[str, ...] = get_args(IncidentSeverity)
-"""Most severe first: the board's order."""
 INCIDENT_EVENT_TYPES = frozenset(
     cls.type_name() for cls in CATALOGUE if cls.__module__ == incident_events.__name__
 )
 """Every event of an incident's stream moves its row's last position."""
-COLUMNS = (
-    "incident_id",
-    "site_id",
-    "agency_id",
-    "severity",
-    "summary",
-    "occurred_at",
-    "opened_at",
-    "status",
-    "escalation",
-    "open_action_ids",
-    "actions_total",
-    "last_position",
-)
+COLUMNS = stored_columns(IncidentBoardRow)
 
 Board = dict[str, Any]
 
@@ -82,11 +67,6 @@ def evolve(board: Board, event: LogEvent) -> None:
     board["last_position"] = event.position
 
 
-def _rank_sql() -> str:
-    whens = " ".join(f"WHEN '{severity}' THEN {rank}" for rank, severity in enumerate(SEVERITIES))
-    return f"CASE severity {whens} ELSE {len(SEVERITIES)} END"
-
-
 class IncidentBoard:
     name: str = "incident_board"
     version: int = 1
@@ -96,22 +76,7 @@ class IncidentBoard:
     reads_payload: bool = True
 
     def ddl(self, tables: Tables) -> list[str]:
-        incidents = tables["incidents"]
-        return [
-            f"""CREATE TABLE {incidents} (
-                incident_id text PRIMARY KEY, site_id text, agency_id text, severity text,
-                summary text, occurred_at timestamptz, opened_at timestamptz NOT NULL,
-                status text NOT NULL, escalation text, open_action_ids text[] NOT NULL,
-                actions_total integer NOT NULL, last_position bigint NOT NULL,
-                actions_open integer GENERATED ALWAYS AS (cardinality(open_action_ids)) STORED,
-                severity_rank smallint GENERATED ALWAYS AS ({_rank_sql()}) STORED,
-                age_from timestamptz GENERATED ALWAYS AS
-                    (coalesce(occurred_at, opened_at)) STORED)""",
-            f"""CREATE INDEX ON {incidents}
-                (site_id, status, severity_rank, age_from, incident_id)""",
-            f"""CREATE INDEX ON {incidents}
-                (agency_id, status, severity_rank, age_from, incident_id)""",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
         streams = by_entity(events, STREAM_TYPE)

@@ -20,6 +20,7 @@ import asyncpg
 from events.catalogue import CATALOGUE
 from events.domain import playbook_events
 from projections.base import LogEvent, Tables, by_entity, rows_by_id
+from projections.tables import PlaybookCatalogueRow, creation_ddl, stored_columns
 
 STREAM_PREFIX = "playbook-"
 STREAM_TYPE = "playbook"
@@ -27,32 +28,7 @@ PLAYBOOK_EVENT_TYPES = frozenset(
     cls.type_name() for cls in CATALOGUE if cls.__module__ == playbook_events.__name__
 )
 """Every event of a playbook's stream moves its row's last position."""
-COLUMNS = (
-    "playbook_id",
-    "site_id",
-    "agency_id",
-    "name",
-    "owner",
-    "lineage",
-    "version",
-    "source_version",
-    "content_hash",
-    "source_content_hash",
-    "imported",
-    "source_site",
-    "exported_at",
-    "environment",
-    "read_only",
-    "local_changes_open",
-    "local_changes_done",
-    "first_run_id",
-    "first_run_succeeded",
-    "first_run_environment",
-    "first_run_read_only",
-    "promotion_approvals",
-    "last_position",
-    "updated_at",
-)
+COLUMNS = stored_columns(PlaybookCatalogueRow)
 
 Row = dict[str, Any]
 
@@ -154,22 +130,7 @@ class PlaybookCatalogue:
     reads_payload: bool = True
 
     def ddl(self, tables: Tables) -> list[str]:
-        playbooks = tables["playbooks"]
-        return [
-            f"""CREATE TABLE {playbooks} (
-                playbook_id text PRIMARY KEY, site_id text, agency_id text, name text NOT NULL,
-                owner text NOT NULL, lineage text NOT NULL, version integer NOT NULL,
-                source_version integer NOT NULL, content_hash text NOT NULL,
-                source_content_hash text NOT NULL, imported boolean NOT NULL,
-                source_site text, exported_at timestamptz,
-                environment text NOT NULL, read_only boolean NOT NULL,
-                local_changes_open text[] NOT NULL, local_changes_done text[] NOT NULL,
-                first_run_id text, first_run_succeeded boolean, first_run_environment text,
-                first_run_read_only boolean, promotion_approvals integer NOT NULL,
-                last_position bigint NOT NULL, updated_at timestamptz NOT NULL)""",
-            f"CREATE INDEX ON {playbooks} (site_id, lineage)",
-            f"CREATE INDEX ON {playbooks} (agency_id, lineage)",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
         streams = by_entity(events, STREAM_TYPE)

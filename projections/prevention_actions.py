@@ -14,21 +14,10 @@ import asyncpg
 
 from projections.base import LogEvent, Tables
 from projections.incident_board import STREAM_PREFIX, STREAM_TYPE
+from projections.tables import PreventionActionRow, creation_ddl, stored_columns
 
 OPENED, ADDED, COMPLETED = "IncidentOpened", "PreventionActionAdded", "PreventionActionCompleted"
-COLUMNS = (
-    "incident_id",
-    "action_id",
-    "site_id",
-    "agency_id",
-    "kind",
-    "description",
-    "owner",
-    "due_on",
-    "completed",
-    "completed_by",
-    "incident_severity",
-)
+COLUMNS = stored_columns(PreventionActionRow)
 
 Action = dict[str, Any]
 
@@ -42,17 +31,7 @@ class PreventionActions:
     reads_payload: bool = True
 
     def ddl(self, tables: Tables) -> list[str]:
-        return [
-            f"""CREATE TABLE {tables["incidents"]} (
-                incident_id text PRIMARY KEY, severity text)""",
-            f"""CREATE TABLE {tables["actions"]} (
-                incident_id text NOT NULL, action_id text NOT NULL, site_id text, agency_id text,
-                kind text NOT NULL, description text NOT NULL, owner text NOT NULL,
-                due_on date NOT NULL, completed boolean NOT NULL, completed_by text,
-                incident_severity text, PRIMARY KEY (incident_id, action_id))""",
-            f"CREATE INDEX ON {tables['actions']} (owner, due_on) WHERE NOT completed",
-            f"CREATE INDEX ON {tables['actions']} (site_id)",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
         events = [e for e in events if e.stream_type == STREAM_TYPE]

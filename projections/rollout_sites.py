@@ -18,12 +18,13 @@ from events.domain import rollout_events
 from events.domain.rollout import ROLLOUTS, SITE_RECORDS, Rollout, SiteRecord
 from events.domain.sites import SiteChangeRecorded, SiteRegistered
 from projections.base import LogEvent, Tables
+from projections.tables import RolloutSiteRow, creation_ddl, stored_columns
 
 ROLLOUT_EVENT_TYPES = frozenset(
     cls.type_name() for cls in CATALOGUE if cls.__module__ == rollout_events.__name__
 )
 SITE_EVENT_TYPES = frozenset({SiteRegistered.type_name(), SiteChangeRecorded.type_name()})
-COLUMNS = ("site_id", "agency_id", "version", "site_version", "enforced", "state", "site_state")
+COLUMNS = stored_columns(RolloutSiteRow)
 
 
 def _decode(event: LogEvent) -> Event:
@@ -66,16 +67,7 @@ class RolloutSites:
     reads_payload: bool = True
 
     def ddl(self, tables: Tables) -> list[str]:
-        sites = tables["sites"]
-        return [
-            f"""CREATE TABLE {sites} (
-                site_id text PRIMARY KEY, agency_id text, version integer NOT NULL,
-                site_version integer NOT NULL, enforced boolean NOT NULL, state jsonb NOT NULL,
-                site_state jsonb NOT NULL)""",
-            f"CREATE INDEX ON {sites} (agency_id, site_id)",
-            # The grant index reloads the enforced sites only.
-            f"CREATE INDEX ON {sites} (site_id) WHERE enforced",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
         by_site: dict[str, list[LogEvent]] = {}

@@ -9,6 +9,7 @@ from datetime import date, datetime
 import asyncpg
 
 from projections.base import LogEvent, Tables
+from projections.tables import creation_ddl
 
 OPENS = {"RunRequested": "runs_pending", "IncidentOpened": "incidents_open"}
 """Event types that open an item of a kind, and (below) those that close one."""
@@ -38,17 +39,7 @@ class SiteActivity:
     reads_payload: bool = False
 
     def ddl(self, tables: Tables) -> list[str]:
-        return [
-            f"""CREATE TABLE {tables["sites"]} (
-                site_id text PRIMARY KEY, agency_id text, last_position bigint NOT NULL,
-                last_event_type text NOT NULL, last_event_at timestamptz NOT NULL,
-                event_count bigint NOT NULL, runs_pending integer NOT NULL DEFAULT 0,
-                incidents_open integer NOT NULL DEFAULT 0)""",
-            f"CREATE INDEX ON {tables['sites']} (agency_id)",
-            f"""CREATE TABLE {tables["daily"]} (
-                site_id text NOT NULL, day date NOT NULL, type text NOT NULL,
-                count bigint NOT NULL, PRIMARY KEY (site_id, day, type))""",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
         # Fold the batch in memory first: one row per site and per (site, day, type), each

@@ -9,28 +9,12 @@ from typing import Any
 import asyncpg
 
 from projections.base import EVENT_COLUMNS, LogEvent, Tables
+from projections.tables import WorkflowBoardRow, creation_ddl, stored_columns
 
 STREAM_PREFIX = "workflow-"
 RUN_STREAM = "run"
 RUN_TYPES = frozenset({"RunRequested", "RunResultRecorded", "RunRejected"})
-COLUMNS = (
-    "workflow_id",
-    "site_id",
-    "agency_id",
-    "category",
-    "owner",
-    "mode",
-    "environment",
-    "state",
-    "paused_by",
-    "pause_reason",
-    "revision",
-    "last_run_id",
-    "last_run_result",
-    "last_run_position",
-    "last_event_position",
-    "version",
-)
+COLUMNS = stored_columns(WorkflowBoardRow)
 _GAP_QUERY = f"""SELECT {EVENT_COLUMNS} FROM events
     WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3
     ORDER BY stream_version"""
@@ -110,16 +94,7 @@ class WorkflowBoard:
     reads_payload: bool = True
 
     def ddl(self, tables: Tables) -> list[str]:
-        return [
-            f"""CREATE TABLE {tables["workflows"]} (
-                workflow_id text PRIMARY KEY, site_id text, agency_id text, category text,
-                owner text, mode text NOT NULL, environment text NOT NULL, state text NOT NULL,
-                paused_by text, pause_reason text, revision integer NOT NULL,
-                last_run_id text, last_run_result text, last_run_position bigint,
-                last_event_position bigint NOT NULL,
-                version integer NOT NULL)""",
-            f"CREATE INDEX ON {tables['workflows']} (site_id, workflow_id)",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
         streams: dict[str, list[LogEvent]] = defaultdict(list)
