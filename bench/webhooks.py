@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -106,8 +107,13 @@ async def _bare_httpx(arrivals: Arrivals, count: int, concurrency: int) -> float
     body = b'{"stream_id":"bare","stream_version":0,"data":"' + b"x" * 400 + b'"}'
     seen = len(arrivals.seen)
     gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, trust_env=False) as http:
+    # As the sender used it before its own client: TCP_NODELAY, or each POST waits out the
+    # receiver's delayed ACK.
+    transport = httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(max_connections=concurrency),
+        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+    )
+    async with httpx.AsyncClient(transport=transport, trust_env=False) as http:
 
         async def one(n: int) -> None:
             async with gate:
