@@ -97,7 +97,7 @@ def _file(path: str, keyring: Keyring, older: str | None, console: Console, jobs
 
     with (
         Progress(console=console, transient=True) as progress,
-        open(path, encoding="utf-8") as lines,
+        open(path, "rb", buffering=1 << 20) as lines,
     ):
         task = progress.add_task("verifying", total=None)
         outcome = verify_export(
