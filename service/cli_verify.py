@@ -39,7 +39,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     verify.add_argument("--checkpoint", help="an older checkpoint of the same log")
     verify.add_argument("--database", action="store_true", help="verify the live database")
     verify.add_argument(
-        "--jobs", type=int, default=None, help="processes (default: 1 below 4 cores)"
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes (default: one per core; 1 checks in this process)",
     )
     verify.set_defaults(run=cmd_verify)
 
