@@ -27,7 +27,10 @@ class PayloadNotRead(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class LogEvent:
-    """An event as a projection sees it: a light record, so catch-up is not bound by validation.
+    """An event as the runner reads it: a light record. Projections that read payloads get
+    them typed through projections/dispatch.py, which decodes only the (stream type, event
+    type) pairs a projection handles; envelope-only ones (`reads_payload = False`) never pay
+    for a payload.
 
     `data` and `metadata` are parsed on first use: most projections read only the envelope, and
     parsing every payload was most of a catch-up's time.
