@@ -1,5 +1,6 @@
 """The approval queue against real Postgres: a batch reads the rows of its own runs whatever the
-workflow holds (counted by Postgres, not timed), and the decider's rules hold in the queue:
+workflow holds, as every inline projection's apply does (counted by Postgres, not timed), and
+the decider's rules hold in the queue:
 an expired approval no longer counts, a case variant of the requester is the requester."""
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import asyncpg
 from events.catalogue import Event
 from events.domain.workflow_events import WorkflowDefinition, WorkflowRegistered, run_stream_id
 from events.store import EventStore
-from projections import generations
+from projections import INLINE, generations
 from projections.approval_queue import ApprovalQueue
-from projections.base import EVENT_COLUMNS, LogEvent, Tables
+from projections.base import EVENT_COLUMNS, LogEvent, Projection, Tables
 from projections.runner import Runner
 from service.auth.principal import Principal, Role
 from service.workflows.board_queries import pending_approvals
@@ -50,25 +51,27 @@ async def workflow_with_open_runs(
         )
 
 
-async def caught_up(pool: asyncpg.Pool) -> Tables:
+async def caught_up(pool: asyncpg.Pool, projection: Projection = QUEUE) -> Tables:
     async with pool.acquire() as conn:
-        gen = await generations.create(conn, QUEUE, "live")
-    await Runner(pool, QUEUE).catch_up(gen.generation)
+        gen = await generations.create(conn, projection, "live")
+    await Runner(pool, projection).catch_up(gen.generation)
     return gen.tables
 
 
-async def rows_read_applying(pool: asyncpg.Pool, tables: Tables, positions: list[int]) -> int:
-    """What Postgres counts as read (sequential and index fetches) from the queue's tables and
-    the log while the queue applies the events at `positions`, in one transaction."""
+async def rows_read_applying(
+    pool: asyncpg.Pool, projection: Projection, tables: Tables, positions: list[int]
+) -> int:
+    """What Postgres counts as read (sequential and index fetches) from the projection's tables
+    and the log while it applies the events at `positions`, in one transaction."""
     async with pool.acquire() as conn, conn.transaction():
         found = await conn.fetch(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE position = ANY($1) ORDER BY position",
             positions,
         )
         events = [LogEvent.from_row(row) for row in found]
-        relations = [tables["runs"], tables["workflows"], "events"]
+        relations = [*(tables[table] for table in projection.tables), "events"]
         before = await _reads(conn, relations)
-        await QUEUE.apply(conn, events, tables)
+        await projection.apply(conn, events, tables)
         return await _reads(conn, relations) - before
 
 
@@ -94,10 +97,31 @@ async def test_a_batch_reads_only_its_own_runs_rows_with_2000_open_runs(
         (approval,) = await store.append_streams(
             [stream(run_stream_id(workflow, run), "run", [approved(workflow, run)], 1)]
         )
-        reads[workflow] = await rows_read_applying(pool, tables, approval.positions)
+        reads[workflow] = await rows_read_applying(pool, QUEUE, tables, approval.positions)
     # Its workflow's row and its run's (read, then found again by the delete that replaces it):
     # never the workflow's other open runs, nor the log.
     assert reads == {"short": 3, "long": 3}
+
+
+async def test_every_inline_apply_reads_as_much_with_2000_runs_as_with_10(
+    pool: asyncpg.Pool, store: EventStore
+) -> None:
+    await workflow_with_open_runs(store, "short", 10)
+    await workflow_with_open_runs(store, "long", 2000)
+    live = {projection.name: await caught_up(pool, projection) for projection in INLINE}
+    reads: dict[str, list[int]] = {"short": [], "long": []}
+    for workflow in reads:
+        run = run_stream_id(workflow, "new")
+        (request,) = await store.append_streams([stream(run, "run", [requested(workflow, "new")])])
+        (approval,) = await store.append_streams(
+            [stream(run, "run", [approved(workflow, "new")], 1)]
+        )
+        for projection in INLINE:
+            positions = [*request.positions, *approval.positions]
+            tables = live[projection.name]
+            reads[workflow].append(await rows_read_applying(pool, projection, tables, positions))
+    assert reads["long"] == reads["short"], [p.name for p in INLINE]
+    assert sum(reads["long"]) <= 3 * len(INLINE)
 
 
 def approver(sub: str) -> Principal:
