@@ -8,15 +8,18 @@ from datetime import date, datetime
 
 import asyncpg
 
+from events.domain.incident_events import IncidentClosed, IncidentOpened
+from events.domain.workflow_events import RunApproved, RunRejected, RunRequested
 from projections.base import LogEvent, Tables
 from projections.tables import creation_ddl
 
-OPENS = {"RunRequested": "runs_pending", "IncidentOpened": "incidents_open"}
-"""Event types that open an item of a kind, and (below) those that close one."""
+OPENS = {RunRequested.type_name(): "runs_pending", IncidentOpened.type_name(): "incidents_open"}
+"""Event types that open an item of a kind, and (below) those that close one. This read model
+counts envelopes only (it decodes no payload), so it names types but reads no events."""
 CLOSES = {
-    "RunApproved": "runs_pending",
-    "RunRejected": "runs_pending",
-    "IncidentClosed": "incidents_open",
+    RunApproved.type_name(): "runs_pending",
+    RunRejected.type_name(): "runs_pending",
+    IncidentClosed.type_name(): "incidents_open",
 }
 
 

@@ -16,7 +16,6 @@ from typing import Any, get_args
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     Date,
     Index,
     Integer,
@@ -48,23 +47,39 @@ def _schema(table: str, *indexes: Index) -> tuple[Any, ...]:
 
 
 class ApprovalQueueRun(SQLModel, table=True):
-    """An open run and its approvals so far; `waiting` while it has fewer than it needs."""
+    """An open run, its approvals so far and the instants the domain computed from them
+    (who counts until when, and until when the run has enough), so the queue's query compares
+    them with the time it is asked instead of the projection reading the clock."""
 
     __tablename__ = "approval_queue_runs"
     __table_args__ = _schema(
-        "approval_queue_runs",
-        Index("_waiting", "requested_position", postgresql_where=text("waiting")),
+        "approval_queue_runs", Index("_requested_position", "requested_position")
     )
     workflow_id: str = text_field(primary_key=True)
     run_id: str = text_field(primary_key=True)
     site_id: str | None = text_field(nullable=True)
     agency_id: str | None = text_field(nullable=True)
     requested_by: str = text_field()
+    requester_key: str = text_field()
     requested_at: datetime = Field(sa_type=MOMENT)
     requested_position: int = Field(sa_type=BigInteger)
+    approvals: Any = Field(sa_type=postgresql.JSONB)
+    approval_revision: int
+    approvers: list[str] = Field(sa_type=TEXTS)
+    approver_keys: list[str] = Field(sa_type=TEXTS)
+    approvers_until: list[datetime] = Field(sa_type=postgresql.ARRAY(MOMENT))
+    approved_until: datetime | None = Field(sa_type=MOMENT, nullable=True)
+
+
+class ApprovalQueueWorkflow(SQLModel, table=True):
+    """What the queue needs per workflow (its revision and approvals needed), in a row of its
+    own so a batch never reads a workflow's other runs."""
+
+    __tablename__ = "approval_queue_workflows"
+    __table_args__ = _schema("approval_queue_workflows")
+    workflow_id: str = text_field(primary_key=True)
+    revision: int
     approvals_required: int
-    approvals: list[str] = Field(sa_type=TEXTS)
-    waiting: bool = generated_field(Boolean, "cardinality(approvals) < approvals_required")
 
 
 class WorkflowBoardRow(SQLModel, table=True):
@@ -272,7 +287,7 @@ def stored_columns(model: type[SQLModel]) -> tuple[str, ...]:
 
 
 BY_PROJECTION: dict[str, dict[str, type[SQLModel]]] = {
-    "approval_queue": {"runs": ApprovalQueueRun},
+    "approval_queue": {"runs": ApprovalQueueRun, "workflows": ApprovalQueueWorkflow},
     "workflow_board": {"workflows": WorkflowBoardRow},
     "incident_board": {"incidents": IncidentBoardRow},
     "prevention_actions": {"incidents": PreventionIncident, "actions": PreventionActionRow},

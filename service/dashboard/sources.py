@@ -176,7 +176,7 @@ async def pending_approvals(
 ) -> list[tuple[int, PendingApproval]]:
     queue = await tables(pool, QUEUE, at, wait)
     key = workflow_queries.RequestKey(requested_position=after) if after > 0 else None
-    found = await workflow_queries.pending_approvals(pool, queue, who, key, limit)
+    found = await workflow_queries.pending_approvals(pool, queue, who, key, limit, now())
     return [(key.requested_position, run) for key, run in found]
 
 

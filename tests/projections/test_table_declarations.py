@@ -92,7 +92,7 @@ async def test_a_dropped_index_and_a_changed_type_are_differences(
     """The comparison is not vacuous: it sees what a hand edit of a generation would change."""
     made = await generations.create(owner, projections.by_name("approval_queue"), "building")
     runs = made.tables.name("runs")
-    await owner.execute(f'DROP INDEX {SCHEMA}."{runs}_waiting"')
+    await owner.execute(f'DROP INDEX {SCHEMA}."{runs}_requested_position"')
     await owner.execute(
         f"ALTER TABLE {made.tables['runs']} ALTER COLUMN requested_by TYPE varchar(40)"
     )
@@ -111,7 +111,7 @@ async def test_a_dropped_index_and_a_changed_type_are_differences(
         for d in found["diffs"]
     )
     assert kinds == [
-        ("add_index", f"{runs}_waiting"),
+        ("add_index", f"{runs}_requested_position"),
         ("modify_nullable", "site_id"),
         ("modify_type", "requested_by"),
     ]
