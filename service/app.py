@@ -27,6 +27,7 @@ from service.health import routes as health
 from service.history import routes as history
 from service.incidents import board_routes as incident_boards
 from service.incidents import routes as incidents
+from service.input_guard import InputGuard
 from service.ledger import Ledger
 from service.metrics import Metrics
 from service.playbooks import catalogue_routes as playbook_catalogue
@@ -145,6 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         b"sophmate-ledger idempotency\n" + settings.jwt_secret.encode()
     ).digest()
     install_problem_handlers(app)
+    # Inside the edge: the guard reads the body through the edge's size cap.
+    app.add_middleware(InputGuard)
     app.add_middleware(
         EdgeMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from events.errors import InvalidCommand
 from service.auth.dependencies import Caller
+from service.bounds import INT_MAX
 from service.command import CommandContext, CommandReply
 from service.history.schemas import UtcDatetime
 from service.ledger import Ledger
@@ -123,7 +124,7 @@ AsOf = Annotated[
     UtcDatetime | None,
     Query(description="State as it was at this time (ISO 8601; without an offset, UTC)."),
 ]
-AtVersion = Annotated[int | None, Query(ge=1, description="State at this version.")]
+AtVersion = Annotated[int | None, Query(ge=1, le=INT_MAX, description="State at this version.")]
 """Time travel: a single-aggregate read folds its stream up to a moment or a version."""
 
 
