@@ -19,6 +19,7 @@ from service.audit import routes as audit
 from service.auth.grants import GrantIndex
 from service.auth.keyring import key_sources
 from service.auth.tokens import TokenVerifier
+from service.clock import Clock
 from service.dashboard import routes as dashboard
 from service.database import check_schema, create_pool
 from service.edge import EdgeMiddleware
@@ -73,7 +74,7 @@ ROUTERS: list[APIRouter] = [
 ]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock or Clock()
     app.state.metrics = Metrics()
     app.state.background = set()
     app.state.playbook_signer = PlaybookSigner.from_settings(settings)
