@@ -139,6 +139,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.clock = clock or Clock()
     app.state.metrics = Metrics()
     app.state.background = set()
+    app.state.rebuilds = {}
     app.state.playbook_signer = PlaybookSigner.from_settings(settings)
     app.state.secret_box = secret_box_of(settings)
     audit_keys.install(settings)

@@ -95,7 +95,9 @@ async def command_context(
     ] = None,
 ) -> CommandContext:
     expected: int | None = None
-    if if_match is not None:
+    if if_match is not None and if_match.strip() == "*":
+        pass  # RFC 9110: any current version; the command runs at whatever it loads
+    elif if_match is not None:
         match = _IF_MATCH.match(if_match.strip())
         if match is None:
             raise InvalidCommand("If-Match must be a stream version, as the ETag gives it")
