@@ -20,6 +20,7 @@ from service.auth.grants import GrantIndex
 from service.auth.keyring import key_sources
 from service.auth.tokens import TokenVerifier
 from service.clock import Clock
+from service.conditional import ConditionalReads
 from service.dashboard import routes as dashboard
 from service.database import check_schema, create_pool
 from service.edge import EdgeMiddleware
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ).digest()
     install_problem_handlers(app)
     # Inside the edge: the guard reads the body through the edge's size cap.
+    app.add_middleware(ConditionalReads)
     app.add_middleware(InputGuard)
     app.add_middleware(
         EdgeMiddleware,

@@ -54,3 +54,26 @@ async def test_a_rebuild_already_running_is_a_409(
     assert busy.status_code == 409, busy.text
     assert busy.headers["content-type"] == "application/problem+json"
     assert (await client.post(path, headers=platform)).status_code == 202
+
+
+async def test_if_none_match_is_a_304_and_kill_switches_carry_an_etag(
+    client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    admin = bearer(token())
+    assert (await client.post("/v1/sites", json=site_body(), headers=admin)).status_code == 201
+    read = await client.get("/v1/sites/acme-shop", headers=admin)
+    etag = read.headers["etag"]
+    same = await client.get("/v1/sites/acme-shop", headers={**admin, "If-None-Match": etag})
+    assert (same.status_code, same.content, same.headers["etag"]) == (304, b"", etag)
+    other = await client.get("/v1/sites/acme-shop", headers={**admin, "If-None-Match": '"9"'})
+    assert other.status_code == 200
+    switches = "/v1/sites/acme-shop/kill-switches"
+    before = await client.get(switches, headers=admin)
+    engage = {"category": "content", "reason": "the provider bounces every message"}
+    stale = {**admin, "If-Match": before.headers["etag"]}
+    assert (await client.post(switches, json=engage, headers=stale)).status_code == 200
+    again = await client.post(switches, json=engage, headers=stale)
+    assert again.status_code == 409, again.text
+    after = await client.get(switches, headers={**admin, "If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.headers["etag"] != before.headers["etag"]
