@@ -196,6 +196,7 @@ async def incidents(
         status=status,  # type: ignore[arg-type]
         after=None,
         limit=200,
+        now=now(),
     )
     return [card for _, card in found]
 

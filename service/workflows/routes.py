@@ -240,11 +240,12 @@ async def promote_workflow(
     operation_id="get-kill-switches",
     response_model=KillSwitchStatus,
 )
-async def get_kill_switches(site_id: SiteId, who: Caller, ledger: LedgerDep) -> KillSwitchStatus:
-    """The site's engaged kill switches, by category ("*" covers every category)."""
+async def get_kill_switches(site_id: SiteId, who: Caller, ledger: LedgerDep) -> JSONResponse:
+    """The site's engaged kill switches, by category ("*" covers every category). The ETag is
+    the kill-switch stream's version, for If-Match on engage-kill-switch."""
     await ledger.load_visible(who, SITES, SITES.stream_id(site_id), "site")
     loaded = await ledger.load(KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id))
-    return queries.kill_switch_status(site_id, loaded)
+    return versioned(queries.kill_switch_status(site_id, loaded), loaded.version)
 
 
 @router.post(
