@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
 
 import asyncpg
+import httpx
 from rich.console import Console
 
 from bench.server import bench_database, server
@@ -99,6 +101,36 @@ async def _receiver() -> tuple[Arrivals, asyncio.Task[None]]:
     return arrivals, asyncio.create_task(arrivals.collect())
 
 
+async def _bare_httpx(arrivals: Arrivals, count: int, concurrency: int) -> float:
+    """POSTs of the same size to the same receiver from a bare httpx loop, nothing else: what
+    this machine gives a general client at that moment (it is shared), beside the sender."""
+    body = b'{"stream_id":"bare","stream_version":0,"data":"' + b"x" * 400 + b'"}'
+    seen = len(arrivals.seen)
+    gate = asyncio.Semaphore(concurrency)
+    # As the sender used it before its own client: TCP_NODELAY, or each POST waits out the
+    # receiver's delayed ACK.
+    transport = httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(max_connections=concurrency),
+        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+    )
+    async with httpx.AsyncClient(transport=transport, trust_env=False) as http:
+
+        async def one(n: int) -> None:
+            async with gate:
+                await http.post(
+                    f"http://127.0.0.1:{arrivals.port}/bare",
+                    content=body,
+                    headers={"webhook-id": f"bare-{n}"},
+                )
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(n) for n in range(count)))
+        elapsed = time.perf_counter() - started
+    while len(arrivals.seen) < seen + count:  # noqa: ASYNC110 (the receiver is another process)
+        await asyncio.sleep(0.01)
+    return count / elapsed
+
+
 async def _subscribe(pool: asyncpg.Pool, url: str, box: SecretBox) -> None:
     secret = signing.new_secret()
     event = WebhookSubscriptionCreated(
@@ -143,9 +175,14 @@ async def measure_webhooks(app_url: str, backlog: int, seconds: float) -> dict[s
     store = EventStore(pool)
     streams = 200
     versions = [0] * streams
-    for n in range(backlog):
-        await _append(store, n % streams, versions[n % streams])
-        versions[n % streams] += 1
+
+    async def fill(first: int) -> None:
+        # Several writers over disjoint streams: only the setup is faster, the order is the same.
+        for n in range(first, backlog, 8):
+            await _append(store, n % streams, versions[n % streams])
+            versions[n % streams] += 1
+
+    await asyncio.gather(*(fill(w) for w in range(8)))
     fanout = FanOut(pool, batch_size=2000)
     config = SenderSettings(allow_private=True, batch_size=500, concurrency=128)
     sender = Sender(pool, SecretReader(pool, box), config)
@@ -158,6 +195,7 @@ async def measure_webhooks(app_url: str, backlog: int, seconds: float) -> dict[s
     while len(arrivals.seen) < backlog:  # noqa: ASYNC110 (the receiver is another process)
         await asyncio.sleep(0.01)
     throughput = backlog / (sent - fanned)
+    bare = await _bare_httpx(arrivals, backlog // 4, config.concurrency)
 
     # Latency: writers append while the dispatcher runs as `serve` runs it.
     running = [asyncio.create_task(fanout.run()), asyncio.create_task(sender.run())]
@@ -200,6 +238,7 @@ async def measure_webhooks(app_url: str, backlog: int, seconds: float) -> dict[s
     return {
         "webhook_deliveries_per_s": throughput,
         "webhook_fanout_events_per_s": backlog / (fanned - started),
+        "webhook_bare_httpx_posts_per_s": bare,
         "webhook_commit_to_delivery_p99_ms": lags[int(len(lags) * 0.99) - 1] * 1000
         if lags
         else float("nan"),
@@ -217,7 +256,9 @@ async def run_webhooks(server_url: str, seconds: float, console: Console) -> dic
         figures = await measure_webhooks(db.app_url, backlog, seconds)
     console.print(
         f"webhooks: {figures['webhook_deliveries_per_s']:,.0f} deliveries/s "
-        f"(fan-out {figures['webhook_fanout_events_per_s']:,.0f} events/s); commit to delivery "
+        f"(fan-out {figures['webhook_fanout_events_per_s']:,.0f} events/s; a bare httpx loop "
+        f"to the same receiver {figures['webhook_bare_httpx_posts_per_s']:,.0f} posts/s, load "
+        f"average {os.getloadavg()[0]:.1f}); commit to delivery "
         f"p50 {figures['webhook_commit_to_delivery_p50_ms']:,.0f} ms, "
         f"p99 {figures['webhook_commit_to_delivery_p99_ms']:,.0f} ms over "
         f"{figures['webhook_latency_events']:,.0f} events while appending; "

@@ -4,6 +4,9 @@
 # PRIMARY and REPLICA are host:port (default postgres:5432, compose's); with REPLICA the ledger
 # reads its read models and history from that hot standby (LEDGER_READ_DATABASE_URL).
 # An existing file is kept: running it again never rotates a secret behind your back.
+# On a server shared with other databases, LEDGER_OWNER_ROLE, LEDGER_APP_ROLE and
+# LEDGER_DATABASE_NAME name yours (defaults ledger_owner, ledger_app, ledger; give roles.sql the
+# same names). A role other than ledger_app is written as LEDGER_APP_ROLE beside the URLs.
 set -eu
 dir=${1:?usage: make-secrets.sh DIR [PRIMARY [REPLICA]]}
 primary=${2:-postgres:5432}
@@ -23,8 +26,12 @@ keep LEDGER_PLAYBOOK_SIGNING_KEY "$(seed)"
 keep LEDGER_LOG_SIGNING_KEY "$(seed)"
 # The key-encryption key that seals site-key secrets at rest (rotation: README, "Secrets at rest").
 keep LEDGER_SECRET_KEK "$(seed)"
+owner_role=${LEDGER_OWNER_ROLE:-ledger_owner}
+app_role=${LEDGER_APP_ROLE:-ledger_app}
+database=${LEDGER_DATABASE_NAME:-ledger}
+[ "$app_role" = ledger_app ] || keep LEDGER_APP_ROLE "$app_role"
 app=$(cat "$dir/ledger_app_password")
-keep LEDGER_DATABASE_URL "postgresql://ledger_app:$app@$primary/ledger"
-keep LEDGER_MIGRATION_DATABASE_URL "postgresql://ledger_owner:$(cat "$dir/ledger_owner_password")@$primary/ledger"
-[ -z "$replica" ] || keep LEDGER_READ_DATABASE_URL "postgresql://ledger_app:$app@$replica/ledger"
+keep LEDGER_DATABASE_URL "postgresql://$app_role:$app@$primary/$database"
+keep LEDGER_MIGRATION_DATABASE_URL "postgresql://$owner_role:$(cat "$dir/ledger_owner_password")@$primary/$database"
+[ -z "$replica" ] || keep LEDGER_READ_DATABASE_URL "postgresql://$app_role:$app@$replica/$database"
 echo "secrets in $dir"

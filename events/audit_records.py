@@ -14,14 +14,13 @@ from typing import Any
 import asyncpg
 
 from events.commit_signing import export_form
-from events.envelope import canonical_json, format_timestamp
-from events.integrity import parse_record
+from events.envelope import canonical_json, format_timestamp, parse_json
 
 
 def record_of(row: Mapping[str, Any]) -> dict[str, Any]:
     """StoredEvent.export_record() of a row read with store.STORED_COLUMNS."""
-    data = parse_record(row["data"])
-    metadata = parse_record(row["metadata"])
+    data = parse_json(row["data"])
+    metadata = parse_json(row["metadata"])
     version = row["hash_version"]
     signature = row["signature"]
     record: dict[str, Any] = {

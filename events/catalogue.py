@@ -93,12 +93,16 @@ class Catalogue:
         )
 
     def decode(self, stored: StoredEvent) -> Event:
-        cls = self.get(stored.type)
-        data, version = dict(stored.data), stored.schema_version
+        return self.decode_payload(stored.type, stored.schema_version, stored.data)
+
+    def decode_payload(self, type_name: str, schema_version: int, data: dict[str, Any]) -> Event:
+        """A stored payload as its event class, upcast from `schema_version` to the current."""
+        cls = self.get(type_name)
+        payload, version = dict(data), schema_version
         while version < cls.schema_version:
-            data = self._upcasters[(stored.type, version)](data)
+            payload = self._upcasters[(type_name, version)](payload)
             version += 1
-        return cls.model_validate(data)
+        return cls.model_validate(payload)
 
 
 CATALOGUE = Catalogue()

@@ -52,10 +52,10 @@ def export_form(hashes: bytes, signature: bytes) -> dict[str, str]:
     return {"hashes": hashes.hex(), "signature": signature.hex()}
 
 
-def signed_hashes(manifests: Iterable[dict[str, Any]], keyring: Keyring) -> tuple[set[str], bool]:
-    """The event hashes (hex) that verifying commit signatures vouch for, and whether every one
-    of them verified. A signature that does not verify vouches for nothing."""
-    vouched: set[str] = set()
+def signed_hashes(manifests: Iterable[dict[str, Any]], keyring: Keyring) -> tuple[set[bytes], bool]:
+    """The event hashes that verifying commit signatures vouch for, and whether every one of
+    them verified. A signature that does not verify vouches for nothing."""
+    vouched: set[bytes] = set()
     all_hold = True
     for manifest in manifests:
         try:
@@ -67,7 +67,5 @@ def signed_hashes(manifests: Iterable[dict[str, Any]], keyring: Keyring) -> tupl
         if not commit_signature_holds(keyring, hashes, signature):
             all_hold = False
             continue
-        text = manifest["hashes"].lower()
-        step = 2 * HASH_SIZE
-        vouched.update(text[i : i + step] for i in range(0, len(text), step))
+        vouched.update(hashes[i : i + HASH_SIZE] for i in range(0, len(hashes), HASH_SIZE))
     return vouched, all_hold

@@ -10,8 +10,9 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
-from events.integrity import LogVerifier, Problem, content_check
+from events.integrity import LogVerifier, Problem
 from events.keys import Keyring
+from events.record_checks import content_check
 from events.tiles import Edge
 
 log = logging.getLogger("sophmate.ledger.sealer")

@@ -14,7 +14,7 @@ import asyncpg
 SCHEMA = "read_models"
 
 ENVELOPE_COLUMNS = """position, transaction_id::text::bigint AS transaction_id, stream_id,
-    stream_type, stream_version, site_id, agency_id, type, recorded_at"""
+    stream_type, stream_version, site_id, agency_id, type, schema_version, recorded_at"""
 """What every projection reads, in the order of LogEvent's fields."""
 EVENT_COLUMNS = f"{ENVELOPE_COLUMNS}, data::text AS data, metadata::text AS metadata"
 """The envelope and the payload. Turning jsonb into text is much of the server's cost of a
@@ -27,7 +27,10 @@ class PayloadNotRead(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class LogEvent:
-    """An event as a projection sees it: a light record, so catch-up is not bound by validation.
+    """An event as the runner reads it: a light record. Projections that read payloads get
+    them typed through projections/dispatch.py, which decodes only the (stream type, event
+    type) pairs a projection handles; envelope-only ones (`reads_payload = False`) never pay
+    for a payload.
 
     `data` and `metadata` are parsed on first use: most projections read only the envelope, and
     parsing every payload was most of a catch-up's time.
@@ -41,6 +44,8 @@ class LogEvent:
     site_id: str | None
     agency_id: str | None
     type: str
+    schema_version: int
+    """The payload's schema: projections/dispatch.py upcasts it through the catalogue."""
     recorded_at: datetime
     data_json: str | None = field(default=None, repr=False)
     metadata_json: str | None = field(default=None, repr=False)
@@ -87,7 +92,11 @@ class Tables:
     generation: int
 
     def __getitem__(self, table: str) -> str:
-        return f'{SCHEMA}."{self.projection}_g{self.generation}_{table}"'
+        return f'{SCHEMA}."{self.name(table)}"'
+
+    def name(self, table: str) -> str:
+        """The table's name within the schema, unquoted."""
+        return f"{self.projection}_g{self.generation}_{table}"
 
 
 class Projection(Protocol):

@@ -4,12 +4,36 @@ copy has read. A checkpoint is written in the same transaction as the rows it co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
+from sqlalchemy import BigInteger, CheckConstraint, Index, text
+from sqlmodel import Field, SQLModel
 
-from projections.base import Projection, Tables
+from projections.base import SCHEMA, Projection, Tables
+from projections.columns import MOMENT, Xid8, text_field
 
 REGISTRY = "read_models.projection_generations"
+
+
+class ProjectionGenerationRow(SQLModel, table=True):
+    """A copy of a read model: which is live, and how far it has read (its checkpoint)."""
+
+    __tablename__ = "projection_generations"
+    __table_args__ = (
+        CheckConstraint("status IN ('building', 'live', 'retired')"),
+        Index("projection_one_live", "name", unique=True, postgresql_where=text("status = 'live'")),
+        {"schema": SCHEMA},
+    )
+    name: str = text_field(primary_key=True)
+    generation: int = Field(primary_key=True)
+    version: int
+    status: str = text_field()
+    transaction_id: int = Field(sa_type=Xid8, sa_column_kwargs={"server_default": "0"})
+    position: int = Field(sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    events_applied: int = Field(sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    created_at: datetime = Field(sa_type=MOMENT, sa_column_kwargs={"server_default": text("now()")})
+    updated_at: datetime = Field(sa_type=MOMENT, sa_column_kwargs={"server_default": text("now()")})
 
 
 @dataclass(frozen=True)

@@ -7,127 +7,112 @@ never reads the clock), so the row keeps only the moment the failure occurred.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, get_args
 
 import asyncpg
 
-from events.catalogue import CATALOGUE
+from events.catalogue import CATALOGUE, Event
 from events.domain import incident_events
-from events.domain.incident_events import IncidentSeverity
-from projections.base import LogEvent, Tables, by_entity, rows_by_id
+from events.domain.incident_events import (
+    EscalationDecided,
+    IncidentClosed,
+    IncidentOpened,
+    IncidentReopened,
+    IncidentSeverity,
+    PreventionActionAdded,
+    PreventionActionCompleted,
+)
+from events.domain.incidents import INCIDENTS
+from projections.base import LogEvent, Tables, rows_by_id
+from projections.dispatch import Handlers, Recorded
+from projections.tables import IncidentBoardRow, creation_ddl, stored_columns
 
-STREAM_PREFIX = "incident-"
-STREAM_TYPE = "incident"
+STREAM_TYPE = INCIDENTS.stream_type
 SEVERITIES: tuple[str, ...] = get_args(IncidentSeverity)
 """Most severe first: the board's order."""
-INCIDENT_EVENT_TYPES = frozenset(
-    cls.type_name() for cls in CATALOGUE if cls.__module__ == incident_events.__name__
-)
+INCIDENT_EVENTS = tuple(cls for cls in CATALOGUE if cls.__module__ == incident_events.__name__)
 """Every event of an incident's stream moves its row's last position."""
-COLUMNS = (
-    "incident_id",
-    "site_id",
-    "agency_id",
-    "severity",
-    "summary",
-    "occurred_at",
-    "opened_at",
-    "status",
-    "escalation",
-    "open_action_ids",
-    "actions_total",
-    "last_position",
-)
+COLUMNS = stored_columns(IncidentBoardRow)
 
 Board = dict[str, Any]
+Boards = dict[str, Board]
+"""The batch's incidents' rows, by incident id."""
+HANDLERS: Handlers[Boards] = Handlers()
 
 
-def _timestamp(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
-def _opened(event: LogEvent) -> Board:
-    facts = event.data.get("facts") or {}
-    return {
-        "incident_id": event.stream_id.removeprefix(STREAM_PREFIX),
-        "site_id": event.site_id,
-        "agency_id": event.agency_id,
-        "severity": facts.get("severity"),
-        "summary": facts.get("summary"),
-        "occurred_at": _timestamp(facts.get("occurred_at")),
-        "opened_at": event.recorded_at,
+@HANDLERS.on(STREAM_TYPE, IncidentOpened)
+def _opened(boards: Boards, recorded: Recorded[IncidentOpened]) -> None:
+    facts = recorded.event.facts
+    boards[recorded.entity_id] = {
+        "incident_id": recorded.entity_id,
+        "site_id": recorded.site_id,
+        "agency_id": recorded.agency_id,
+        "severity": facts.severity,
+        "summary": facts.summary,
+        "occurred_at": facts.occurred_at,
+        "opened_at": recorded.recorded_at,
         "status": "open",
         "escalation": None,
         "open_action_ids": [],
         "actions_total": 0,
-        "last_position": event.position,
+        "last_position": recorded.position,
     }
 
 
-def evolve(board: Board, event: LogEvent) -> None:
-    """Fold one later event of the incident's stream into its row."""
-    kind, data = event.type, event.data
-    if kind == "EscalationDecided":
-        board["escalation"] = data.get("target")
-    elif kind == "PreventionActionAdded":
-        board["open_action_ids"] = [*board["open_action_ids"], data["action_id"]]
-        board["actions_total"] += 1
-    elif kind == "PreventionActionCompleted":
-        board["open_action_ids"] = [a for a in board["open_action_ids"] if a != data["action_id"]]
-    elif kind == "IncidentClosed":
-        board["status"] = "closed"
-    elif kind == "IncidentReopened":
-        board["status"] = "open"
-    board["last_position"] = event.position
+@HANDLERS.on(STREAM_TYPE, EscalationDecided)
+def _escalated(boards: Boards, recorded: Recorded[EscalationDecided]) -> None:
+    boards[recorded.entity_id]["escalation"] = recorded.event.target
 
 
-def _rank_sql() -> str:
-    whens = " ".join(f"WHEN '{severity}' THEN {rank}" for rank, severity in enumerate(SEVERITIES))
-    return f"CASE severity {whens} ELSE {len(SEVERITIES)} END"
+@HANDLERS.on(STREAM_TYPE, PreventionActionAdded)
+def _action_added(boards: Boards, recorded: Recorded[PreventionActionAdded]) -> None:
+    board = boards[recorded.entity_id]
+    board["open_action_ids"] = [*board["open_action_ids"], recorded.event.action_id]
+    board["actions_total"] += 1
+
+
+@HANDLERS.on(STREAM_TYPE, PreventionActionCompleted)
+def _action_completed(boards: Boards, recorded: Recorded[PreventionActionCompleted]) -> None:
+    board = boards[recorded.entity_id]
+    done = recorded.event.action_id
+    board["open_action_ids"] = [a for a in board["open_action_ids"] if a != done]
+
+
+@HANDLERS.on(STREAM_TYPE, IncidentClosed, IncidentReopened)
+def _status(boards: Boards, recorded: Recorded[IncidentClosed | IncidentReopened]) -> None:
+    closed = isinstance(recorded.event, IncidentClosed)
+    boards[recorded.entity_id]["status"] = "closed" if closed else "open"
+
+
+def _position_only(boards: Boards, recorded: Recorded[Event]) -> None:
+    """The rest of an incident's events change nothing on the board but its last position."""
+
+
+HANDLERS.on(STREAM_TYPE, *HANDLERS.unhandled(STREAM_TYPE, INCIDENT_EVENTS))(_position_only)
 
 
 class IncidentBoard:
     name: str = "incident_board"
     version: int = 1
-    handles: frozenset[str] | None = INCIDENT_EVENT_TYPES
+    handles: frozenset[str] | None = HANDLERS.handles
     tables: tuple[str, ...] = ("incidents",)
     inline: bool = False
     reads_payload: bool = True
 
     def ddl(self, tables: Tables) -> list[str]:
-        incidents = tables["incidents"]
-        return [
-            f"""CREATE TABLE {incidents} (
-                incident_id text PRIMARY KEY, site_id text, agency_id text, severity text,
-                summary text, occurred_at timestamptz, opened_at timestamptz NOT NULL,
-                status text NOT NULL, escalation text, open_action_ids text[] NOT NULL,
-                actions_total integer NOT NULL, last_position bigint NOT NULL,
-                actions_open integer GENERATED ALWAYS AS (cardinality(open_action_ids)) STORED,
-                severity_rank smallint GENERATED ALWAYS AS ({_rank_sql()}) STORED,
-                age_from timestamptz GENERATED ALWAYS AS
-                    (coalesce(occurred_at, opened_at)) STORED)""",
-            f"""CREATE INDEX ON {incidents}
-                (site_id, status, severity_rank, age_from, incident_id)""",
-            f"""CREATE INDEX ON {incidents}
-                (agency_id, status, severity_rank, age_from, incident_id)""",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
-        streams = by_entity(events, STREAM_TYPE)
+        streams = HANDLERS.by_entity(events)
         if not streams:
             return
         boards = await rows_by_id(conn, tables["incidents"], "incident_id", COLUMNS, list(streams))
-        changed: list[Board] = []
         for incident_id, stream_events in streams.items():
-            board = boards.get(incident_id)
-            for event in stream_events:  # in stream order: the batch is in commit order
-                if event.type == "IncidentOpened":
-                    board = _opened(event)
-                elif board is not None:
-                    evolve(board, event)
-            if board is not None:
-                changed.append(board)
+            for recorded in stream_events:
+                if incident_id in boards or isinstance(recorded.event, IncidentOpened):
+                    HANDLERS.fold(boards, [recorded])
+                    boards[incident_id]["last_position"] = recorded.position
+        changed = [boards[incident_id] for incident_id in streams if incident_id in boards]
         if not changed:
             return
         placeholders = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))

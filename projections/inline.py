@@ -65,6 +65,7 @@ def _log_events(results: list[AppendResult]) -> list[LogEvent]:
             result.request.site_id,
             result.request.agency_id,
             event.type,
+            event.schema_version,
             result.recorded_at,
             json.dumps(event.data),
             json.dumps(event.metadata),

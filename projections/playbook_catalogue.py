@@ -12,49 +12,36 @@ changes.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from events.catalogue import CATALOGUE
+from events.catalogue import CATALOGUE, Event
 from events.domain import playbook_events
-from projections.base import LogEvent, Tables, by_entity, rows_by_id
+from events.domain.playbook_events import (
+    LocalChangeCompleted,
+    PlaybookExported,
+    PlaybookFirstRunRecorded,
+    PlaybookImported,
+    PlaybookPromoted,
+    PlaybookPromotionApproved,
+    PlaybookRegistered,
+    PlaybookRevised,
+)
+from events.domain.playbooks import PLAYBOOKS
+from projections.base import LogEvent, Tables, rows_by_id
+from projections.dispatch import Handlers, Recorded
+from projections.tables import PlaybookCatalogueRow, creation_ddl, stored_columns
 
-STREAM_PREFIX = "playbook-"
-STREAM_TYPE = "playbook"
-PLAYBOOK_EVENT_TYPES = frozenset(
-    cls.type_name() for cls in CATALOGUE if cls.__module__ == playbook_events.__name__
-)
+STREAM_TYPE = PLAYBOOKS.stream_type
+PLAYBOOK_EVENTS = tuple(cls for cls in CATALOGUE if cls.__module__ == playbook_events.__name__)
 """Every event of a playbook's stream moves its row's last position."""
-COLUMNS = (
-    "playbook_id",
-    "site_id",
-    "agency_id",
-    "name",
-    "owner",
-    "lineage",
-    "version",
-    "source_version",
-    "content_hash",
-    "source_content_hash",
-    "imported",
-    "source_site",
-    "exported_at",
-    "environment",
-    "read_only",
-    "local_changes_open",
-    "local_changes_done",
-    "first_run_id",
-    "first_run_succeeded",
-    "first_run_environment",
-    "first_run_read_only",
-    "promotion_approvals",
-    "last_position",
-    "updated_at",
-)
+COLUMNS = stored_columns(PlaybookCatalogueRow)
 
 Row = dict[str, Any]
+Rows = dict[str, Row]
+"""The batch's deployments' rows, by playbook id."""
+HANDLERS: Handlers[Rows] = Handlers()
 
 NEW_VERSION: Row = {
     "environment": "staging",
@@ -69,19 +56,20 @@ NEW_VERSION: Row = {
 no first run and no approval."""
 
 
-def _registered(event: LogEvent) -> Row:
-    data = event.data
-    return {
-        "playbook_id": event.stream_id.removeprefix(STREAM_PREFIX),
-        "site_id": event.site_id,
-        "agency_id": event.agency_id,
-        "name": data["content"]["name"],
-        "owner": data["owner"],
-        "lineage": data["content_hash"],  # a native lineage is its first version's hash
-        "version": data["version"],
-        "source_version": data["version"],
-        "content_hash": data["content_hash"],
-        "source_content_hash": data["content_hash"],
+@HANDLERS.on(STREAM_TYPE, PlaybookRegistered)
+def _registered(rows: Rows, recorded: Recorded[PlaybookRegistered]) -> None:
+    event = recorded.event
+    rows[recorded.entity_id] = {
+        "playbook_id": recorded.entity_id,
+        "site_id": recorded.site_id,
+        "agency_id": recorded.agency_id,
+        "name": event.content.name,
+        "owner": event.owner,
+        "lineage": event.content_hash,  # a native lineage is its first version's hash
+        "version": event.version,
+        "source_version": event.version,
+        "content_hash": event.content_hash,
+        "source_content_hash": event.content_hash,
         "imported": False,
         "source_site": None,
         "exported_at": None,
@@ -91,104 +79,113 @@ def _registered(event: LogEvent) -> Row:
     }
 
 
-def _imported(event: LogEvent) -> Row:
+@HANDLERS.on(STREAM_TYPE, PlaybookImported)
+def _imported(rows: Rows, recorded: Recorded[PlaybookImported]) -> None:
     """A first import or a later version of the same lineage: the new version replaces the
     whole row, its local changes included, as the domain's state does."""
-    data, provenance = event.data, event.data["provenance"]
-    return {
-        "playbook_id": event.stream_id.removeprefix(STREAM_PREFIX),
-        "site_id": event.site_id,
-        "agency_id": event.agency_id,
-        "name": data["content"]["name"],
-        "owner": data["owner"],
-        "lineage": provenance["lineage"],
-        "version": data["version"],
-        "source_version": provenance["version"],
-        "content_hash": data["content_hash"],
-        "source_content_hash": provenance["content_hash"],
+    event, provenance = recorded.event, recorded.event.provenance
+    rows[recorded.entity_id] = {
+        "playbook_id": recorded.entity_id,
+        "site_id": recorded.site_id,
+        "agency_id": recorded.agency_id,
+        "name": event.content.name,
+        "owner": event.owner,
+        "lineage": provenance.lineage,
+        "version": event.version,
+        "source_version": provenance.version,
+        "content_hash": event.content_hash,
+        "source_content_hash": provenance.content_hash,
         "imported": True,
-        "source_site": provenance["source_site"],
-        "exported_at": datetime.fromisoformat(provenance["exported_at"]),
-        "local_changes_open": [change["change_id"] for change in data["local_changes"]],
+        "source_site": provenance.source_site,
+        "exported_at": provenance.exported_at,
+        "local_changes_open": [change.change_id for change in event.local_changes],
         "local_changes_done": [],
         **NEW_VERSION,
     }
 
 
-def evolve(row: Row, event: LogEvent) -> None:
-    """Fold one event of the playbook's stream into its row (a registration or an import has
-    just made the row afresh)."""
-    kind, data = event.type, event.data
-    current = data.get("content_hash") == row["content_hash"]
-    if kind == "PlaybookRevised":
-        row.update(NEW_VERSION, name=data["content"]["name"], content_hash=data["content_hash"])
-        row["version"] = data["version"]
-        if not row["imported"]:  # a local revision of an import leaves what its source sent
-            row.update(source_version=data["version"], source_content_hash=data["content_hash"])
-    elif kind == "PlaybookExported" and not row["imported"]:
-        row["exported_at"] = datetime.fromisoformat(data["exported_at"])
-    elif kind == "LocalChangeCompleted" and data["change_id"] in row["local_changes_open"]:
-        change_id = data["change_id"]
+@HANDLERS.on(STREAM_TYPE, PlaybookRevised)
+def _revised(rows: Rows, recorded: Recorded[PlaybookRevised]) -> None:
+    row, event = rows[recorded.entity_id], recorded.event
+    row.update(NEW_VERSION, name=event.content.name, content_hash=event.content_hash)
+    row["version"] = event.version
+    if not row["imported"]:  # a local revision of an import leaves what its source sent
+        row.update(source_version=event.version, source_content_hash=event.content_hash)
+
+
+@HANDLERS.on(STREAM_TYPE, PlaybookExported)
+def _exported(rows: Rows, recorded: Recorded[PlaybookExported]) -> None:
+    row = rows[recorded.entity_id]
+    if not row["imported"]:
+        row["exported_at"] = recorded.event.exported_at
+
+
+@HANDLERS.on(STREAM_TYPE, LocalChangeCompleted)
+def _change_completed(rows: Rows, recorded: Recorded[LocalChangeCompleted]) -> None:
+    row, change_id = rows[recorded.entity_id], recorded.event.change_id
+    if change_id in row["local_changes_open"]:
         row["local_changes_open"] = [c for c in row["local_changes_open"] if c != change_id]
         row["local_changes_done"] = [*row["local_changes_done"], change_id]
-    elif kind == "PlaybookFirstRunRecorded" and current:
+
+
+@HANDLERS.on(STREAM_TYPE, PlaybookFirstRunRecorded)
+def _first_run(rows: Rows, recorded: Recorded[PlaybookFirstRunRecorded]) -> None:
+    row, event = rows[recorded.entity_id], recorded.event
+    if event.content_hash == row["content_hash"]:
         # The latest first run of the current version: a later failure undoes a success.
-        row["first_run_id"] = data["run_id"]
-        row["first_run_succeeded"] = data["succeeded"]
-        row["first_run_environment"] = data["environment"]
-        row["first_run_read_only"] = data["read_only"]
-    elif kind == "PlaybookPromotionApproved" and current:
+        row["first_run_id"] = event.run_id
+        row["first_run_succeeded"] = event.succeeded
+        row["first_run_environment"] = event.environment
+        row["first_run_read_only"] = event.read_only
+
+
+@HANDLERS.on(STREAM_TYPE, PlaybookPromotionApproved)
+def _promotion_approved(rows: Rows, recorded: Recorded[PlaybookPromotionApproved]) -> None:
+    row = rows[recorded.entity_id]
+    if recorded.event.content_hash == row["content_hash"]:
         row["promotion_approvals"] += 1
-    elif kind == "PlaybookPromoted":
-        row.update(environment="production", read_only=False)
-    row["last_position"] = event.position
-    row["updated_at"] = event.recorded_at
+
+
+@HANDLERS.on(STREAM_TYPE, PlaybookPromoted)
+def _promoted(rows: Rows, recorded: Recorded[PlaybookPromoted]) -> None:
+    rows[recorded.entity_id].update(environment="production", read_only=False)
+
+
+def _position_only(rows: Rows, recorded: Recorded[Event]) -> None:
+    """The rest of a playbook's events change nothing on its row but its last position."""
+
+
+HANDLERS.on(STREAM_TYPE, *HANDLERS.unhandled(STREAM_TYPE, PLAYBOOK_EVENTS))(_position_only)
+STARTS = (PlaybookRegistered, PlaybookImported)
+"""The events that make a row afresh; the others fold into one."""
 
 
 class PlaybookCatalogue:
     name: str = "playbook_catalogue"
     version: int = 1
-    handles: frozenset[str] | None = PLAYBOOK_EVENT_TYPES
+    handles: frozenset[str] | None = HANDLERS.handles
     tables: tuple[str, ...] = ("playbooks",)
     inline: bool = False
     reads_payload: bool = True
 
     def ddl(self, tables: Tables) -> list[str]:
-        playbooks = tables["playbooks"]
-        return [
-            f"""CREATE TABLE {playbooks} (
-                playbook_id text PRIMARY KEY, site_id text, agency_id text, name text NOT NULL,
-                owner text NOT NULL, lineage text NOT NULL, version integer NOT NULL,
-                source_version integer NOT NULL, content_hash text NOT NULL,
-                source_content_hash text NOT NULL, imported boolean NOT NULL,
-                source_site text, exported_at timestamptz,
-                environment text NOT NULL, read_only boolean NOT NULL,
-                local_changes_open text[] NOT NULL, local_changes_done text[] NOT NULL,
-                first_run_id text, first_run_succeeded boolean, first_run_environment text,
-                first_run_read_only boolean, promotion_approvals integer NOT NULL,
-                last_position bigint NOT NULL, updated_at timestamptz NOT NULL)""",
-            f"CREATE INDEX ON {playbooks} (site_id, lineage)",
-            f"CREATE INDEX ON {playbooks} (agency_id, lineage)",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
-        streams = by_entity(events, STREAM_TYPE)
+        streams = HANDLERS.by_entity(events)
         if not streams:
             return
         rows = await rows_by_id(conn, tables["playbooks"], "playbook_id", COLUMNS, list(streams))
-        changed: list[Row] = []
         for playbook_id, stream_events in streams.items():
-            row = rows.get(playbook_id)
-            for event in stream_events:  # in stream order: the batch is in commit order
-                if event.type == "PlaybookRegistered":
-                    row = _registered(event)
-                elif event.type == "PlaybookImported":
-                    row = _imported(event)
-                elif row is None:
-                    continue
-                evolve(row, event)
-            if row is not None:
-                changed.append(row)
+            for recorded in stream_events:
+                if playbook_id in rows or isinstance(recorded.event, STARTS):
+                    HANDLERS.fold(rows, [recorded])
+                    row = rows[playbook_id]
+                    row["last_position"], row["updated_at"] = (
+                        recorded.position,
+                        recorded.recorded_at,
+                    )
+        changed = [rows[playbook_id] for playbook_id in streams if playbook_id in rows]
         if not changed:
             return
         placeholders = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))

@@ -7,58 +7,87 @@ Whether an action is overdue depends on today's date, so the query decides it, n
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
-from projections.base import LogEvent, Tables
-from projections.incident_board import STREAM_PREFIX, STREAM_TYPE
-
-OPENED, ADDED, COMPLETED = "IncidentOpened", "PreventionActionAdded", "PreventionActionCompleted"
-COLUMNS = (
-    "incident_id",
-    "action_id",
-    "site_id",
-    "agency_id",
-    "kind",
-    "description",
-    "owner",
-    "due_on",
-    "completed",
-    "completed_by",
-    "incident_severity",
+from events.domain.incident_events import (
+    IncidentOpened,
+    PreventionActionAdded,
+    PreventionActionCompleted,
 )
+from projections.base import LogEvent, Tables
+from projections.dispatch import Handlers, Recorded
+from projections.incident_board import STREAM_TYPE
+from projections.tables import PreventionActionRow, creation_ddl, stored_columns
+
+COLUMNS = stored_columns(PreventionActionRow)
 
 Action = dict[str, Any]
+
+
+@dataclass
+class _Batch:
+    severities: dict[str, str | None]
+    actions: dict[tuple[str, str], Action]
+    opened: dict[str, str | None] = field(default_factory=dict)
+    changed: set[tuple[str, str]] = field(default_factory=set)
+
+
+HANDLERS: Handlers[_Batch] = Handlers()
+
+
+@HANDLERS.on(STREAM_TYPE, IncidentOpened)
+def _opened(batch: _Batch, recorded: Recorded[IncidentOpened]) -> None:
+    severity = recorded.event.facts.severity
+    batch.opened[recorded.entity_id] = batch.severities[recorded.entity_id] = severity
+
+
+@HANDLERS.on(STREAM_TYPE, PreventionActionAdded)
+def _added(batch: _Batch, recorded: Recorded[PreventionActionAdded]) -> None:
+    event, incident_id = recorded.event, recorded.entity_id
+    key = (incident_id, event.action_id)
+    batch.actions[key] = {
+        "incident_id": incident_id,
+        "action_id": event.action_id,
+        "site_id": recorded.site_id,
+        "agency_id": recorded.agency_id,
+        "kind": event.kind,
+        "description": event.description,
+        "owner": event.owner,
+        "due_on": event.due_on,
+        "completed": False,
+        "completed_by": None,
+        "incident_severity": batch.severities.get(incident_id),
+    }
+    batch.changed.add(key)
+
+
+@HANDLERS.on(STREAM_TYPE, PreventionActionCompleted)
+def _completed(batch: _Batch, recorded: Recorded[PreventionActionCompleted]) -> None:
+    key = (recorded.entity_id, recorded.event.action_id)
+    if key in batch.actions:
+        batch.actions[key].update(completed=True, completed_by=recorded.event.completed_by)
+        batch.changed.add(key)
 
 
 class PreventionActions:
     name: str = "prevention_actions"
     version: int = 1
-    handles: frozenset[str] | None = frozenset({OPENED, ADDED, COMPLETED})
+    handles: frozenset[str] | None = HANDLERS.handles
     tables: tuple[str, ...] = ("incidents", "actions")
     inline: bool = False
     reads_payload: bool = True
 
     def ddl(self, tables: Tables) -> list[str]:
-        return [
-            f"""CREATE TABLE {tables["incidents"]} (
-                incident_id text PRIMARY KEY, severity text)""",
-            f"""CREATE TABLE {tables["actions"]} (
-                incident_id text NOT NULL, action_id text NOT NULL, site_id text, agency_id text,
-                kind text NOT NULL, description text NOT NULL, owner text NOT NULL,
-                due_on date NOT NULL, completed boolean NOT NULL, completed_by text,
-                incident_severity text, PRIMARY KEY (incident_id, action_id))""",
-            f"CREATE INDEX ON {tables['actions']} (owner, due_on) WHERE NOT completed",
-            f"CREATE INDEX ON {tables['actions']} (site_id)",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
-        events = [e for e in events if e.stream_type == STREAM_TYPE]
-        if not events:
+        decoded = HANDLERS.decode(events)
+        if not decoded:
             return
-        incident_ids = sorted({e.stream_id.removeprefix(STREAM_PREFIX) for e in events})
+        incident_ids = sorted({recorded.entity_id for recorded in decoded})
         severities: dict[str, str | None] = {
             row["incident_id"]: row["severity"]
             for row in await conn.fetch(
@@ -74,50 +103,19 @@ class PreventionActions:
                 incident_ids,
             )
         }
-        opened: dict[str, str | None] = {}
-        changed: set[tuple[str, str]] = set()
-        for event in events:
-            incident_id, data = event.stream_id.removeprefix(STREAM_PREFIX), event.data
-            if event.type == OPENED:
-                severity = (data.get("facts") or {}).get("severity")
-                opened[incident_id] = severities[incident_id] = severity
-            elif event.type == ADDED:
-                key = (incident_id, data["action_id"])
-                actions[key] = _added(event, incident_id, severities.get(incident_id))
-                changed.add(key)
-            elif event.type == COMPLETED and (incident_id, data["action_id"]) in actions:
-                key = (incident_id, data["action_id"])
-                actions[key].update(completed=True, completed_by=data["completed_by"])
-                changed.add(key)
-        if opened:
+        batch = HANDLERS.fold(_Batch(severities, actions), decoded)
+        if batch.opened:
             await conn.executemany(
                 f"""INSERT INTO {tables["incidents"]} (incident_id, severity) VALUES ($1, $2)
                     ON CONFLICT (incident_id) DO UPDATE SET severity = EXCLUDED.severity""",
-                list(opened.items()),
+                list(batch.opened.items()),
             )
-        if not changed:
+        if not batch.changed:
             return
         placeholders = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[2:])
         await conn.executemany(
             f"""INSERT INTO {tables["actions"]} ({", ".join(COLUMNS)}) VALUES ({placeholders})
                 ON CONFLICT (incident_id, action_id) DO UPDATE SET {updates}""",
-            [tuple(actions[key][c] for c in COLUMNS) for key in sorted(changed)],
+            [tuple(batch.actions[key][c] for c in COLUMNS) for key in sorted(batch.changed)],
         )
-
-
-def _added(event: LogEvent, incident_id: str, severity: str | None) -> Action:
-    data = event.data
-    return {
-        "incident_id": incident_id,
-        "action_id": data["action_id"],
-        "site_id": event.site_id,
-        "agency_id": event.agency_id,
-        "kind": data["kind"],
-        "description": data["description"],
-        "owner": data["owner"],
-        "due_on": date.fromisoformat(data["due_on"]),
-        "completed": False,
-        "completed_by": None,
-        "incident_severity": severity,
-    }

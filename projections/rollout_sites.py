@@ -18,20 +18,17 @@ from events.domain import rollout_events
 from events.domain.rollout import ROLLOUTS, SITE_RECORDS, Rollout, SiteRecord
 from events.domain.sites import SiteChangeRecorded, SiteRegistered
 from projections.base import LogEvent, Tables
+from projections.dispatch import Handlers, Recorded
+from projections.tables import RolloutSiteRow, creation_ddl, stored_columns
 
-ROLLOUT_EVENT_TYPES = frozenset(
-    cls.type_name() for cls in CATALOGUE if cls.__module__ == rollout_events.__name__
-)
-SITE_EVENT_TYPES = frozenset({SiteRegistered.type_name(), SiteChangeRecorded.type_name()})
-COLUMNS = ("site_id", "agency_id", "version", "site_version", "enforced", "state", "site_state")
-
-
-def _decode(event: LogEvent) -> Event:
-    # Every rollout event is at schema version 1; an upcaster would go through the catalogue.
-    return CATALOGUE.get(event.type).model_validate(event.data)
+ROLLOUT_EVENTS = tuple(cls for cls in CATALOGUE if cls.__module__ == rollout_events.__name__)
+COLUMNS = stored_columns(RolloutSiteRow)
+Rows = dict[str, dict[str, Any]]
+"""The batch's sites' rows, by site id."""
+HANDLERS: Handlers[Rows] = Handlers()
 
 
-def _new_row(event: LogEvent) -> dict[str, Any]:
+def _new_row(event: Recorded[Event]) -> dict[str, Any]:
     return {
         "site_id": event.site_id,
         "agency_id": event.agency_id,
@@ -42,46 +39,41 @@ def _new_row(event: LogEvent) -> dict[str, Any]:
     }
 
 
-def _fold(row: dict[str, Any], event: LogEvent) -> None:
-    """One event into its site's row. Applying an event twice (inline, then by the runner)
-    changes nothing: each stream's version is kept and older events are skipped."""
-    if event.stream_type == ROLLOUTS.stream_type:
-        if event.stream_version > row["version"]:
-            row["rollout"] = ROLLOUTS.evolve(row["rollout"], _decode(event))
-            row["version"] = event.stream_version
-    elif (
-        event.stream_type == SITE_RECORDS.stream_type and event.stream_version > row["site_version"]
-    ):
-        row["site"] = SITE_RECORDS.evolve(row["site"], _decode(event))
-        row["site_version"] = event.stream_version
-        row["agency_id"] = row["agency_id"] or event.agency_id
+# Applying an event twice (inline, then by the runner) changes nothing: each stream's version is
+# kept and older events are skipped.
+@HANDLERS.on(ROLLOUTS.stream_type, *ROLLOUT_EVENTS)
+def _rollout(rows: Rows, recorded: Recorded[Event]) -> None:
+    row = rows[str(recorded.site_id)]
+    if recorded.stream_version > row["version"]:
+        row["rollout"] = ROLLOUTS.evolve(row["rollout"], recorded.event)
+        row["version"] = recorded.stream_version
+
+
+@HANDLERS.on(SITE_RECORDS.stream_type, SiteRegistered, SiteChangeRecorded)
+def _site(rows: Rows, recorded: Recorded[SiteRegistered | SiteChangeRecorded]) -> None:
+    row = rows[str(recorded.site_id)]
+    if recorded.stream_version > row["site_version"]:
+        row["site"] = SITE_RECORDS.evolve(row["site"], recorded.event)
+        row["site_version"] = recorded.stream_version
+        row["agency_id"] = row["agency_id"] or recorded.agency_id
 
 
 class RolloutSites:
     name: str = "rollout_sites"
     version: int = 1
-    handles: frozenset[str] | None = ROLLOUT_EVENT_TYPES | SITE_EVENT_TYPES
+    handles: frozenset[str] | None = HANDLERS.handles
     tables: tuple[str, ...] = ("sites",)
     inline: bool = True
     reads_payload: bool = True
 
     def ddl(self, tables: Tables) -> list[str]:
-        sites = tables["sites"]
-        return [
-            f"""CREATE TABLE {sites} (
-                site_id text PRIMARY KEY, agency_id text, version integer NOT NULL,
-                site_version integer NOT NULL, enforced boolean NOT NULL, state jsonb NOT NULL,
-                site_state jsonb NOT NULL)""",
-            f"CREATE INDEX ON {sites} (agency_id, site_id)",
-            # The grant index reloads the enforced sites only.
-            f"CREATE INDEX ON {sites} (site_id) WHERE enforced",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
-        by_site: dict[str, list[LogEvent]] = {}
-        for event in events:
-            if event.site_id is not None:
-                by_site.setdefault(event.site_id, []).append(event)
+        by_site: dict[str, list[Recorded[Event]]] = {}
+        for recorded in HANDLERS.decode(events):
+            if recorded.site_id is not None:
+                by_site.setdefault(recorded.site_id, []).append(recorded)
         if not by_site:
             return
         found = await conn.fetch(
@@ -99,9 +91,8 @@ class RolloutSites:
             for r in found
         }
         for site_id, site_events in by_site.items():
-            row = rows.setdefault(site_id, _new_row(site_events[0]))
-            for event in site_events:  # in commit order, so in each stream's order
-                _fold(row, event)
+            rows.setdefault(site_id, _new_row(site_events[0]))
+            HANDLERS.fold(rows, site_events)  # in commit order, so in each stream's order
         # The runner and an inline apply may fold the same site at once: rows read are locked
         # (the later one folds on what the earlier committed), and a row first written by both
         # keeps the further one.

@@ -8,14 +8,18 @@ from datetime import date, datetime
 
 import asyncpg
 
+from events.domain.incident_events import IncidentClosed, IncidentOpened
+from events.domain.workflow_events import RunApproved, RunRejected, RunRequested
 from projections.base import LogEvent, Tables
+from projections.tables import creation_ddl
 
-OPENS = {"RunRequested": "runs_pending", "IncidentOpened": "incidents_open"}
-"""Event types that open an item of a kind, and (below) those that close one."""
+OPENS = {RunRequested.type_name(): "runs_pending", IncidentOpened.type_name(): "incidents_open"}
+"""Event types that open an item of a kind, and (below) those that close one. This read model
+counts envelopes only (it decodes no payload), so it names types but reads no events."""
 CLOSES = {
-    "RunApproved": "runs_pending",
-    "RunRejected": "runs_pending",
-    "IncidentClosed": "incidents_open",
+    RunApproved.type_name(): "runs_pending",
+    RunRejected.type_name(): "runs_pending",
+    IncidentClosed.type_name(): "incidents_open",
 }
 
 
@@ -38,17 +42,7 @@ class SiteActivity:
     reads_payload: bool = False
 
     def ddl(self, tables: Tables) -> list[str]:
-        return [
-            f"""CREATE TABLE {tables["sites"]} (
-                site_id text PRIMARY KEY, agency_id text, last_position bigint NOT NULL,
-                last_event_type text NOT NULL, last_event_at timestamptz NOT NULL,
-                event_count bigint NOT NULL, runs_pending integer NOT NULL DEFAULT 0,
-                incidents_open integer NOT NULL DEFAULT 0)""",
-            f"CREATE INDEX ON {tables['sites']} (agency_id)",
-            f"""CREATE TABLE {tables["daily"]} (
-                site_id text NOT NULL, day date NOT NULL, type text NOT NULL,
-                count bigint NOT NULL, PRIMARY KEY (site_id, day, type))""",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
         # Fold the batch in memory first: one row per site and per (site, day, type), each

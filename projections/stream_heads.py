@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 
 from projections.base import LogEvent, Tables
+from projections.tables import creation_ddl
 
 
 class StreamHeads:
@@ -17,13 +18,7 @@ class StreamHeads:
     reads_payload: bool = False
 
     def ddl(self, tables: Tables) -> list[str]:
-        return [
-            f"""CREATE TABLE {tables["heads"]} (
-                stream_id text PRIMARY KEY, stream_type text NOT NULL, site_id text,
-                agency_id text, version integer NOT NULL, last_event_type text NOT NULL,
-                last_position bigint NOT NULL, updated_at timestamptz NOT NULL)""",
-            f"CREATE INDEX ON {tables['heads']} (site_id, stream_type)",
-        ]
+        return creation_ddl(tables)
 
     async def apply(self, conn: asyncpg.Connection, events: list[LogEvent], tables: Tables) -> None:
         latest: dict[str, LogEvent] = {}

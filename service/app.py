@@ -20,6 +20,8 @@ from service.audit import routes as audit
 from service.auth.grants import GrantIndex
 from service.auth.keyring import key_sources
 from service.auth.tokens import TokenVerifier
+from service.clock import Clock
+from service.conditional import ConditionalReads
 from service.contract.document import install_contract
 from service.dashboard import routes as dashboard
 from service.database import check_schema, create_pool
@@ -29,6 +31,7 @@ from service.health import routes as health
 from service.history import routes as history
 from service.incidents import board_routes as incident_boards
 from service.incidents import routes as incidents
+from service.input_guard import InputGuard
 from service.ledger import Ledger
 from service.metrics import Metrics
 from service.playbooks import catalogue_routes as playbook_catalogue
@@ -74,7 +77,7 @@ ROUTERS: list[APIRouter] = [
 ]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -137,8 +140,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock or Clock()
     app.state.metrics = Metrics()
     app.state.background = set()
+    app.state.rebuilds = {}
     app.state.playbook_signer = PlaybookSigner.from_settings(settings)
     app.state.secret_box = secret_box_of(settings)
     audit_keys.install(settings)
@@ -148,6 +153,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         b"sophmate-ledger idempotency\n" + settings.jwt_secret.encode()
     ).digest()
     install_problem_handlers(app)
+    # Inside the edge: the guard reads the body through the edge's size cap.
+    app.add_middleware(ConditionalReads)
+    app.add_middleware(InputGuard)
     app.add_middleware(
         EdgeMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -39,7 +39,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     verify.add_argument("--checkpoint", help="an older checkpoint of the same log")
     verify.add_argument("--database", action="store_true", help="verify the live database")
     verify.add_argument(
-        "--jobs", type=int, default=None, help="processes (default: 1 below 4 cores)"
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes (default: one per core; 1 checks in this process)",
     )
     verify.set_defaults(run=cmd_verify)
 
@@ -97,7 +100,7 @@ def _file(path: str, keyring: Keyring, older: str | None, console: Console, jobs
 
     with (
         Progress(console=console, transient=True) as progress,
-        open(path, encoding="utf-8") as lines,
+        open(path, "rb", buffering=1 << 20) as lines,
     ):
         task = progress.add_task("verifying", total=None)
         outcome = verify_export(

@@ -97,6 +97,15 @@ class CommandReply:
         return int(self.body["stream_version"])
 
 
+def with_secret(outcome: CommandReply, secret: str) -> CommandReply:
+    """The answer with a secret the command made (a site key's, a webhook's), in the first
+    answer only: the stored answer, which a replay gets, holds `"secret": null`."""
+    if outcome.replayed:
+        return outcome
+    body = {**outcome.body, "secret": secret}
+    return CommandReply(outcome.status_code, body, False, outcome.event_types)
+
+
 RECEIPT_PATH = "/v1/audit/events/{event_id}/receipt"
 
 

@@ -24,22 +24,26 @@ from service.auth.keyring import SITE_KEY_PURPOSE
 from service.cli_database import database_urls
 from service.secret_box import SecretBox, SecretUnreadable
 from service.settings import Settings, secret_box_of
+from service.webhooks.secrets import PURPOSE_PREFIX as SECRETS_PURPOSE
 
 
 @dataclass(frozen=True)
 class SealedColumn:
     table: str
-    key_column: str
+    key_columns: tuple[str, ...]
     sealed_column: str
     purpose_prefix: str
-    """The purpose of a row's value is this prefix, a colon and the row's key."""
+    """The purpose of a row's value is this prefix and the row's key columns, colon-separated."""
 
-    def purpose(self, key: str) -> str:
-        return f"{self.purpose_prefix}:{key}"
+    def purpose(self, key: tuple[object, ...]) -> str:
+        return ":".join([self.purpose_prefix, *(str(part) for part in key)])
 
 
 SEALED_COLUMNS: tuple[SealedColumn, ...] = (
-    SealedColumn("site_keys", "kid", "sealed_secret", SITE_KEY_PURPOSE),
+    SealedColumn("site_keys", ("kid",), "sealed_secret", SITE_KEY_PURPOSE),
+    SealedColumn(
+        "webhook_secrets", ("subscription_id", "secret_version"), "sealed", SECRETS_PURPOSE
+    ),
 )
 
 
@@ -54,26 +58,30 @@ class Rotation:
 async def rotate(conn: asyncpg.Connection, box: SecretBox) -> Rotation:
     done = Rotation()
     for column in SEALED_COLUMNS:
+        keys = ", ".join(column.key_columns)
         rows = await conn.fetch(
-            f"SELECT {column.key_column} AS key, {column.sealed_column} AS sealed "  # noqa: S608
-            f"FROM {column.table} ORDER BY 1"
+            f"SELECT {keys}, {column.sealed_column} AS sealed "  # noqa: S608
+            f"FROM {column.table} ORDER BY {keys}"
         )
+        width = len(column.key_columns)
+        matches = " AND ".join(f"{name} = ${n}" for n, name in enumerate(column.key_columns, 3))
         update = (
-            f"UPDATE {column.table} SET {column.sealed_column} = $3 "  # noqa: S608 (constants)
-            f"WHERE {column.key_column} = $1 AND {column.sealed_column} = $2"
+            f"UPDATE {column.table} SET {column.sealed_column} = $2 "  # noqa: S608 (constants)
+            f"WHERE {column.sealed_column} = $1 AND {matches}"
         )
         for row in rows:
             sealed: bytes = row["sealed"]
             if box.sealed_under_current(sealed):
                 done.current += 1
                 continue
-            purpose = column.purpose(row["key"])
+            key = tuple(row[n] for n in range(width))
+            purpose = column.purpose(key)
             try:
                 plaintext = box.open_sealed(sealed, purpose)
             except SecretUnreadable:
                 done.unreadable += 1
                 continue
-            await conn.execute(update, row["key"], sealed, box.seal(plaintext, purpose))
+            await conn.execute(update, sealed, box.seal(plaintext, purpose), *key)
             done.resealed += 1
     return done
 

@@ -22,6 +22,7 @@ from fastapi import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from events.errors import InvalidCommand
+from service.bounds import BIGINT_MAX
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -72,7 +73,7 @@ def _no_nul(text: str) -> str:
 
 
 KeyText = Annotated[str, AfterValidator(_no_nul)]
-KeyInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+KeyInt = Annotated[int, Field(ge=-BIGINT_MAX - 1, le=BIGINT_MAX)]
 """A key's parts: text Postgres can hold, and integers a bigint can."""
 
 

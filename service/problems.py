@@ -6,6 +6,7 @@ A problem never carries a stack trace or the offending input: a rejected value m
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -128,8 +129,27 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     title = titles.get(error.status_code, "HTTP error")
     detail = error.detail if isinstance(error.detail, str) else title
     if error.status_code == 404 and detail == "Not Found":
-        detail = f"no route for {request.method} {request.url.path}"
-    return problem(error.status_code, title, detail, headers=dict(error.headers or {}))
+        detail = "no route for this method and path"
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        # Starlette names the methods of the first route of the path only; a path can have two.
+        headers["Allow"] = ", ".join(_methods_of_path(request))
+    return problem(error.status_code, title, detail, headers=headers)
+
+
+def _methods_of_path(request: Request) -> list[str]:
+    path, methods = request.scope["path"], set[str]()
+    for route in _every_route(request.app.router.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
+def _every_route(routes: Iterable[Any]) -> Iterator[Any]:
+    for route in routes:
+        inner = getattr(route, "original_router", None)  # an included router, as FastAPI keeps it
+        yield from _every_route(inner.routes) if inner is not None else (route,)
 
 
 OUTAGE_RETRY_AFTER_SECONDS = 1

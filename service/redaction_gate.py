@@ -34,7 +34,8 @@ from pydantic import (
 )
 from pydantic_core import to_jsonable_python
 
-from events.errors import SecretsFound
+from events.envelope import inexact_numbers
+from events.errors import InvalidCommand, SecretsFound
 from service.redaction import (
     IDENTITY_KINDS,
     Finding,
@@ -92,6 +93,13 @@ class CommandBody(BaseModel):
             return data  # already through the gate
         # JSON types throughout, so a model or enum built in Python is scanned as JSON would be.
         raw = to_jsonable_python(data, fallback=str)
+        if inexact_numbers(raw):
+            # Refused before anything reads it (a playbook import hashes its document first);
+            # no pointer, since a key can hold a secret too.
+            raise InvalidCommand(
+                "a number in the body is not finite or beyond ±(2**53 - 1): the log could not "
+                "keep it exactly"
+            )
         masked, findings = mask(raw, model=cls, refuse_all=cls.secrets_refused)
         try:
             body = handler(masked)

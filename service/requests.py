@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from events.errors import InvalidCommand
 from service.auth.dependencies import Caller
+from service.bounds import INT_MAX
 from service.command import CommandContext, CommandReply
 from service.history.schemas import UtcDatetime
 from service.ledger import Ledger
@@ -94,7 +95,9 @@ async def command_context(
     ] = None,
 ) -> CommandContext:
     expected: int | None = None
-    if if_match is not None:
+    if if_match is not None and if_match.strip() == "*":
+        pass  # RFC 9110: any current version; the command runs at whatever it loads
+    elif if_match is not None:
         match = _IF_MATCH.match(if_match.strip())
         if match is None:
             raise InvalidCommand("If-Match must be a stream version, as the ETag gives it")
@@ -123,7 +126,7 @@ AsOf = Annotated[
     UtcDatetime | None,
     Query(description="State as it was at this time (ISO 8601; without an offset, UTC)."),
 ]
-AtVersion = Annotated[int | None, Query(ge=1, description="State at this version.")]
+AtVersion = Annotated[int | None, Query(ge=1, le=INT_MAX, description="State at this version.")]
 """Time travel: a single-aggregate read folds its stream up to a moment or a version."""
 
 

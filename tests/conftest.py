@@ -26,6 +26,7 @@ import pytest
 from events.store import EventStore
 from service.app import create_app
 from service.auth.tokens import mint_token
+from service.clock import Clock
 from service.database import migrate
 from service.settings import Settings
 
@@ -145,8 +146,14 @@ def settings(database: ScratchDatabase) -> Settings:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
+def clock() -> Clock:
+    """The app's clock: the wall clock, unless a test pins it (`clock.pinned = ...`)."""
+    return Clock()
+
+
+@pytest.fixture
+async def client(settings: Settings, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as http:

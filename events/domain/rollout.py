@@ -167,12 +167,11 @@ class Rollout(BaseModel):
 
     def open_findings(self) -> list[Finding]:
         """Findings whose SOP has no newer version than the one they were found against."""
-        return [
-            f
-            for f in self.findings
-            if (sop := self.sops.get(sop_key(f.role, f.topic))) is None
-            or sop.version <= f.sop_version
-        ]
+        return [f for f in self.findings if self.is_open(f)]
+
+    def is_open(self, f: Finding) -> bool:
+        sop = self.sops.get(sop_key(f.role, f.topic))
+        return sop is None or sop.version <= f.sop_version
 
     def coverage(self, role: str, topic: str) -> str:
         """missing (no SOP), needs_update (an open finding against it) or current."""

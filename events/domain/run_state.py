@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from events.aggregates import Aggregate
 from events.catalogue import Event
-from events.domain.identity import distinct_people, same_person
+from events.domain.identity import identity_key, same_person
 from events.domain.workflow_events import (
     Outcome,
     RunApproved,
@@ -21,6 +21,10 @@ from events.domain.workflow_events import (
     RunViolationRecorded,
     WorkflowDefinition,
 )
+
+RUN_STREAM_TYPE = "run"
+"""A run's own stream (`run-<workflow>:<run>`); streams of the previous version kept runs in the
+workflow's."""
 
 
 class Approval(BaseModel):
@@ -64,19 +68,40 @@ def approvals_required(definition: WorkflowDefinition) -> int:
     return definition.approvals_required or 1
 
 
+def approval_windows(
+    approvals: Iterable[Approval], requested_by: str, revision: int
+) -> list[tuple[str, datetime]]:
+    """Who counts towards a run's approvals for one revision, and until when: four eyes (never
+    the requester), each person once (compared as identities, events/domain/identity.py: a case
+    variant of the requester is the requester, and of an approver, that approver), in the order
+    and spelling of their first approval, until their latest approval expires."""
+    windows: dict[str, tuple[str, datetime]] = {}
+    for approval in approvals:
+        if approval.revision != revision or same_person(approval.approved_by, requested_by):
+            continue
+        key = identity_key(approval.approved_by)
+        spelling, until = windows.get(key, (approval.approved_by, approval.expires_at))
+        windows[key] = (spelling, max(until, approval.expires_at))
+    return list(windows.values())
+
+
 def valid_approvers(
     approvals: Iterable[Approval], requested_by: str, revision: int, now: datetime
 ) -> list[str]:
-    """Four eyes, for one revision, until expiry: the one rule the approval queue shares. People
-    are compared as identities (events/domain/identity.py): a case variant of the requester is
-    the requester, and of an approver, that approver."""
-    return distinct_people(
-        approval.approved_by
-        for approval in approvals
-        if approval.revision == revision
-        and approval.expires_at > now
-        and not same_person(approval.approved_by, requested_by)
-    )
+    """The approvers who count now: the approve decider's rule, the run views' and (through
+    `approval_windows` and `approved_until`) the approval queue's."""
+    windows = approval_windows(approvals, requested_by, revision)
+    return [person for person, until in windows if until > now]
+
+
+def approved_until(windows: Iterable[tuple[str, datetime]], required: int) -> datetime | None:
+    """The moment a run stops having the `required` valid approvers its `windows` give it (with
+    no approval after them), or None if it never has them. A read model, which never reads the
+    clock, keeps this and compares it with the time of each question."""
+    expiries = sorted((until for _, until in windows), reverse=True)
+    if required <= 0 or len(expiries) < required:
+        return None
+    return expiries[required - 1]
 
 
 DIAGNOSTICS_SUMMARY_CHARS = 200
@@ -143,4 +168,4 @@ RUN_EVENTS = (
 
 def run_aggregate(initial: Run) -> Aggregate[Run]:
     """A run's stream, folded on top of `initial` (what an old-shape workflow stream knew)."""
-    return Aggregate(stream_type="run", initial=initial, evolve=evolve_run)
+    return Aggregate(stream_type=RUN_STREAM_TYPE, initial=initial, evolve=evolve_run)

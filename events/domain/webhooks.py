@@ -175,6 +175,28 @@ def matches(event_types: tuple[str, ...] | list[str], event_type: str, stream_ty
     )
 
 
+NAMED_SUBSCRIPTION = re.compile(r"(?:^|[\s,;(])webhook:([a-z0-9][a-z0-9._-]{0,62})(?![a-z0-9._-])")
+"""How a workflow's notification path names a subscription: `webhook:<subscription_id>`, alone
+or among other contacts ("webhook:acme-ops, then dana@acme.example")."""
+NOTIFYING_TYPES = ("RunResultRecorded", "WorkflowPaused", "RunViolationRecorded")
+
+
+def named_subscription(notification_path: str | None) -> str | None:
+    """The subscription a notification path names, if it names one (the first)."""
+    found = NAMED_SUBSCRIPTION.search(notification_path or "")
+    return found.group(1) if found else None
+
+
+def notifies(event_type: str, data: dict[str, object]) -> bool:
+    """What goes to the subscription a workflow's notification path names, whatever that
+    subscription's filter: a failed run, an automatic pause, a violation."""
+    if event_type == "RunResultRecorded":
+        return data.get("outcome") == "failed"
+    if event_type == "WorkflowPaused":
+        return data.get("automatic") is True
+    return event_type == "RunViolationRecorded"
+
+
 def decide_create(
     sub: Subscription,
     *,

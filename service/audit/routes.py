@@ -24,6 +24,7 @@ from service.audit.queries import LogRow
 from service.audit.schemas import ConsistencyProof, InclusionProof, LogKeys, Receipt
 from service.auth.dependencies import Caller
 from service.auth.principal import Principal
+from service.bounds import BIGINT_MAX
 from service.contract.headers import ATTACHMENT
 from service.history.formats import ndjson_records
 from service.tenancy import Tenant, require_access
@@ -162,7 +163,7 @@ async def get_inclusion_proof(
     who: Caller,
     request: Request,
     tree_size: Annotated[
-        int | None, Query(ge=1, description="Default: the latest checkpoint.")
+        int | None, Query(ge=1, le=BIGINT_MAX, description="Default: the latest checkpoint.")
     ] = None,
 ) -> InclusionProof:
     """An RFC 9162 inclusion proof of the event's leaf in the tree of `tree_size` leaves."""
@@ -198,8 +199,10 @@ async def get_consistency_proof(
     log: LogName,
     who: Caller,
     request: Request,
-    from_size: Annotated[int, Query(ge=1, description="The older tree size.")] = 1,
-    to_size: Annotated[int | None, Query(ge=1, description="Default: the latest.")] = None,
+    from_size: Annotated[int, Query(ge=1, le=BIGINT_MAX, description="The older tree size.")] = 1,
+    to_size: Annotated[
+        int | None, Query(ge=1, le=BIGINT_MAX, description="Default: the latest.")
+    ] = None,
 ) -> ConsistencyProof:
     """An RFC 9162 consistency proof that the tree of `to_size` leaves extends the tree of
     `from_size` leaves."""

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import asyncpg
 
 from events.checkpoint import Checkpoint, CheckpointError, open_note
-from events.integrity import Content, LogVerifier, Problem, parse_record
+from events.integrity import LogVerifier, Problem
 from events.keys import Keyring
+from events.record_checks import Checked, checked
 from events.sealer import PLATFORM
 from service.audit import queries
-from service.audit.parallel import MALFORMED, checked_records
+from service.audit.parallel import CHUNK, checked_chunks
 
 Progress = Callable[[int], None]
 
@@ -47,13 +49,27 @@ class _Run:
         self.roots_at: dict[int, bytes] = {}
         self.watch = {older.size} if older else set()
 
-    def add(self, record: dict[str, Any], content: Content | None = None) -> Problem | None:
-        if self.verifier.size >= self.checkpoint.size:
-            return Problem(self.verifier.size, "the export holds leaves past its checkpoint")
-        problem = self.verifier.add(record, content)
-        if problem is None and self.verifier.size in self.watch:
-            self.roots_at[self.verifier.size] = self.verifier.tree.root()
-        return problem
+    def add(self, record: dict[str, Any]) -> Problem | None:
+        return self.add_checked([checked(record, self.verifier.keyring)])
+
+    def add_checked(self, items: Sequence[Checked]) -> Problem | None:
+        """The leaves in order, cut where the tree's root is wanted (the older checkpoint's
+        size); a leaf past the checkpoint's size is a problem of its own."""
+        verifier = self.verifier
+        room = self.checkpoint.size - verifier.size
+        take = min(room, len(items))
+        cuts = sorted(size - verifier.size for size in self.watch)
+        start = 0
+        for cut in [*(c for c in cuts if 0 < c < take), take]:
+            problem = verifier.add_checked(items[start:cut])
+            if problem is not None:
+                return problem
+            if verifier.size in self.watch:
+                self.roots_at[verifier.size] = verifier.tree.root()
+            start = cut
+        if len(items) > room:
+            return Problem(verifier.size, "the export holds leaves past its checkpoint")
+        return None
 
     def finish(self) -> Problem | None:
         if self.verifier.problem is not None:
@@ -79,7 +95,7 @@ class _Run:
 
 
 def verify_export(
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     keyring: Keyring,
     older_note: str | None = None,
     progress: Progress | None = None,
@@ -100,30 +116,13 @@ def verify_export(
         )
         return Outcome("", 0, Problem(None, reason))
     run = _Run(keyring, checkpoint, older)
-    if jobs > 1:
-        for count, (record, content) in enumerate(checked_records(iterator, keyring, jobs), 1):
-            problem = (
-                Problem(run.verifier.size, content.reason or "")
-                if record is None
-                else run.add(record, content)
-            )
-            if problem is not None:
-                return Outcome(checkpoint.origin, checkpoint.size, problem)
-            if progress is not None and count % 4096 == 0:
-                progress(4096)
-        return Outcome(checkpoint.origin, checkpoint.size, run.finish())
-    for count, line in enumerate(iterator, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = parse_record(line)
-            problem = run.add(record)
-        except (ValueError, KeyError, TypeError, AttributeError):
-            problem = Problem(run.verifier.size, MALFORMED.reason or "")
+    chunks = iter(lambda: list(islice(iterator, CHUNK)), [])
+    for items in checked_chunks(chunks, keyring, jobs):
+        problem = run.add_checked(items)
         if problem is not None:
             return Outcome(checkpoint.origin, checkpoint.size, problem)
-        if progress is not None and count % 4096 == 0:
-            progress(4096)
+        if progress is not None:
+            progress(len(items))
     return Outcome(checkpoint.origin, checkpoint.size, run.finish())
 
 

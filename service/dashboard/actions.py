@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from events.errors import Forbidden, InvalidCommand, LedgerError
+from service.auth import grants
 from service.dashboard import sources
 from service.dashboard.rendering import PageRoute, Viewer, form_fields, render, status_of, viewer
 from service.dashboard.session import csrf_matches
@@ -37,12 +38,15 @@ def context(
 ) -> sources.CommandContext:
     if not who.may(operation_id):
         raise Forbidden(f"your roles may not call {operation_id}")
+    # The same grant hook as the API's role layer, for the command itself (the page's read
+    # was gated when the viewer was made).
+    principal = grants.honoured(request, who.principal, operation_id)
     form_id = fields.get("form_id", "")
     key = request.app.state.request_hash_key
     signed = {k: v for k, v in sorted(fields.items()) if k != "csrf"}
     message = f"POST {request.url.path}\n".encode() + json.dumps(signed).encode()
     return sources.CommandContext(
-        principal=who.principal,
+        principal=principal,
         operation_id=operation_id,
         request_id=request.state.request_id,
         client_ip=request.client.host if request.client else None,

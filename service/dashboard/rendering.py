@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from events.errors import InvalidCommand, LedgerError
+from service.auth import grants
 from service.auth.principal import Principal
 from service.auth.roles import allowed_roles
 from service.dashboard import session as sessions
@@ -81,8 +82,23 @@ class Viewer:
         return self.principal.has_any(allowed_roles(operation_id))
 
 
+PAGE_READS = {
+    "/dashboard": "list-agency-activity",
+    "/dashboard/sites/{site_id}": "get-site",
+    "/dashboard/workflows/{workflow_id}": "get-workflow",
+    "/dashboard/approvals": "list-pending-approvals",
+    "/dashboard/incidents/{incident_id}": "get-incident",
+    "/dashboard/playbooks": "list-agency-playbooks",
+    "/dashboard/activity": "list-events",
+    "/dashboard/activity/export": "list-events",
+}
+"""The API read each page shows, so a site that enforces access grants gates the page as it
+gates that read. An action is gated by its own command when it runs (actions.context)."""
+
+
 async def viewer(request: Request) -> Viewer:
-    """The signed-in person, verified again from the session's token on every request."""
+    """The signed-in person, verified again from the session's token on every request, with the
+    roles grant enforcement honours for the page's read."""
     found = sessions.current(request)
     if found is None:
         raise SignInRequired
@@ -90,6 +106,9 @@ async def viewer(request: Request) -> Viewer:
         principal = await request.app.state.verifier.verify(found.token)
     except Unauthorized:
         raise SignInRequired from None
+    read = PAGE_READS.get(request.scope["route"].path)
+    if read is not None:
+        principal = grants.honoured(request, principal, read)
     return Viewer(principal, found)
 
 

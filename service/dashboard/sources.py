@@ -8,7 +8,7 @@ would not.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
@@ -46,6 +46,7 @@ from service.workflows import board_queries as workflow_queries
 from service.workflows import commands as workflow_commands
 from service.workflows import kill_switch_commands
 from service.workflows import queries as workflow_reads
+from service.workflows.approval_schemas import ApproveRunBody
 from service.workflows.board_schemas import PendingApproval, WorkflowCard
 from service.workflows.schemas import (
     EngageKillSwitchBody,
@@ -175,7 +176,7 @@ async def pending_approvals(
 ) -> list[tuple[int, PendingApproval]]:
     queue = await tables(pool, QUEUE, at, wait)
     key = workflow_queries.RequestKey(requested_position=after) if after > 0 else None
-    found = await workflow_queries.pending_approvals(pool, queue, who, key, limit)
+    found = await workflow_queries.pending_approvals(pool, queue, who, key, limit, now())
     return [(key.requested_position, run) for key, run in found]
 
 
@@ -195,6 +196,7 @@ async def incidents(
         status=status,  # type: ignore[arg-type]
         after=None,
         limit=200,
+        now=now(),
     )
     return [card for _, card in found]
 
@@ -266,8 +268,8 @@ async def approve_run(
     ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str, reason: str | None
 ) -> CommandReply:
     """As the API's approve-run: the reason goes into the approval's metadata."""
-    with_reason = replace(ctx, reason=reason) if reason else ctx
-    return await workflow_commands.approve_run(ledger, with_reason, workflow_id, run_id)
+    body = ApproveRunBody(reason=reason)
+    return await workflow_commands.approve_run(ledger, ctx, workflow_id, run_id, body)
 
 
 async def reject_run(

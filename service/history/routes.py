@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from service.auth.dependencies import Caller
+from service.bounds import INT_MAX
 from service.contract.headers import ATTACHMENT
 from service.history import formats, queries
 from service.history.schemas import (
@@ -79,7 +80,9 @@ async def list_stream_events(
     stream_id: StreamId,
     who: Caller,
     ledger: LedgerDep,
-    to_version: Annotated[int | None, Query(ge=1, description="Up to this version.")] = None,
+    to_version: Annotated[
+        int | None, Query(ge=1, le=INT_MAX, description="Up to this version.")
+    ] = None,
     as_of: Annotated[UtcDatetime | None, Query(description="As recorded by this time.")] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,

@@ -70,17 +70,18 @@ async def incident_board(
     status: BoardStatus,
     after: BoardKey | None,
     limit: int,
+    now: datetime,
 ) -> list[tuple[BoardKey, IncidentCard]]:
     """A site's or an agency's incidents, most severe first, then oldest first, with the key
     each one ends a page at."""
-    params: list[object] = [value, status, limit]
+    params: list[object] = [value, status, limit, now]
     page = "TRUE"
     if after is not None:
-        page = "(severity_rank, age_from, incident_id) > ($4::smallint, $5::timestamptz, $6)"
+        page = "(severity_rank, age_from, incident_id) > ($5::smallint, $6::timestamptz, $7)"
         params.extend((after.severity_rank, after.age_from, after.incident_id))
     condition, scope = scope_condition(principal, len(params) + 1)
     rows = await pool.fetch(
-        f"""SELECT *, greatest(0, floor(extract(epoch FROM now() - age_from)))::bigint
+        f"""SELECT *, greatest(0, floor(extract(epoch FROM $4::timestamptz - age_from)))::bigint
                 AS age_seconds
             FROM {tables["incidents"]}
             WHERE {column} = $1 AND ($2 = 'all' OR status = $2) AND {page} AND {condition}
@@ -111,14 +112,16 @@ async def prevention_actions(
     include_completed: bool,
     after: OwnerKey | None,
     limit: int,
+    now: datetime,
 ) -> list[tuple[OwnerKey, OwnerActions]]:
     """The visible prevention actions of at most `limit` owners after `after`, by owner, each
     owner with all of its actions: the overdue ones (not completed, due before today in UTC)
     first, then by due date."""
-    condition, scope = scope_condition(principal, 6)
+    condition, scope = scope_condition(principal, 7)
     rows = await pool.fetch(
         f"""WITH visible AS (
-                SELECT *, (NOT completed AND due_on < (now() AT TIME ZONE 'UTC')::date) AS overdue
+                SELECT *, (NOT completed AND due_on < ($6::timestamptz AT TIME ZONE 'UTC')::date)
+                    AS overdue
                 FROM {tables["actions"]}
                 WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR site_id = $2)
                   AND ($3 OR NOT completed) AND ($4::text IS NULL OR owner > $4) AND {condition}
@@ -130,6 +133,7 @@ async def prevention_actions(
         include_completed,
         after.owner if after else None,
         limit,
+        now,
         *scope,
     )
     return [

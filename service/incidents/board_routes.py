@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from events.domain.sites import SITES
 from projections.incident_board import IncidentBoard
 from projections.prevention_actions import PreventionActions
+from service import clock
 from service.auth.dependencies import Caller
 from service.incidents import board_queries
 from service.incidents.board_queries import BoardStatus
@@ -58,6 +59,7 @@ async def list_site_incidents(
         status=status,
         after=after,
         limit=limit + 1,
+        now=clock.now(request),
     )
     items, next_cursor = board_queries.SITE_INCIDENTS.page(found, limit)
     return SiteIncidents(items=items, next_cursor=next_cursor, limit=limit)
@@ -91,6 +93,7 @@ async def list_agency_incidents(
         status=status,
         after=after,
         limit=limit + 1,
+        now=clock.now(request),
     )
     items, next_cursor = board_queries.AGENCY_INCIDENTS.page(found, limit)
     return AgencyIncidents(items=items, next_cursor=next_cursor, limit=limit)
@@ -127,6 +130,7 @@ async def list_prevention_actions(
         include_completed=include_completed,
         after=after,
         limit=limit + 1,
+        now=clock.now(request),
     )
     items, next_cursor = board_queries.PREVENTION_ACTIONS.page(found, limit)
     return PreventionActionsByOwner(items=items, next_cursor=next_cursor, limit=limit)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from events.catalogue import CATALOGUE, Event
 from events.domain import incident_review as review
@@ -32,18 +31,22 @@ from service.attempts import Attempt
 from service.command import Command, CommandContext, CommandPlan, CommandReply, pinned_at
 from service.incidents import handoff
 from service.incidents.schemas import (
+    AddPreventionActionBody,
+    CloseIncidentBody,
+    CompletePreventionActionBody,
     CreateSupportHandoffBody,
     OpenIncidentBody,
+    RecordDetectionGapsBody,
+    RecordDocumentationChangeBody,
     RecordEvidenceBody,
+    RecordRegressionCheckBody,
+    RecordRootCauseBody,
+    RecordSafeguardsBody,
+    ReopenIncidentBody,
+    SetEscalationBody,
+    SetRestartCriteriaBody,
 )
 from service.ledger import Ledger
-from service.redaction_gate import CommandBody
-
-
-def masked_body(body: CommandBody) -> tuple[dict[str, Any], list[MaskedValue]]:
-    """The body as the redaction gate let it through (masked), and where it masked."""
-    masked = [MaskedValue(pointer=r.pointer, kind=r.kind) for r in body.redactions]
-    return body.model_dump(mode="json"), masked
 
 
 def _plan(
@@ -57,14 +60,13 @@ def _plan(
 async def open_incident(
     ledger: Ledger, ctx: CommandContext, body: OpenIncidentBody
 ) -> CommandReply:
-    clean, _ = masked_body(body)
     cmd = OpenIncidentCommand(
         incident_id=body.incident_id,
         site_id=body.site_id,
         facts=IncidentFacts.model_validate(
-            {name: clean[name] for name in IncidentFacts.model_fields}
+            body.model_dump(include=set(IncidentFacts.model_fields))
         ),
-        linked=LinkedWork.model_validate(clean["linked"]),
+        linked=LinkedWork.model_validate(body.linked.model_dump()),
         actor=ctx.principal.sub,
     )
     summary = cmd.facts.summary or ""
@@ -84,94 +86,132 @@ async def open_incident(
             )
             attempt.append(workflow, link)
 
-    command = Command(stream_id, decide, status_code=201)
-    return await ledger.execute(ctx, command)
+    return await ledger.execute(ctx, Command(stream_id, decide, status_code=201))
 
 
 async def record_evidence(
     ledger: Ledger, ctx: CommandContext, incident_id: str, body: RecordEvidenceBody
 ) -> CommandReply:
-    clean, masked = masked_body(body)
     # Pointers of the evidence itself, as the decider records them (within `content`).
     inside = [
-        MaskedValue(pointer=m.pointer.removeprefix("/content"), kind=m.kind)
-        for m in masked
-        if m.pointer.startswith("/content")
+        MaskedValue(pointer=r.pointer.removeprefix("/content"), kind=r.kind)
+        for r in body.redactions
+        if r.pointer.startswith("/content")
     ]
     actor = ctx.principal.sub
     decide = lambda i: decide_record_evidence(  # noqa: E731
-        i, body.evidence_id, clean["content"], actor, inside
+        i, body.evidence_id, body.content, actor, inside
     )
     return await ledger.execute(ctx, _plan(incident_id, decide, status_code=201))
 
 
-async def run(
-    ledger: Ledger,
-    ctx: CommandContext,
-    incident_id: str,
-    body: CommandBody,
-    decide: Callable[[Incident, dict[str, Any], str], list[Event]],
-    status_code: int = 200,
+async def set_escalation(
+    ledger: Ledger, ctx: CommandContext, incident_id: str, body: SetEscalationBody
 ) -> CommandReply:
-    """A review command: decide on the incident with the body's (masked) fields."""
-    clean, _ = masked_body(body)
     actor = ctx.principal.sub
-    plan = _plan(incident_id, lambda i: decide(i, clean, actor), status_code)
+    plan = _plan(incident_id, lambda i: decide_escalate(i, body.target, body.reason, actor))
     return await ledger.execute(ctx, plan)
 
 
-def escalate(i: Incident, b: dict[str, Any], actor: str) -> list[Event]:
-    return decide_escalate(i, b["target"], b["reason"], actor)
+async def record_root_cause(
+    ledger: Ledger, ctx: CommandContext, incident_id: str, body: RecordRootCauseBody
+) -> CommandReply:
+    actor = ctx.principal.sub
+    plan = _plan(incident_id, lambda i: review.decide_record_root_cause(i, body.root_cause, actor))
+    return await ledger.execute(ctx, plan)
 
 
-def root_cause(i: Incident, b: dict[str, Any], actor: str) -> list[Event]:
-    return review.decide_record_root_cause(i, b["root_cause"], actor)
-
-
-def detection_gaps(i: Incident, b: dict[str, Any], actor: str) -> list[Event]:
-    return review.decide_record_detection_gaps(i, b["gaps"], b["missing_evidence"], actor)
-
-
-def safeguards(i: Incident, b: dict[str, Any], actor: str) -> list[Event]:
-    return review.decide_record_safeguards(i, b["worked"], b["failed"], actor)
-
-
-def regression_check(i: Incident, b: dict[str, Any], actor: str) -> list[Event]:
-    return review.decide_record_regression_check(i, b["passed"], b["description"], actor)
-
-
-def restart_criteria(i: Incident, b: dict[str, Any], actor: str) -> list[Event]:
-    return review.decide_define_restart_criteria(i, b["criteria"], actor)
-
-
-def documentation_change(i: Incident, b: dict[str, Any], actor: str) -> list[Event]:
-    return review.decide_record_documentation_change(
-        i, b["area"], b["description"], actor, b["reference"]
+async def record_detection_gaps(
+    ledger: Ledger, ctx: CommandContext, incident_id: str, body: RecordDetectionGapsBody
+) -> CommandReply:
+    actor, gaps, missing = ctx.principal.sub, body.gaps, body.missing_evidence
+    plan = _plan(
+        incident_id, lambda i: review.decide_record_detection_gaps(i, gaps, missing, actor)
     )
+    return await ledger.execute(ctx, plan)
 
 
-def close(i: Incident, b: dict[str, Any], actor: str) -> list[Event]:
-    return decide_close(i, actor, b["summary"])
+async def record_safeguards(
+    ledger: Ledger, ctx: CommandContext, incident_id: str, body: RecordSafeguardsBody
+) -> CommandReply:
+    actor, worked, failed = ctx.principal.sub, body.worked, body.failed
+    plan = _plan(incident_id, lambda i: review.decide_record_safeguards(i, worked, failed, actor))
+    return await ledger.execute(ctx, plan)
 
 
-def reopen(i: Incident, b: dict[str, Any], actor: str) -> list[Event]:
-    return decide_reopen(i, actor, b["reason"])
-
-
-def add_prevention_action(i: Incident, b: dict[str, Any], actor: str) -> list[Event]:
-    cmd = review.AddPreventionAction.model_validate({**b, "actor": actor})
-    return review.decide_add_prevention_action(i, cmd)
+async def add_prevention_action(
+    ledger: Ledger, ctx: CommandContext, incident_id: str, body: AddPreventionActionBody
+) -> CommandReply:
+    cmd = review.AddPreventionAction(**body.model_dump(), actor=ctx.principal.sub)
+    plan = _plan(incident_id, lambda i: review.decide_add_prevention_action(i, cmd), 201)
+    return await ledger.execute(ctx, plan)
 
 
 async def complete_prevention_action(
-    ledger: Ledger, ctx: CommandContext, incident_id: str, action_id: str, body: CommandBody
+    ledger: Ledger,
+    ctx: CommandContext,
+    incident_id: str,
+    action_id: str,
+    body: CompletePreventionActionBody,
 ) -> CommandReply:
-    roles = [role.value for role in ctx.principal.roles]
+    actor, roles = ctx.principal.sub, [role.value for role in ctx.principal.roles]
 
-    def decide(i: Incident, b: dict[str, Any], actor: str) -> list[Event]:
-        return review.decide_complete_prevention_action(i, action_id, actor, roles, b["note"])
+    def decide(incident: Incident) -> list[Event]:
+        return review.decide_complete_prevention_action(
+            incident, action_id, actor, roles, body.note
+        )
 
-    return await run(ledger, ctx, incident_id, body, decide)
+    return await ledger.execute(ctx, _plan(incident_id, decide))
+
+
+async def record_regression_check(
+    ledger: Ledger, ctx: CommandContext, incident_id: str, body: RecordRegressionCheckBody
+) -> CommandReply:
+    actor, passed, description = ctx.principal.sub, body.passed, body.description
+
+    def decide(incident: Incident) -> list[Event]:
+        return review.decide_record_regression_check(incident, passed, description, actor)
+
+    return await ledger.execute(ctx, _plan(incident_id, decide))
+
+
+async def set_restart_criteria(
+    ledger: Ledger, ctx: CommandContext, incident_id: str, body: SetRestartCriteriaBody
+) -> CommandReply:
+    actor = ctx.principal.sub
+    plan = _plan(
+        incident_id, lambda i: review.decide_define_restart_criteria(i, body.criteria, actor)
+    )
+    return await ledger.execute(ctx, plan)
+
+
+async def record_documentation_change(
+    ledger: Ledger, ctx: CommandContext, incident_id: str, body: RecordDocumentationChangeBody
+) -> CommandReply:
+    actor = ctx.principal.sub
+
+    def decide(incident: Incident) -> list[Event]:
+        return review.decide_record_documentation_change(
+            incident, body.area, body.description, actor, body.reference
+        )
+
+    return await ledger.execute(ctx, _plan(incident_id, decide))
+
+
+async def close_incident(
+    ledger: Ledger, ctx: CommandContext, incident_id: str, body: CloseIncidentBody
+) -> CommandReply:
+    actor = ctx.principal.sub
+    plan = _plan(incident_id, lambda i: decide_close(i, actor, body.summary))
+    return await ledger.execute(ctx, plan)
+
+
+async def reopen_incident(
+    ledger: Ledger, ctx: CommandContext, incident_id: str, body: ReopenIncidentBody
+) -> CommandReply:
+    actor = ctx.principal.sub
+    plan = _plan(incident_id, lambda i: decide_reopen(i, actor, body.reason))
+    return await ledger.execute(ctx, plan)
 
 
 async def create_support_handoff(

@@ -109,7 +109,7 @@ async def set_escalation(
 ) -> Response:
     """Decide where the incident goes: hosting, provider support, CodeCanyon support or internal
     operations, with the reason."""
-    return reply(await commands.run(ledger, ctx, incident_id, body, commands.escalate))
+    return reply(await commands.set_escalation(ledger, ctx, incident_id, body))
 
 
 @router.post("/{incident_id}/root-cause", operation_id="record-root-cause", response_model=Result)
@@ -117,7 +117,7 @@ async def record_root_cause(
     incident_id: IncidentId, body: RecordRootCauseBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """Record what failed."""
-    return reply(await commands.run(ledger, ctx, incident_id, body, commands.root_cause))
+    return reply(await commands.record_root_cause(ledger, ctx, incident_id, body))
 
 
 @router.post(
@@ -127,7 +127,7 @@ async def record_detection_gaps(
     incident_id: IncidentId, body: RecordDetectionGapsBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """Record what was detected late or not at all, and what evidence was missing."""
-    return reply(await commands.run(ledger, ctx, incident_id, body, commands.detection_gaps))
+    return reply(await commands.record_detection_gaps(ledger, ctx, incident_id, body))
 
 
 @router.post("/{incident_id}/safeguards", operation_id="record-safeguards", response_model=Result)
@@ -135,7 +135,7 @@ async def record_safeguards(
     incident_id: IncidentId, body: RecordSafeguardsBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """Record which safeguards worked and which failed."""
-    return reply(await commands.run(ledger, ctx, incident_id, body, commands.safeguards))
+    return reply(await commands.record_safeguards(ledger, ctx, incident_id, body))
 
 
 @router.post(
@@ -149,8 +149,7 @@ async def add_prevention_action(
 ) -> Response:
     """Assign a prevention action (prompt, permission, source correction, provider settings, rate
     limit, test, alert tuning or documentation) to an owner, with a due date."""
-    action = commands.add_prevention_action
-    return reply(await commands.run(ledger, ctx, incident_id, body, action, status_code=201))
+    return reply(await commands.add_prevention_action(ledger, ctx, incident_id, body))
 
 
 @router.post(
@@ -167,8 +166,9 @@ async def complete_prevention_action(
 ) -> Response:
     """Mark a prevention action done: by its owner, a support lead, an operations lead or an
     administrator."""
-    outcome = await commands.complete_prevention_action(ledger, ctx, incident_id, action_id, body)
-    return reply(outcome)
+    return reply(
+        await commands.complete_prevention_action(ledger, ctx, incident_id, action_id, body)
+    )
 
 
 @router.post(
@@ -180,7 +180,7 @@ async def record_regression_check(
     incident_id: IncidentId, body: RecordRegressionCheckBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """Record a regression check; the latest one counts, so a failure undoes an earlier pass."""
-    return reply(await commands.run(ledger, ctx, incident_id, body, commands.regression_check))
+    return reply(await commands.record_regression_check(ledger, ctx, incident_id, body))
 
 
 @router.post(
@@ -190,7 +190,7 @@ async def set_restart_criteria(
     incident_id: IncidentId, body: SetRestartCriteriaBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """Say when paused work may return to normal scope."""
-    return reply(await commands.run(ledger, ctx, incident_id, body, commands.restart_criteria))
+    return reply(await commands.set_restart_criteria(ledger, ctx, incident_id, body))
 
 
 @router.post(
@@ -203,8 +203,7 @@ async def record_documentation_change(
 ) -> Response:
     """Record the change the incident produced in runbooks, sources, prompts, tests, permissions
     or monitoring."""
-    decide = commands.documentation_change
-    return reply(await commands.run(ledger, ctx, incident_id, body, decide))
+    return reply(await commands.record_documentation_change(ledger, ctx, incident_id, body))
 
 
 @router.post("/{incident_id}/close", operation_id="close-incident", response_model=Result)
@@ -214,7 +213,7 @@ async def close_incident(
     """Close the incident. Refused (409) with the full `missing` list unless it has a root cause,
     prevention actions that all have owners and are complete, a passed regression check, restart
     criteria, a documented change and an escalation decision."""
-    return reply(await commands.run(ledger, ctx, incident_id, body, commands.close))
+    return reply(await commands.close_incident(ledger, ctx, incident_id, body))
 
 
 @router.post("/{incident_id}/reopen", operation_id="reopen-incident", response_model=Result)
@@ -222,7 +221,7 @@ async def reopen_incident(
     incident_id: IncidentId, body: ReopenIncidentBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """Reopen a closed incident, with the reason. Its linked workflows are gated again."""
-    return reply(await commands.run(ledger, ctx, incident_id, body, commands.reopen))
+    return reply(await commands.reopen_incident(ledger, ctx, incident_id, body))
 
 
 @router.post(

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
-from pydantic import ValidationError
+from pydantic import JsonValue, ValidationError
 
 from events.catalogue import Event
 from events.domain import playbook_rollout as rollout
@@ -34,9 +33,12 @@ from events.domain.playbooks import (
 from events.domain.sites import SITES
 from events.envelope import canonical_json
 from events.errors import InvalidCommand
-from service.command import CommandContext, CommandPlan, CommandReply, pinned_at
+from service.attempts import Attempt
+from service.command import Command, CommandContext, CommandPlan, CommandReply, pinned_at
 from service.ledger import Ledger
 from service.playbooks.schemas import (
+    CompleteLocalChangeBody,
+    ExportPlaybookBody,
     ImportPlaybookBody,
     RecordFirstRunBody,
     RegisterPlaybookBody,
@@ -54,8 +56,8 @@ def plan(
     status_code: int = 200,
     *,
     new_tenant: Tenant | None = None,
-    answer: dict[str, Any] | None = None,
-    unchanged: Callable[[Playbook], dict[str, Any]] | None = None,
+    answer: dict[str, object] | None = None,
+    unchanged: Callable[[Playbook], dict[str, object]] | None = None,
 ) -> CommandPlan[Playbook]:
     return CommandPlan(
         PLAYBOOKS,
@@ -72,10 +74,16 @@ def plan(
 async def register_playbook(
     ledger: Ledger, ctx: CommandContext, body: RegisterPlaybookBody
 ) -> CommandReply:
-    site = await ledger.load_visible(ctx.principal, SITES, SITES.stream_id(body.site_id), "site")
     cmd = RegisterPlaybook(**body.model_dump(), actor=ctx.principal.sub)
-    decide = lambda p: decide_register(p, cmd)  # noqa: E731
-    return await ledger.execute(ctx, plan(body.playbook_id, decide, 201, new_tenant=site.tenant))
+    stream_id = PLAYBOOKS.stream_id(body.playbook_id)
+
+    async def decide(attempt: Attempt) -> None:
+        # The playbook's tenant is its site's: an unknown or foreign site answers 404.
+        site = await attempt.load(SITES, SITES.stream_id(body.site_id), "site")
+        playbook = await attempt.load(PLAYBOOKS, stream_id, "playbook", new_tenant=site.tenant)
+        attempt.append(playbook, decide_register(playbook.state, cmd))
+
+    return await ledger.execute(ctx, Command(stream_id, decide, status_code=201))
 
 
 async def revise_playbook(
@@ -88,8 +96,13 @@ async def revise_playbook(
 
 
 async def export_playbook(
-    ledger: Ledger, ctx: CommandContext, signer: PlaybookSigner, playbook_id: str, export_id: str
+    ledger: Ledger,
+    ctx: CommandContext,
+    signer: PlaybookSigner,
+    playbook_id: str,
+    body: ExportPlaybookBody,
 ) -> CommandReply:
+    export_id = body.export_id
     loaded = await ledger.load_visible(
         ctx.principal, PLAYBOOKS, PLAYBOOKS.stream_id(playbook_id), "playbook"
     )
@@ -106,7 +119,7 @@ async def export_playbook(
     )
 
 
-def verified_document(signer: PlaybookSigner, document: dict[str, Any]) -> PlaybookExport:
+def verified_document(signer: PlaybookSigner, document: dict[str, JsonValue]) -> PlaybookExport:
     """Format, schema, signature, in that order, after the redaction gate has scanned the whole
     body: a refusal never echoes a value the scan would have caught. The signature is checked
     over the document as received, and the document
@@ -171,7 +184,7 @@ async def import_playbook(
         "local_changes": [change.model_dump(mode="json") for change in changes],
     }
 
-    def unchanged(playbook: Playbook) -> dict[str, Any]:
+    def unchanged(playbook: Playbook) -> dict[str, object]:
         # Already imported: say what the site has, not what this request would have made.
         recorded = [
             c.model_dump(mode="json", exclude={"completed_by"}) for c in playbook.local_changes
@@ -187,9 +200,13 @@ async def import_playbook(
 
 
 async def complete_local_change(
-    ledger: Ledger, ctx: CommandContext, playbook_id: str, change_id: str, note: str | None
+    ledger: Ledger,
+    ctx: CommandContext,
+    playbook_id: str,
+    change_id: str,
+    body: CompleteLocalChangeBody,
 ) -> CommandReply:
-    actor = ctx.principal.sub
+    actor, note = ctx.principal.sub, body.note
     decide = lambda p: rollout.decide_complete_local_change(p, change_id, actor, note)  # noqa: E731
     return await ledger.execute(ctx, plan(playbook_id, decide))
 

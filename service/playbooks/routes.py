@@ -111,7 +111,7 @@ async def export_playbook(
     """A portable, signed document of the current version: no site-local ids, secrets, provider
     keys or customer data, with its provenance (source site, export date, version, owner,
     content hash). The export is recorded on the playbook."""
-    return reply(await commands.export_playbook(ledger, ctx, signer, playbook_id, body.export_id))
+    return reply(await commands.export_playbook(ledger, ctx, signer, playbook_id, body))
 
 
 @router.post(
@@ -143,8 +143,7 @@ async def complete_local_change(
     ledger: LedgerDep,
 ) -> Response:
     """Mark a local change (an assumption adapted or confirmed for this site) done."""
-    outcome = await commands.complete_local_change(ledger, ctx, playbook_id, change_id, body.note)
-    return reply(outcome)
+    return reply(await commands.complete_local_change(ledger, ctx, playbook_id, change_id, body))
 
 
 @router.post(

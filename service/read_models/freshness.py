@@ -12,12 +12,14 @@ from fastapi import Depends, Query, Request
 from events.errors import InvalidCommand
 from projections import generations
 from projections.base import Projection, Tables
+from service.bounds import BIGINT_MAX
 from service.problems import ServiceUnavailable
 
 MinPosition = Annotated[
     int | None,
     Query(
         ge=1,
+        le=BIGINT_MAX,
         description="Answer only once the read model includes the event at this position (the "
         "`position` a command answered); waits up to 2 s, then 503 with Retry-After.",
     ),

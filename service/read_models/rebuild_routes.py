@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from events.errors import NotFound
+from events.errors import NotFound, StateConflict
 from projections import by_name
 from projections.rebuild import rebuild
 from service.auth.dependencies import Caller
 from service.paths import ProjectionName
 from service.tenancy import require_platform
 
+log = logging.getLogger("sophmate.ledger")
 router = APIRouter(tags=["read models"])
 
 
 class RebuildStarted(BaseModel):
     projection: str
     status: str = Field(examples=["rebuilding"])
+
+
+async def _free(pool: asyncpg.Pool, name: str) -> bool:
+    """Whether no rebuild holds the read model's lock (another replica, or the CLI): asked
+    before answering, since the rebuild itself runs after the answer."""
+    async with pool.acquire() as conn:
+        key = f"rebuild:{name}"
+        if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):
+            return False
+        await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", key)
+        return True
 
 
 @router.post(
@@ -36,8 +51,20 @@ async def rebuild_projection(name: ProjectionName, who: Caller, request: Request
     try:
         projection = by_name(name)
     except KeyError:
-        raise NotFound(f"no projection named {name}") from None
+        raise NotFound("no read model of that name") from None
+    running: dict[str, asyncio.Task[Any]] = request.app.state.rebuilds
+    if name in running or not await _free(request.app.state.pool, name):
+        raise StateConflict("a rebuild of this read model is already running")
     task = asyncio.create_task(rebuild(request.app.state.pool, projection))
+    running[name] = task
     request.app.state.background.add(task)
-    task.add_done_callback(request.app.state.background.discard)
+
+    def finished(done: asyncio.Task[Any]) -> None:
+        running.pop(name, None)
+        request.app.state.background.discard(done)
+        # Retrieved here, so a failed rebuild is logged once, never "never retrieved".
+        if not done.cancelled() and done.exception() is not None:
+            log.error("rebuild failed", exc_info=done.exception(), extra={"projection": name})
+
+    task.add_done_callback(finished)
     return RebuildStarted(projection=name, status="rebuilding")

@@ -1,5 +1,5 @@
 """Rollout commands: load the site and its rollout -> decide -> append (the redaction gate
-masked the body before).
+masked the body before: its fields hold masked text only).
 
 Every command reads the site's own stream (facts, hosting changes) beside the rollout stream;
 the site is pinned at the version read, so a hosting change recorded in between is a conflict
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from events.catalogue import Event
 from events.domain import rollout_access as access
@@ -18,7 +17,7 @@ from events.domain import rollout_review as review
 from events.domain.rollout import ROLLOUTS, SITE_RECORDS, Rollout, SiteRecord
 from events.domain.rollout_events import ReadinessCheck, SopContent
 from events.envelope import utc_now
-from service.attempts import Attempt
+from service.attempts import Attempt, Decide
 from service.command import Command, CommandContext, CommandReply
 from service.ledger import Ledger
 from service.rollout.schemas import (
@@ -31,18 +30,18 @@ from service.rollout.schemas import (
     VerifyReadinessCheckBody,
 )
 
-Decide = Callable[[Rollout, SiteRecord], list[Event]]
+DecideRollout = Callable[[Rollout, SiteRecord], list[Event]]
 Clock = Callable[[], datetime]
 
 
-async def _execute(
-    ledger: Ledger,
-    ctx: CommandContext,
+def _command(
     site_id: str,
-    decide: Decide,
+    decide: DecideRollout,
     status_code: int = 200,
-    before: Callable[[Attempt], Any] | None = None,
-) -> CommandReply:
+    before: Decide | None = None,
+) -> Command:
+    """A command on the site's rollout, decided beside the site's own record (pinned)."""
+
     async def step(attempt: Attempt) -> None:
         site = await attempt.load(SITE_RECORDS, SITE_RECORDS.stream_id(site_id), "site")
         if before is not None:
@@ -52,23 +51,21 @@ async def _execute(
         )
         attempt.append(rollout, decide(rollout.state, site.state))
 
-    own = ROLLOUTS.stream_id(site_id)
-    return await ledger.execute(ctx, Command(own, step, status_code=status_code))
+    return Command(ROLLOUTS.stream_id(site_id), step, status_code=status_code)
 
 
 async def publish_sop(
     ledger: Ledger, ctx: CommandContext, site_id: str, body: PublishSopBody
 ) -> CommandReply:
-    clean = body.model_dump(mode="json")  # masked by the redaction gate already
     cmd = access.PublishSop(
         role=body.role,
         topic=body.topic,
-        content=SopContent.model_validate(clean["content"]),
-        change_note=clean["change_note"],
+        content=SopContent.model_validate(body.content.model_dump()),
+        change_note=body.change_note,
         actor=ctx.principal.sub,
     )
-    decide: Decide = lambda r, s: access.decide_publish(r, s, cmd)  # noqa: E731
-    return await _execute(ledger, ctx, site_id, decide, status_code=201)
+    decide: DecideRollout = lambda r, s: access.decide_publish(r, s, cmd)  # noqa: E731
+    return await ledger.execute(ctx, _command(site_id, decide, status_code=201))
 
 
 async def acknowledge_sop(
@@ -82,48 +79,45 @@ async def acknowledge_sop(
             rollout, site, who.sub, roles, body.role, body.topic, body.version
         )
 
-    return await _execute(ledger, ctx, site_id, decide, status_code=201)
+    return await ledger.execute(ctx, _command(site_id, decide, status_code=201))
 
 
 async def grant_access(
     ledger: Ledger, ctx: CommandContext, site_id: str, body: GrantAccessBody
 ) -> CommandReply:
-    clean = body.model_dump(mode="json")  # masked by the redaction gate already
     actor = ctx.principal.sub
 
     def decide(rollout: Rollout, site: SiteRecord) -> list[Event]:
-        return access.decide_grant(rollout, site, clean["subject"], body.role.value, actor)
+        return access.decide_grant(rollout, site, body.subject, body.role.value, actor)
 
-    return await _execute(ledger, ctx, site_id, decide, status_code=201)
+    return await ledger.execute(ctx, _command(site_id, decide, status_code=201))
 
 
 async def revoke_access(
     ledger: Ledger, ctx: CommandContext, site_id: str, body: RevokeAccessBody
 ) -> CommandReply:
-    clean = body.model_dump(mode="json")  # masked by the redaction gate already
     actor = ctx.principal.sub
 
     def decide(rollout: Rollout, site: SiteRecord) -> list[Event]:
         return access.decide_revoke(
-            rollout, site, clean["subject"], body.role.value, actor, clean["reason"]
+            rollout, site, body.subject, body.role.value, actor, body.reason
         )
 
-    return await _execute(ledger, ctx, site_id, decide)
+    return await ledger.execute(ctx, _command(site_id, decide))
 
 
 async def set_grant_enforcement(
     ledger: Ledger, ctx: CommandContext, site_id: str, body: SetGrantEnforcementBody
 ) -> CommandReply:
-    clean = body.model_dump(mode="json")  # masked by the redaction gate already
     who = ctx.principal
     roles = [role.value for role in who.roles]
 
     def decide(rollout: Rollout, site: SiteRecord) -> list[Event]:
         return access.decide_set_enforcement(
-            rollout, site, body.enabled, clean["reason"], who.sub, roles, who.all_sites
+            rollout, site, body.enabled, body.reason, who.sub, roles, who.all_sites
         )
 
-    return await _execute(ledger, ctx, site_id, decide)
+    return await ledger.execute(ctx, _command(site_id, decide))
 
 
 async def verify_readiness_check(
@@ -134,15 +128,12 @@ async def verify_readiness_check(
     body: VerifyReadinessCheckBody,
     clock: Clock = utc_now,
 ) -> CommandReply:
-    clean = body.model_dump(mode="json")  # masked by the redaction gate already
     actor, at = ctx.principal.sub, clock()
 
     def decide(rollout: Rollout, site: SiteRecord) -> list[Event]:
-        return review.decide_verify_check(
-            rollout, site, check, body.method, clean["note"], actor, at
-        )
+        return review.decide_verify_check(rollout, site, check, body.method, body.note, actor, at)
 
-    return await _execute(ledger, ctx, site_id, decide)
+    return await ledger.execute(ctx, _command(site_id, decide))
 
 
 async def record_review_finding(
@@ -152,8 +143,7 @@ async def record_review_finding(
     body: RecordReviewFindingBody,
     escalate_after: int,
 ) -> CommandReply:
-    clean = body.model_dump(mode="json")  # masked by the redaction gate already
-    cmd = review.RecordFinding.model_validate({**clean, "actor": ctx.principal.sub})
+    cmd = review.RecordFinding(**body.model_dump(), actor=ctx.principal.sub)
     cited: set[str] = set()
 
     async def look_up_citations(_: Attempt) -> None:
@@ -170,4 +160,5 @@ async def record_review_finding(
         return review.decide_record_finding(rollout, site, cmd, cited, escalate_after)
 
     before = look_up_citations if cmd.cited_event_ids else None
-    return await _execute(ledger, ctx, site_id, decide, status_code=201, before=before)
+    command = _command(site_id, decide, status_code=201, before=before)
+    return await ledger.execute(ctx, command)

@@ -12,6 +12,7 @@ from events.domain.rollout_events import ReadinessCheck
 from service.auth.dependencies import Caller
 from service.command import CommandReply
 from service.contract.headers import VERSIONED
+from service.pagination import DEFAULT_LIMIT, Cursor, CursorCodec, CursorKey, KeyInt, Limit
 from service.read_models.freshness import MinPosition
 from service.requests import Command, LedgerDep, reply
 from service.rollout import commands, queries, views
@@ -19,7 +20,7 @@ from service.rollout.runbook import render_markdown
 from service.rollout.schemas import (
     AcknowledgeSopBody,
     GrantAccessBody,
-    OpenFindingsView,
+    OpenFindingList,
     OperatorAccessView,
     PublishSopBody,
     ReadinessView,
@@ -163,13 +164,35 @@ async def get_operator_access(
     return OperatorAccessView(site_id=site_id, enforced=found.rollout.enforced, operators=operators)
 
 
-@router.get("/findings", operation_id="list-open-findings", response_model=OpenFindingsView)
+class FindingKey(CursorKey):
+    """Where a page of open findings ends: its last finding's number in recording order."""
+
+    recorded: KeyInt
+
+
+OPEN_FINDINGS = CursorCodec("list-open-findings", FindingKey)
+
+
+@router.get("/findings", operation_id="list-open-findings", response_model=OpenFindingList)
 async def list_open_findings(
-    site_id: SiteId, who: Caller, request: Request, min_position: MinPosition = None
-) -> OpenFindingsView:
-    """Review findings whose SOP has not had a new version since."""
+    site_id: SiteId,
+    who: Caller,
+    request: Request,
+    min_position: MinPosition = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> OpenFindingList:
+    """Review findings whose SOP has not had a new version since, in the order recorded."""
+    after = OPEN_FINDINGS.decode(cursor)
     found = await queries.site_rollout(request, who, site_id, min_position)
-    return OpenFindingsView(site_id=site_id, findings=views.open_findings(found.rollout))
+    # Findings are only ever added, so a finding's place in recording order is a stable keyset.
+    keyed = [
+        (FindingKey(recorded=number), views.finding(f))
+        for number, f in enumerate(found.rollout.findings, start=1)
+        if found.rollout.is_open(f) and (after is None or number > after.recorded)
+    ]
+    items, next_cursor = OPEN_FINDINGS.page(keyed[: limit + 1], limit)
+    return OpenFindingList(items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.get(

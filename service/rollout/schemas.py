@@ -18,6 +18,7 @@ from events.domain.rollout_events import (
 from service.auth.principal import Role
 from service.command import CommandResult
 from service.contract.text import NON_BLANK
+from service.pagination import Page
 from service.redaction_gate import CommandBody
 from service.workflows.schemas import ID_PATTERN
 
@@ -219,9 +220,8 @@ class FindingView(BaseModel):
     escalated: bool
 
 
-class OpenFindingsView(BaseModel):
-    site_id: str
-    findings: list[FindingView]
+class OpenFindingList(Page[FindingView]):
+    items: list[FindingView] = Field(description="Open findings in the order they were recorded.")
 
 
 class SopVersionView(BaseModel):

@@ -24,13 +24,14 @@ from events.store import AppendResult
 from service.attempts import Attempt
 from service.auth.keyring import site_key_purpose
 from service.auth.principal import Principal
-from service.command import Command, CommandContext, CommandPlan, CommandReply
+from service.command import Command, CommandContext, CommandPlan, CommandReply, with_secret
 from service.ledger import Ledger
 from service.secret_box import SecretBox
 from service.sites.schemas import (
     RecordSiteChangeBody,
     RecordSiteRecoveryPathsBody,
     RegisterSiteBody,
+    RetireSiteKeyBody,
 )
 from service.tenancy import Tenant
 
@@ -93,17 +94,14 @@ async def register_site_key(
         within=store_secret,
         answer={"kid": kid, "algorithm": "HS256", "secret": None},
     )
-    outcome = await ledger.execute(ctx, plan)
-    if not outcome.replayed:
-        body = {**outcome.body, "secret": secret}
-        outcome = CommandReply(outcome.status_code, body, False, outcome.event_types)
-    return outcome
+    return with_secret(await ledger.execute(ctx, plan), secret)
 
 
 async def retire_site_key(
-    ledger: Ledger, ctx: CommandContext, site_id: str, kid: str, reason: str
+    ledger: Ledger, ctx: CommandContext, site_id: str, kid: str, body: RetireSiteKeyBody
 ) -> CommandReply:
     refuse_site_key_callers(ctx.principal)
+    reason = body.reason
     plan = CommandPlan(
         SITES, SITES.stream_id(site_id), lambda site: decide_retire_key(site, kid, reason), "site"
     )

@@ -93,7 +93,7 @@ async def retire_site_key(
     site_id: SiteId, kid: str, body: RetireSiteKeyBody, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """Retire a site key: tokens it signed are refused from now on."""
-    return reply(await commands.retire_site_key(ledger, ctx, site_id, kid, body.reason))
+    return reply(await commands.retire_site_key(ledger, ctx, site_id, kid, body))
 
 
 @router.get("/{site_id}/keys", operation_id="list-site-keys", response_model=SiteKeyList)

@@ -9,13 +9,12 @@ import uuid
 
 import asyncpg
 
-from events.domain.webhooks import SUBSCRIPTIONS, decide_disable
 from events.errors import LedgerError
 from events.store import EventStore
-from service.attempts import Attempt
 from service.auth.principal import ALL_SITES, Principal, Role
-from service.command import Command, CommandContext
+from service.command import CommandContext
 from service.ledger import Ledger
+from service.webhooks import commands
 
 log = logging.getLogger("sophmate.ledger.webhooks")
 DISPATCHER = Principal(
@@ -28,12 +27,6 @@ DISPATCHER = Principal(
 
 
 async def disable_subscription(pool: asyncpg.Pool, subscription_id: str, reason: str) -> None:
-    stream_id = SUBSCRIPTIONS.stream_id(subscription_id)
-
-    async def decide(attempt: Attempt) -> None:
-        sub = await attempt.load(SUBSCRIPTIONS, stream_id, "subscription")
-        attempt.append(sub, decide_disable(sub.state, reason, DISPATCHER.sub, automatic=True))
-
     ctx = CommandContext(
         principal=DISPATCHER,
         operation_id="disable-webhook-subscription",
@@ -44,7 +37,10 @@ async def disable_subscription(pool: asyncpg.Pool, subscription_id: str, reason:
         if_match=None,
     )
     try:
-        outcome = await Ledger(EventStore(pool)).execute(ctx, Command(stream_id, decide))
+        ledger = Ledger(EventStore(pool))
+        outcome = await commands.disable_unreachable_subscription(
+            ledger, ctx, subscription_id, reason
+        )
     except LedgerError:
         return  # deleted meanwhile: nothing to disable
     if not outcome.body["event_ids"]:

@@ -6,17 +6,19 @@ and returned in the first answer only; the log holds its fingerprint.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import asyncpg
 
+from events.catalogue import Event
 from events.domain import webhooks as domain
 from events.domain.sites import SITES
 from events.envelope import utc_now
 from events.errors import NotFound
 from events.store import AppendResult
 from service.attempts import Attempt
-from service.command import Command, CommandContext, CommandReply
+from service.command import Command, CommandContext, CommandReply, with_secret
 from service.ledger import Ledger
 from service.tenancy import Tenant
 from service.webhooks import deliveries, signing
@@ -27,13 +29,6 @@ from service.webhooks.schemas import (
     RotateWebhookSecretBody,
 )
 from service.webhooks.secrets import Box, store_secret
-
-
-def _with_secret(outcome: CommandReply, secret: str) -> CommandReply:
-    if outcome.replayed:
-        return outcome
-    body = {**outcome.body, "secret": secret}
-    return CommandReply(outcome.status_code, body, False, outcome.event_types)
 
 
 async def create_subscription(
@@ -86,7 +81,7 @@ async def create_subscription(
             "secret_fingerprint": fingerprint,
         },
     )
-    return _with_secret(await ledger.execute(ctx, command), secret)
+    return with_secret(await ledger.execute(ctx, command), secret)
 
 
 async def rotate_secret(
@@ -119,82 +114,107 @@ async def rotate_secret(
             "secret_fingerprint": fingerprint,
         },
     )
-    return _with_secret(await ledger.execute(ctx, command), secret)
+    return with_secret(await ledger.execute(ctx, command), secret)
 
 
-async def change_subscription(
-    ledger: Ledger,
-    ctx: CommandContext,
-    subscription_id: str,
-    change: str,
-    body: DisableWebhookSubscriptionBody | None = None,
-) -> CommandReply:
+def _subscription_command(
+    subscription_id: str, decide: Callable[[domain.Subscription], list[Event]]
+) -> Command:
     """Enable, disable or delete: one event each, nothing when it already is so."""
     stream_id = domain.SUBSCRIPTIONS.stream_id(subscription_id)
+
+    async def step(attempt: Attempt) -> None:
+        sub = await attempt.load(domain.SUBSCRIPTIONS, stream_id, "subscription")
+        attempt.append(sub, decide(sub.state))
+
+    return Command(stream_id, step, answer={"subscription_id": subscription_id})
+
+
+async def disable_subscription(
+    ledger: Ledger, ctx: CommandContext, subscription_id: str, body: DisableWebhookSubscriptionBody
+) -> CommandReply:
     actor = ctx.principal.sub
 
-    async def decide(attempt: Attempt) -> None:
-        sub = await attempt.load(domain.SUBSCRIPTIONS, stream_id, "subscription")
-        if change == "disable":
-            reason = body.reason if body is not None else ""
-            events = domain.decide_disable(sub.state, reason, actor, automatic=False)
-        elif change == "enable":
-            events = domain.decide_enable(sub.state, actor)
-        else:
-            events = domain.decide_delete(sub.state, actor)
-        attempt.append(sub, events)
+    def decide(sub: domain.Subscription) -> list[Event]:
+        return domain.decide_disable(sub, body.reason, actor, automatic=False)
 
-    return await ledger.execute(
-        ctx,
-        Command(stream_id, decide, answer={"subscription_id": subscription_id}),
-    )
+    return await ledger.execute(ctx, _subscription_command(subscription_id, decide))
 
 
-async def redeliver(
-    ledger: Ledger,
-    ctx: CommandContext,
-    subscription_id: str,
-    *,
-    delivery_id: int | None = None,
-    body: RecoverWebhookDeliveriesBody | None = None,
+async def disable_unreachable_subscription(
+    ledger: Ledger, ctx: CommandContext, subscription_id: str, reason: str
 ) -> CommandReply:
-    """Send one delivery again, or every matching event since a time or position. New deliveries
-    with the same webhook-id (the event id): a consumer that already has one drops the copy."""
+    """The dispatcher's own decision (service/webhooks/automatic.py): the endpoint said 410
+    Gone or failed every attempt for five days."""
+    actor = ctx.principal.sub
+
+    def decide(sub: domain.Subscription) -> list[Event]:
+        return domain.decide_disable(sub, reason, actor, automatic=True)
+
+    return await ledger.execute(ctx, _subscription_command(subscription_id, decide))
+
+
+async def enable_subscription(
+    ledger: Ledger, ctx: CommandContext, subscription_id: str
+) -> CommandReply:
+    actor = ctx.principal.sub
+    command = _subscription_command(subscription_id, lambda s: domain.decide_enable(s, actor))
+    return await ledger.execute(ctx, command)
+
+
+async def delete_subscription(
+    ledger: Ledger, ctx: CommandContext, subscription_id: str
+) -> CommandReply:
+    actor = ctx.principal.sub
+    command = _subscription_command(subscription_id, lambda s: domain.decide_delete(s, actor))
+    return await ledger.execute(ctx, command)
+
+
+def _redelivery(
+    subscription_id: str,
+    actor: str,
+    delivery_id: int | None,
+    since: datetime | None,
+    since_position: int | None,
+) -> Command:
+    """New deliveries with the same webhook-id (the event id): a consumer that already has one
+    drops the copy. Made by the command's own transaction, from the subscription it decided on."""
     stream_id = domain.SUBSCRIPTIONS.stream_id(subscription_id)
-    since = body.since if body is not None else None
-    since_position = body.since_position if body is not None else None
-    state: dict[str, domain.Subscription] = {}
-    if delivery_id is not None and not await deliveries.exists(
-        ledger.store.pool, subscription_id, delivery_id
-    ):
-        raise NotFound("delivery not found")
+    decided: domain.Subscription | None = None
 
     async def decide(attempt: Attempt) -> None:
+        nonlocal decided
         sub = await attempt.load(domain.SUBSCRIPTIONS, stream_id, "subscription")
-        state["sub"] = sub.state
+        decided = sub.state
         events = domain.decide_redeliver(
-            sub.state,
-            ctx.principal.sub,
-            delivery_id=delivery_id,
-            since=since,
-            since_position=since_position,
+            sub.state, actor, delivery_id=delivery_id, since=since, since_position=since_position
         )
         attempt.append(sub, events)
 
     async def create(conn: asyncpg.Connection, _: list[AppendResult]) -> None:
-        sub = state["sub"]
         if delivery_id is not None:
             await deliveries.redeliver_one(conn, subscription_id, delivery_id)
-        else:
-            await deliveries.recover(conn, sub, since, since_position)
+        elif decided is not None:
+            await deliveries.recover(conn, decided, since, since_position)
 
-    return await ledger.execute(
-        ctx,
-        Command(
-            stream_id,
-            decide,
-            status_code=202,
-            within=create,
-            answer={"subscription_id": subscription_id},
-        ),
-    )
+    answer = {"subscription_id": subscription_id}
+    return Command(stream_id, decide, status_code=202, within=create, answer=answer)
+
+
+async def redeliver(
+    ledger: Ledger, ctx: CommandContext, subscription_id: str, delivery_id: int
+) -> CommandReply:
+    """Send one delivery again."""
+    if not await deliveries.exists(ledger.store.pool, subscription_id, delivery_id):
+        raise NotFound("delivery not found")
+    command = _redelivery(subscription_id, ctx.principal.sub, delivery_id, None, None)
+    return await ledger.execute(ctx, command)
+
+
+async def recover_deliveries(
+    ledger: Ledger, ctx: CommandContext, subscription_id: str, body: RecoverWebhookDeliveriesBody
+) -> CommandReply:
+    """Send again every matching event since a time or position."""
+    actor = ctx.principal.sub
+    command = _redelivery(subscription_id, actor, None, body.since, body.since_position)
+    return await ledger.execute(ctx, command)

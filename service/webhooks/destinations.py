@@ -84,6 +84,12 @@ class Destination:
     """The URL with the checked address in place of the host name."""
     host: str
     host_header: str
+    scheme: str = "https"
+    address: str = ""
+    """The checked address itself, what to connect to."""
+    port: int = 443
+    target: str = "/"
+    """The request target: the URL's path and query."""
 
 
 async def resolve(url: str, *, allow_private: bool, resolver: Resolver) -> Destination:
@@ -118,4 +124,6 @@ async def resolve(url: str, *, allow_private: bool, resolver: Resolver) -> Desti
     host_header = host if parts.port is None else f"{host}:{parts.port}"
     if ":" in host and literal is not None and literal.version == 6:
         host_header = f"[{host}]" if parts.port is None else f"[{host}]:{parts.port}"
-    return Destination(target, host, host_header)
+    path = parts.path or "/"
+    request_target = f"{path}?{parts.query}" if parts.query else path
+    return Destination(target, host, host_header, parts.scheme, str(chosen), port, request_target)

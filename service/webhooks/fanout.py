@@ -24,6 +24,7 @@ from events.domain import webhooks as domain
 from events.envelope import StoredEvent, utc_now
 from events.store import NOTIFY_CHANNEL, EventStore, GlobalPosition
 from events.subscriber import UNWATCHED, Progress
+from service.webhooks.notifications import named_subscriptions
 
 log = logging.getLogger("sophmate.ledger.webhooks")
 LOCK_KEY = "webhook-fanout"
@@ -42,14 +43,20 @@ class _Sub:
     deleted: bool = False
     changed: bool = field(default=False, compare=False)
 
-    def takes(self, event: StoredEvent) -> bool:
+    def covers(self, event: StoredEvent) -> bool:
+        """Enabled and the event within its site or agency: the tenancy every delivery needs."""
         if not self.enabled or self.deleted:
             return False
         if self.site_id is not None:
-            in_scope = event.site_id == self.site_id
-        else:
-            in_scope = event.agency_id is not None and event.agency_id == self.agency_id
-        return in_scope and domain.matches(self.event_types, event.type, event.stream_type)
+            return event.site_id == self.site_id
+        return event.agency_id is not None and event.agency_id == self.agency_id
+
+    def takes(self, event: StoredEvent, named: str | None = None) -> bool:
+        if not self.covers(event):
+            return False
+        return named == self.subscription_id or domain.matches(
+            self.event_types, event.type, event.stream_type
+        )
 
 
 def _apply(subs: dict[str, _Sub], event: StoredEvent) -> None:
@@ -150,13 +157,14 @@ class FanOut:
             for r in await conn.fetch("SELECT * FROM webhook_subscriptions")
         }
         rows: list[tuple[str, object, int, str, str]] = []
+        named = await named_subscriptions(conn, events)
         for event in events:
             # Subscription events live in subscription streams only: a type name alone in
             # another stream is not one (and may not decode as one).
             if event.stream_type == domain.SUBSCRIPTIONS.stream_type:
                 _apply(subs, event)
             for sub in subs.values():
-                if sub.takes(event):
+                if sub.takes(event, named.get(event.position)):
                     rows.append(
                         (
                             sub.subscription_id,

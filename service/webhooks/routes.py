@@ -110,7 +110,7 @@ async def disable_webhook_subscription(
     ledger: LedgerDep,
 ) -> Response:
     """Stop deliveries; they wait, in order, until the subscription is enabled again."""
-    return reply(await commands.change_subscription(ledger, ctx, subscription_id, "disable", body))
+    return reply(await commands.disable_subscription(ledger, ctx, subscription_id, body))
 
 
 @router.post(
@@ -120,7 +120,7 @@ async def enable_webhook_subscription(
     subscription_id: SubscriptionId, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """Resume deliveries, from the oldest one still pending."""
-    return reply(await commands.change_subscription(ledger, ctx, subscription_id, "enable"))
+    return reply(await commands.enable_subscription(ledger, ctx, subscription_id))
 
 
 @router.delete(SUB, operation_id="delete-webhook-subscription", response_model=CommandResult)
@@ -128,7 +128,7 @@ async def delete_webhook_subscription(
     subscription_id: SubscriptionId, ctx: Command, ledger: LedgerDep
 ) -> Response:
     """End the subscription: nothing more is delivered. Its history stays in the log."""
-    return reply(await commands.change_subscription(ledger, ctx, subscription_id, "delete"))
+    return reply(await commands.delete_subscription(ledger, ctx, subscription_id))
 
 
 @router.get(
@@ -180,7 +180,7 @@ async def redeliver_webhook(
 ) -> Response:
     """Send one delivery again, with the same `webhook-id`, after the subscription's pending
     deliveries of the same stream."""
-    return reply(await commands.redeliver(ledger, ctx, subscription_id, delivery_id=delivery_id))
+    return reply(await commands.redeliver(ledger, ctx, subscription_id, delivery_id))
 
 
 @router.post(
@@ -197,4 +197,4 @@ async def recover_webhook_deliveries(
 ) -> Response:
     """Send again every matching event since a time or a log position (at most 10,000 per
     request), in log order, with their original `webhook-id`s."""
-    return reply(await commands.redeliver(ledger, ctx, subscription_id, body=body))
+    return reply(await commands.recover_deliveries(ledger, ctx, subscription_id, body))

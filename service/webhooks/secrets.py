@@ -8,11 +8,16 @@ the cache needs no invalidation beyond `valid_until`, which is read each time.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
 import asyncpg
+
+from service.secret_box import SecretUnreadable
+
+log = logging.getLogger("sophmate.ledger.webhooks")
 
 
 class Box(Protocol):
@@ -21,9 +26,12 @@ class Box(Protocol):
     def open_sealed(self, sealed: bytes, purpose: str) -> bytes: ...
 
 
+PURPOSE_PREFIX = "webhook_secrets.sealed"
+
+
 def purpose(subscription_id: str, version: int) -> str:
     """Bound to the sealed value: a secret copied into another subscription's row does not open."""
-    return f"webhook_secrets.sealed:{subscription_id}:{version}"
+    return f"{PURPOSE_PREFIX}:{subscription_id}:{version}"
 
 
 async def store_secret(
@@ -78,7 +86,13 @@ class SecretReader:
         for row in rows:
             key = (row["subscription_id"], row["secret_version"])
             if key not in self._opened:
-                opened = self.box.open_sealed(row["sealed"], purpose(*key))
+                try:
+                    opened = self.box.open_sealed(row["sealed"], purpose(*key))
+                except SecretUnreadable:
+                    # One subscription's secret sealed under a KEK dropped too early must not
+                    # stop every other delivery: its own are retried (and say why).
+                    log.error("webhook secret unreadable", extra={"subscription_id": key[0]})
+                    continue
                 self._opened[key] = opened.decode()
             found.setdefault(row["subscription_id"], []).append(self._opened[key])
         return found

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import random
-import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,58 +23,25 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-import httpx
 
 from events.envelope import utc_now
 from events.subscriber import UNWATCHED, Progress
-from service.webhooks import schedule
+from service.webhooks import claims, schedule
 from service.webhooks.automatic import disable_subscription
-from service.webhooks.destinations import Refused, Resolver, resolve, system_resolver
+from service.webhooks.destinations import (
+    Destination,
+    Refused,
+    Resolver,
+    resolve,
+    system_resolver,
+)
 from service.webhooks.fanout import WAKE_CHANNEL, _wait
+from service.webhooks.http11 import Client, Origin, ProtocolError
 from service.webhooks.payloads import payload_context
 from service.webhooks.secrets import SecretReader
 from service.webhooks.signing import headers
 
 log = logging.getLogger("sophmate.ledger.webhooks")
-
-CLAIM = """
-WITH due AS (
-    SELECT d.delivery_id FROM webhook_deliveries d
-    JOIN webhook_subscriptions s USING (subscription_id)
-    WHERE d.state = 'pending' AND (d.attempts = 0 OR d.next_attempt_at <= $1)
-      AND (d.leased_until IS NULL OR d.leased_until < $1)
-      AND s.enabled AND NOT s.deleted
-      AND NOT EXISTS (
-          SELECT 1 FROM webhook_deliveries e
-          WHERE e.subscription_id = d.subscription_id AND e.stream_id = d.stream_id
-            AND e.state = 'pending' AND e.delivery_id < d.delivery_id)
-    ORDER BY d.next_attempt_at, d.delivery_id
-    LIMIT $2
-    FOR UPDATE OF d SKIP LOCKED
-)
-UPDATE webhook_deliveries w SET leased_until = $3, attempts = w.attempts + 1
-FROM due, webhook_subscriptions s
-WHERE w.delivery_id = due.delivery_id AND s.subscription_id = w.subscription_id
-RETURNING w.delivery_id, w.subscription_id, w.event_id, w.position, w.attempts, s.url,
-    s.failing_since
-"""
-
-RECORD = """
-UPDATE webhook_deliveries w SET
-    state = u.state, next_attempt_at = coalesce(u.next_at, w.next_attempt_at),
-    leased_until = NULL, last_status = u.status, last_error = u.error,
-    delivered_at = CASE WHEN u.state = 'delivered' THEN u.at END
-FROM unnest($1::bigint[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::text[],
-            $7::timestamptz[]) AS u(id, attempt, state, next_at, status, error, at)
-WHERE w.delivery_id = u.id AND w.attempts = u.attempt
-"""
-ATTEMPTS = """
-INSERT INTO webhook_attempts (delivery_id, attempt, started_at, status, latency_ms, error,
-    next_attempt_at)
-SELECT * FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::int[], $5::float8[],
-    $6::text[], $7::timestamptz[])
-ON CONFLICT DO NOTHING
-"""
 
 
 @dataclass(frozen=True)
@@ -83,13 +50,19 @@ class SenderSettings:
     max_response_bytes: int = 64 * 1024
     allow_private: bool = False
     batch_size: int = 200
+    """Streams (heads of chains) one claim takes."""
+    chain_length: int = 32
+    """Deliveries of one stream one claim takes, sent one after another."""
+    chain_seconds: float = 5.0
+    """A claimed chain starts no attempt after this long; the rest is released."""
     concurrency: int = 64
     poll_seconds: float = 1.0
 
     @property
     def lease(self) -> timedelta:
-        # Longer than any attempt can take, so a live sender's lease never runs out under it.
-        return timedelta(seconds=self.timeout_seconds * 2 + 2)
+        # Longer than the last attempt a chain may start can take, so a live sender's lease
+        # never runs out under it.
+        return timedelta(seconds=self.chain_seconds + self.timeout_seconds * 2 + 2)
 
 
 @dataclass
@@ -116,7 +89,7 @@ class Sender:
         now: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
         resolver: Resolver = system_resolver,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Client | None = None,
     ) -> None:
         self.pool = pool
         self.secrets = secrets
@@ -124,17 +97,10 @@ class Sender:
         self.now = now
         self.rng = rng or random.Random()  # noqa: S311 (jitter, not a secret)
         self.resolver = resolver
-        self.http = httpx.AsyncClient(
-            follow_redirects=False,
-            timeout=self.config.timeout_seconds,
-            limits=httpx.Limits(max_connections=self.config.concurrency * 2),
-            # Without TCP_NODELAY, a body written after its headers waits for the endpoint's
-            # delayed ACK (~40 ms an attempt).
-            transport=transport
-            or httpx.AsyncHTTPTransport(
-                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-            ),
-            trust_env=False,
+        self.http = transport or Client(
+            timeout_seconds=self.config.timeout_seconds,
+            max_response_bytes=self.config.max_response_bytes,
+            max_idle=self.config.concurrency,
         )
         self.stopping = asyncio.Event()
         self.delivered = 0
@@ -155,24 +121,58 @@ class Sender:
     async def step(self) -> int:
         """Send what is due now; returns how many attempts it made."""
         now = self.now()
-        claimed = await self.pool.fetch(CLAIM, now, self.config.batch_size, now + self.config.lease)
+        claimed = await self.pool.fetch(
+            claims.CLAIM,
+            now,
+            self.config.batch_size,
+            now + self.config.lease,
+            self.config.chain_length,
+        )
         if not claimed:
             return 0
+        deadline = time.monotonic() + self.config.chain_seconds
+        chains, unsent = _chains(claimed)
         context = await payload_context(self.pool, [row["position"] for row in claimed])
         keys = await self.secrets.in_force({row["subscription_id"] for row in claimed}, now)
+        # Resolved and checked once per claim, not once per stream: every claim checks again.
+        targets = {url: await self._destination(url) for url in {r["url"] for r in claimed}}
         gate = asyncio.Semaphore(self.config.concurrency)
+        results: list[Sent] = []
 
-        async def one(row: asyncpg.Record) -> Sent:
+        async def send_chain(chain: list[asyncpg.Record]) -> None:
             async with gate:
-                return await self._send(row, context.body(row["position"]), keys, now)
+                for place, row in enumerate(chain):
+                    if place and time.monotonic() > deadline:
+                        unsent.extend(chain[place:])
+                        return
+                    target = targets[row["url"]]
+                    sent = await self._send(row, context.body(row["position"]), keys, target)
+                    results.append(sent)
+                    if not schedule.classify(sent.status, sent.retry_after, self.now()).delivered:
+                        # A later event of the stream is not sent while this one is pending.
+                        unsent.extend(chain[place + 1 :])
+                        return
 
-        results = await asyncio.gather(*(one(row) for row in claimed))
-        await self._record(list(results), {r["subscription_id"]: r for r in claimed})
+        await asyncio.gather(*(send_chain(chain) for chain in chains))
+        await self._record(results, unsent, {r["subscription_id"]: r for r in claimed})
         return len(results)
 
+    async def _destination(self, url: str) -> Destination | Refused:
+        try:
+            return await resolve(
+                url, allow_private=self.config.allow_private, resolver=self.resolver
+            )
+        except Refused as refused:
+            return refused
+
     async def _send(
-        self, row: asyncpg.Record, body: bytes | None, keys: dict[str, list[str]], now: datetime
+        self,
+        row: asyncpg.Record,
+        body: bytes | None,
+        keys: dict[str, list[str]],
+        target: Destination | Refused,
     ) -> Sent:
+        now = self.now()
         sent = Sent(row["delivery_id"], row["attempts"], row["subscription_id"], now, 0.0)
         secrets_in_force = keys.get(row["subscription_id"])
         if body is None or not secrets_in_force:
@@ -180,35 +180,41 @@ class Sender:
             return sent
         started = time.perf_counter()
         try:
-            target = await resolve(
-                row["url"], allow_private=self.config.allow_private, resolver=self.resolver
-            )
+            if isinstance(target, Refused):
+                raise target
             stamp = int(now.timestamp())
-            request_headers = headers(secrets_in_force, str(row["event_id"]), stamp, body)
-            request_headers["host"] = target.host_header
-            request_headers["user-agent"] = "SophMate-Ledger-Webhooks/1"
-            async with self.http.stream(
-                "POST",
-                target.url,
-                content=body,
-                headers=request_headers,
-                extensions={"sni_hostname": target.host},
-            ) as response:
-                sent.status = response.status_code
-                sent.retry_after = response.headers.get("retry-after")
-                if 300 <= response.status_code < 400:
-                    sent.error = "redirect not followed"
-                await _drain(response, self.config.max_response_bytes)
+            request_headers = {
+                "host": target.host_header,
+                "user-agent": "SophMate-Ledger-Webhooks/1",
+                **headers(secrets_in_force, str(row["event_id"]), stamp, body),
+            }
+            origin = Origin(target.scheme, target.address, target.port, target.host)
+            answer = await self.http.post(origin, target.target, request_headers, body)
+            sent.status = answer.status
+            sent.retry_after = answer.retry_after
+            if 300 <= answer.status < 400:
+                sent.error = "redirect not followed"
         except Refused as refused:
             sent.error = str(refused)
-        except httpx.TimeoutException:
+        except TimeoutError:
             sent.error = "timed out"
-        except (httpx.HTTPError, OSError) as error:
+        except (
+            OSError,
+            EOFError,
+            ProtocolError,
+            asyncio.IncompleteReadError,
+            ssl.SSLError,
+        ) as error:
             sent.error = f"connection failed: {type(error).__name__}"
         sent.latency_ms = (time.perf_counter() - started) * 1000
         return sent
 
-    async def _record(self, results: list[Sent], claimed: dict[str, asyncpg.Record]) -> None:
+    async def _record(
+        self,
+        results: list[Sent],
+        unsent: list[asyncpg.Record],
+        claimed: dict[str, asyncpg.Record],
+    ) -> None:
         now = self.now()
         states: list[str] = []
         next_ats: list[datetime | None] = []
@@ -239,9 +245,15 @@ class Sender:
                 [s.error for s in results],
                 [now] * len(results),
             ]
-            await conn.execute(RECORD, *columns)
+            await conn.execute(claims.RECORD, *columns)
+            if unsent:
+                await conn.execute(
+                    claims.RELEASE,
+                    [r["delivery_id"] for r in unsent],
+                    [r["attempts"] for r in unsent],
+                )
             await conn.execute(
-                ATTEMPTS,
+                claims.ATTEMPTS,
                 columns[0],
                 columns[1],
                 [s.started_at for s in results],
@@ -251,10 +263,7 @@ class Sender:
                 next_ats,
             )
             await conn.execute(
-                "UPDATE webhook_subscriptions SET failing_since = CASE "
-                "WHEN subscription_id = ANY($1::text[]) THEN NULL "
-                "ELSE coalesce(failing_since, $3) END "
-                "WHERE subscription_id = ANY($1::text[] || $2::text[])",
+                claims.FAILING,
                 sorted(ok),
                 sorted(set(failing) - ok),
                 now,
@@ -281,7 +290,7 @@ class Sender:
                 while not self.stopping.is_set():
                     sent = await self.step()
                     progress.running()
-                    if sent < self.config.batch_size:
+                    if not sent:
                         await _wait(self.stopping, wake, self.config.poll_seconds)
                         wake.clear()
             finally:
@@ -289,14 +298,22 @@ class Sender:
                     await listen_conn.remove_listener(WAKE_CHANNEL, on_notify)
 
     async def close(self) -> None:
-        await self.http.aclose()
+        await self.http.close()
 
 
-async def _drain(response: httpx.Response, limit: int) -> None:
-    """Read at most `limit` bytes of the answer: only its status matters, and an endpoint must
-    not make the sender hold a large body in memory."""
-    read = 0
-    async for chunk in response.aiter_raw():
-        read += len(chunk)
-        if read >= limit:
-            break
+def _chains(
+    claimed: list[asyncpg.Record],
+) -> tuple[list[list[asyncpg.Record]], list[asyncpg.Record]]:
+    """The claimed deliveries as chains in stream order, and what to release unsent: links
+    after a gap (one the claim's update did not get), which must not go before it."""
+    by_head: dict[int, list[asyncpg.Record]] = {}
+    for row in claimed:
+        by_head.setdefault(row["head"], []).append(row)
+    chains: list[list[asyncpg.Record]] = []
+    broken: list[asyncpg.Record] = []
+    for links in by_head.values():
+        links.sort(key=lambda r: r["place"])
+        whole = next((n for n, r in enumerate(links) if r["place"] != n + 1), len(links))
+        chains.append(links[:whole])
+        broken.extend(links[whole:])
+    return [c for c in chains if c], broken

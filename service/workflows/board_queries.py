@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 
+from events.domain.identity import identity_key
 from projections.base import Tables
 from service.auth.principal import Principal
 from service.auth.roles import MATRIX
@@ -57,20 +60,35 @@ async def pending_approvals(
     principal: Principal,
     after: RequestKey | None,
     limit: int,
+    now: datetime,
 ) -> list[tuple[RequestKey, PendingApproval]]:
-    """Runs waiting for this principal's approval, oldest request first, keyed by the position
-    of their request. The requester never approves their own run, nor anyone twice."""
+    """Runs waiting for this principal's approval at `now`, oldest request first, keyed by the
+    position of their request. The requester never approves their own run, nor anyone twice
+    while their approval holds; the read model keeps who counts and until when by the approve
+    decider's rules (projections/approval_queue.py), so here those moments meet the clock."""
     if not principal.has_any(APPROVERS):
         return []
-    condition, params = scope_condition(principal, 4)
+    condition, params = scope_condition(principal, 5)
     rows = await pool.fetch(
-        f"""SELECT * FROM {tables["runs"]}
-            WHERE waiting AND requested_position > $1 AND requested_by <> $2
-              AND NOT $2 = ANY(approvals) AND {condition}
+        f"""SELECT r.workflow_id, r.run_id, site_id, agency_id, requested_by, requested_at,
+                requested_position, w.approvals_required,
+                CASE WHEN counted THEN ARRAY(
+                    SELECT person FROM unnest(approvers, approvers_until) WITH ORDINALITY
+                        AS a(person, until, n)
+                    WHERE until > $4 ORDER BY n) ELSE '{{}}' END AS approvals
+            FROM {tables["runs"]} AS r JOIN {tables["workflows"]} AS w USING (workflow_id),
+                LATERAL (SELECT r.approval_revision = w.revision AS counted) AS c
+            WHERE w.approvals_required > 0 AND requested_position > $1 AND requester_key <> $2
+              AND NOT (counted AND coalesce(approved_until > $4, false))
+              AND NOT (counted AND EXISTS (
+                  SELECT FROM unnest(approver_keys, approvers_until) AS a(key, until)
+                  WHERE key = $2 AND until > $4))
+              AND {condition}
             ORDER BY requested_position LIMIT $3""",  # noqa: S608 (our own names)
         after.requested_position if after else 0,
-        principal.sub,
+        identity_key(principal.sub),
         limit,
+        now,
         *params,
     )
     return [

@@ -13,7 +13,7 @@ from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.paths import SiteId
 from service.read_models.freshness import MinPosition, read_model
 from service.requests import LedgerDep
-from service.workflows import board_queries
+from service.workflows import board_queries, commands
 from service.workflows.board_schemas import PendingApprovals, SiteWorkflows
 
 router = APIRouter(tags=["read models"])
@@ -59,6 +59,7 @@ async def list_pending_approvals(
     for anyone else the list is empty."""
     after = board_queries.PENDING_APPROVALS.decode(cursor)
     pool, tables = await read_model(request, APPROVAL_QUEUE, min_position)
-    found = await board_queries.pending_approvals(pool, tables, who, after, limit + 1)
+    now = commands.now()
+    found = await board_queries.pending_approvals(pool, tables, who, after, limit + 1, now)
     items, next_cursor = board_queries.PENDING_APPROVALS.page(found, limit)
     return PendingApprovals(items=items, next_cursor=next_cursor, limit=limit)

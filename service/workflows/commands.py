@@ -12,6 +12,7 @@ under the switch.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from events.catalogue import Event
@@ -37,6 +38,7 @@ from service.attempts import Attempt, Decide, Loaded
 from service.command import Command, CommandContext, CommandPlan, CommandReply
 from service.ledger import Ledger
 from service.problems import TYPE_BASE
+from service.workflows.approval_schemas import ApproveRunBody
 from service.workflows.schemas import (
     PauseWorkflowBody,
     PromoteWorkflowBody,
@@ -154,9 +156,13 @@ async def request_run(
 
 
 async def approve_run(
-    ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str
+    ledger: Ledger, ctx: CommandContext, workflow_id: str, run_id: str, body: ApproveRunBody
 ) -> CommandReply:
+    """The approval event has no field for a reason: it goes into the events' metadata."""
     actor, at = ctx.principal.sub, now()
+    reason = (body.reason or "").strip()
+    if reason:
+        ctx = replace(ctx, reason=reason)
 
     async def decide(attempt: Attempt) -> None:
         workflow, run = await load_run(attempt, workflow_id, run_id)

@@ -3,7 +3,6 @@ automation touches a production site."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Body
@@ -159,10 +158,7 @@ async def approve_run(
     (subjects compare case- and Unicode-insensitively). Refused while the workflow is paused or
     a kill switch covers it, however long ago the run was requested. The body is optional; its
     `reason` is recorded with the approval."""
-    reason = (body.reason or "").strip()
-    if reason:
-        ctx = replace(ctx, reason=reason)
-    return reply(await commands.approve_run(ledger, ctx, workflow_id, run_id))
+    return reply(await commands.approve_run(ledger, ctx, workflow_id, run_id, body))
 
 
 @router.post(RUN + "/reject", operation_id="reject-run", response_model=CommandResult)
@@ -254,11 +250,12 @@ async def promote_workflow(
     operation_id="get-kill-switches",
     response_model=KillSwitchStatus,
 )
-async def get_kill_switches(site_id: SiteId, who: Caller, ledger: LedgerDep) -> KillSwitchStatus:
-    """The site's engaged kill switches, by category ("*" covers every category)."""
+async def get_kill_switches(site_id: SiteId, who: Caller, ledger: LedgerDep) -> JSONResponse:
+    """The site's engaged kill switches, by category ("*" covers every category). The ETag is
+    the kill-switch stream's version, for If-Match on engage-kill-switch."""
     await ledger.load_visible(who, SITES, SITES.stream_id(site_id), "site")
     loaded = await ledger.load(KILL_SWITCHES, KILL_SWITCHES.stream_id(site_id))
-    return queries.kill_switch_status(site_id, loaded)
+    return versioned(queries.kill_switch_status(site_id, loaded), loaded.version)
 
 
 @router.post(

@@ -11,11 +11,13 @@ import httpx
 import pytest
 
 from events.store import EventStore
+from service.clock import Clock
 from tests.conftest import TokenFactory
 from tests.projections.test_incident_read_models import AGENCY, IncidentLog
 from tests.support import bearer, site_body
 
-NOW = datetime.now(UTC)
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+"""The app's clock in these tests (pinned), and what the fixtures' ages count from."""
 PAST, FUTURE = date(2020, 1, 1), date(2999, 1, 1)
 
 
@@ -52,6 +54,12 @@ class Reader:
 
 
 @pytest.fixture
+def clock() -> Clock:
+    """Pinned: ages and overdue are measured from NOW, however long the suite takes."""
+    return Clock(NOW)
+
+
+@pytest.fixture
 async def reader(client: httpx.AsyncClient, token: TokenFactory, store: EventStore) -> Reader:
     platform = bearer(token(sub="root", roles=("administrator",), sites=("*",)))
     for site, agency in (
@@ -82,9 +90,7 @@ async def test_the_site_board_orders_by_severity_then_age(reader: Reader) -> Non
     await reader.log.add_action("medium-closed", "m1", "devon", FUTURE)
     await reader.log.complete("medium-closed", "m1")
     await reader.log.close("medium-closed")
-    asked = datetime.now(UTC)
     board = await reader.get("/v1/sites/acme-shop/incidents")
-    answered = datetime.now(UTC)
     assert (board["limit"], board["next_cursor"]) == (50, None)
     ids = [card["incident_id"] for card in board["items"]]
     assert ids == ["critical-new", "high-old", "high-new", "low-old"]
@@ -95,11 +101,8 @@ async def test_the_site_board_orders_by_severity_then_age(reader: Reader) -> Non
         "high-old summary",
     )
     assert (card["prevention_actions_open"], card["prevention_actions_total"]) == (1, 1)
-    # The age is the server's clock at the read minus the failure: bracketed by the moments
-    # the read was asked and answered, however long the suite took to get here.
-    failed_at = NOW - timedelta(hours=5)
-    lowest = (asked - failed_at).total_seconds() - 1
-    assert lowest <= card["age_seconds"] <= (answered - failed_at).total_seconds() + 1
+    # The age is the app's clock (pinned at NOW) minus the failure, to the second.
+    assert card["age_seconds"] == 5 * 3600
 
     closed = await reader.board("/v1/sites/acme-shop/incidents?status=closed")
     assert closed == ["medium-closed"]

@@ -45,11 +45,11 @@ def requested(workflow: str, run_id: str, by: str = "erin") -> RunRequested:
     )
 
 
-def approved(workflow: str, run_id: str, at: datetime = AT) -> RunApproved:
+def approved(workflow: str, run_id: str, at: datetime = AT, by: str = "olga") -> RunApproved:
     return RunApproved(
         workflow_id=workflow,
         run_id=run_id,
-        approved_by="olga",
+        approved_by=by,
         revision=1,
         approved_at=at,
         expires_at=at + timedelta(hours=24),

@@ -65,11 +65,12 @@ class Tour:
         *roles: str,
         status: int = 200,
         headers: dict[str, str] | None = None,
+        method: str = "POST",
     ) -> httpx.Response:
         """Call a command and check its status; a refused one must have appended nothing."""
         before = await self.pool.fetchval("SELECT count(*) FROM events")
-        answer = await self.api.client.post(
-            path, json=body, headers=headers or self.api.as_(who, *roles)
+        answer = await self.api.client.request(
+            method, path, json=body, headers=headers or self.api.as_(who, *roles)
         )
         assert answer.status_code == status, (operation, answer.text)
         self.answers.append(answer.text)

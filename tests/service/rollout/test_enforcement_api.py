@@ -4,10 +4,15 @@ refused (403 naming the missing grant) with it on, and honoured again once grant
 from __future__ import annotations
 
 import httpx
+from fastapi.routing import APIRoute
 
 from service.app import create_app
+from service.dashboard import feed as dashboard_feed
+from service.dashboard import pages as dashboard_pages
+from service.dashboard.rendering import PAGE_READS, viewer
 from service.settings import Settings
 from tests.conftest import TokenFactory
+from tests.service.dashboard.conftest import Person
 from tests.service.rollout.conftest import SITE, Rollout
 from tests.support import bearer, site_body
 
@@ -117,3 +122,38 @@ async def test_an_enforced_site_fails_closed_until_the_read_model_exists(
             assert refused.json()["missing"] == [f"grants.{SITE}.dana.administrator"]
             platform = bearer(token(sub="root", sites=("*",)))
             assert (await http.get(f"/v1/sites/{SITE}", headers=platform)).status_code == 200
+
+
+async def test_dashboard_pages_and_actions_pass_the_same_grant_hook(rollout: Rollout) -> None:
+    await rollout.onboard_editor("erin")
+    await enforce(rollout)
+    person = Person(rollout.client)
+    await person.sign_in(rollout.token(sub="erin", roles=("editor",), sites=(SITE,)))
+    assert (await person.get(f"/dashboard/sites/{SITE}")).status_code == 200
+    revoked = await rollout.post(
+        "/grants/revoke", {"subject": "erin", "role": "editor", "reason": "moved team"}
+    )
+    assert revoked.status_code == 200, revoked.text
+    missing = f"grants: {SITE}: erin: editor"
+    page = await person.get(f"/dashboard/sites/{SITE}")
+    assert page.status_code == 403
+    assert missing in page.text
+    before = await rollout.events()
+    # The form's CSRF secret is the session's (kept from the page read while granted), so the
+    # refusal below is the grant hook's, not the form check's.
+    acted = await person.act("/dashboard/workflows/nightly/pause", reason="checking")
+    assert acted.status_code == 403, acted.text
+    assert missing in acted.text
+    assert await rollout.events() == before
+
+
+def test_every_dashboard_page_names_the_read_it_shows() -> None:
+    pages = {
+        route.path
+        for router in (dashboard_pages.router, dashboard_feed.router)
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and "GET" in route.methods
+        and any(dep.call is viewer for dep in route.dependant.dependencies)
+    }
+    assert pages == set(PAGE_READS), pages ^ set(PAGE_READS)

@@ -84,11 +84,15 @@ async def test_findings_cite_site_events_mark_the_sop_and_escalate(rollout: Roll
         "SELECT data::text FROM events WHERE type = 'RepeatedFindingsEscalated'"
     )
     assert '"sop_owner": "dana"' in escalation
-    opened = (await rollout.get("/findings")).json()["findings"]
+    opened = (await rollout.get("/findings")).json()["items"]
     assert [f["finding_id"] for f in opened] == ["f-1", "f-2", "f-3"]
     assert opened[0]["cited_event_ids"] == [own]
+    first = (await rollout.get("/findings?limit=2")).json()
+    assert [f["finding_id"] for f in first["items"]] == ["f-1", "f-2"]
+    rest = (await rollout.get(f"/findings?limit=2&cursor={first['next_cursor']}")).json()
+    assert ([f["finding_id"] for f in rest["items"]], rest["next_cursor"]) == (["f-3"], None)
     assert (await rollout.publish(when_to_ask="Give the product page first.")).status_code == 201
-    assert (await rollout.get("/findings")).json()["findings"] == []
+    assert (await rollout.get("/findings")).json()["items"] == []
 
 
 async def test_the_runbook_is_generated_from_the_log(rollout: Rollout) -> None:

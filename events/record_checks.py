@@ -1,0 +1,164 @@
+"""What one export record proves on its own (payload digest, hash, writer signatures), and the
+few fields the checks in leaf order need from it (events/integrity.py). Needs nothing from the
+records before it, so verify runs it on every core, a chunk of lines at a time.
+
+A record is StoredEvent.export_record() plus `leaf_index` (and, on the first record of a
+transaction in a log, that transaction's `commit_signatures`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+import orjson
+
+from events.commit_signing import signed_hashes
+from events.envelope import HASH_VERSION, canonical_json, parse_json
+from events.keys import Keyring, event_signature_holds
+
+_V1_KEYS = (
+    "event_id", "stream_id", "stream_type", "stream_version", "site_id", "agency_id", "type",
+    "schema_version", "data", "metadata", "occurred_at", "recorded_at",
+)  # fmt: skip
+_V2_KEYS = (*tuple(k for k in _V1_KEYS if k != "data"), "data_hash", "hash_version")
+
+UNSIGNED = "the writer signature does not verify: the service did not write it"
+
+
+class Content(NamedTuple):
+    """A record's own checks: what needs nothing from the records before it."""
+
+    reason: str | None
+    """Why it fails, or None."""
+    legacy: bool = False
+    """An unsigned event of hash version 1, admitted only before the log's first signed one."""
+    by_commit: bool = False
+    """Vouched for by a commit signature of its transaction, not a signature of its own."""
+    vouched: frozenset[bytes] | None = None
+    """The hashes the commit signatures it carries vouch for (those that verified)."""
+
+
+# The common answers as one object each: a chunk of them crosses to the verify process as one
+# pickled object and references to it.
+_LEGACY = Content(None, legacy=True)  # version 1 without a signature: before signatures existed
+_BY_COMMIT = Content(None, by_commit=True)
+_SIGNED = Content(None)
+MALFORMED = Content("the record is not a well-formed event")
+
+Leaf = tuple[int | None, Any, int, int, str, Any, bytes, bytes, Any, bytes]
+"""What the checks in leaf order read of a record: given leaf index (None: not given),
+agency_id, transaction_id, position, stream_id, stream_version, prev_hash, hash, event_id and
+the Merkle leaf hash of the hash."""
+
+Checked = tuple[Leaf | None, Content]
+"""A record's Leaf (None when the record is not a well-formed event) and its own checks."""
+
+
+def record_envelope(record: dict[str, Any]) -> dict[str, Any]:
+    keys = _V1_KEYS if record.get("hash_version", 1) == 1 else _V2_KEYS
+    return {key: record.get(key) for key in keys}
+
+
+def parse_record(line: str | bytes) -> Any:
+    """A line of an export (envelope.parse_json)."""
+    return parse_json(line)
+
+
+def _plain_json(value: Any) -> bytes | None:
+    """Sorted, compact orjson output: RFC 8785 itself unless the value holds a float (JCS formats
+    numbers the ECMAScript way) or a key beyond the Basic Multilingual Plane (JCS sorts by UTF-16
+    units); None for what orjson refuses (a lone surrogate, an integer past 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+
+
+def digest_matches(prefix: bytes, value: Any, expected: str) -> bool:
+    """Whether sha256(prefix || JCS(value)) is `expected` (hex). Tried first with orjson's bytes,
+    then, only if they do not match, with the exact RFC 8785 bytes. Sound: the writer hashes only
+    RFC 8785 text, and text that parses to this value and hashes to `expected` is the text the
+    writer hashed (so its value is this one), whatever form the first try gave."""
+    plain = _plain_json(value)
+    if plain is not None and hashlib.sha256(prefix + plain).hexdigest() == expected:
+        return True
+    exact = canonical_json(value)
+    return exact != plain and hashlib.sha256(prefix + exact).hexdigest() == expected
+
+
+def content_check(record: dict[str, Any], keyring: Keyring) -> Content:
+    """What one record proves on its own: payload digest, hash, the signature of its own or the
+    commit signatures it carries."""
+    hash_version = record.get("hash_version", 1)
+    if hash_version == HASH_VERSION:
+        data = record.get("data")
+        erased = data is None  # a tombstone keeps only the digest
+        if not erased and not digest_matches(b"", data, record["data_hash"]):
+            return Content("data does not match data_hash")
+    elif hash_version != 1:
+        return Content(f"unknown hash version {hash_version}")
+    if not digest_matches(
+        bytes.fromhex(record["prev_hash"]), record_envelope(record), record["hash"]
+    ):
+        return Content("hash does not match the event's content")
+    manifests = record.get("commit_signatures")
+    vouched = None if manifests is None else frozenset(signed_hashes(manifests, keyring)[0])
+    signature = record.get("signature")
+    if signature is None:
+        if hash_version == 1:
+            return _LEGACY if vouched is None else Content(None, True, False, vouched)
+        return _BY_COMMIT if vouched is None else Content(None, False, True, vouched)
+    digest = bytes.fromhex(record["hash"])
+    if not event_signature_holds(keyring, digest, bytes.fromhex(signature)):
+        return Content(UNSIGNED, vouched=vouched)
+    return _SIGNED if vouched is None else Content(None, vouched=vouched)
+
+
+def leaf_of(record: dict[str, Any]) -> Leaf:
+    """The record's Leaf; KeyError, TypeError or ValueError when a field it needs is missing or
+    of a type the ordered checks cannot compare."""
+    given, transaction, position = (
+        record.get("leaf_index"),
+        record["transaction_id"],
+        record["position"],
+    )
+    stream_id = record["stream_id"]
+    if not (
+        isinstance(transaction, int)
+        and isinstance(position, int)
+        and isinstance(stream_id, str)
+        and (given is None or isinstance(given, int))
+    ):
+        raise TypeError("a leaf index, transaction, position or stream of the wrong type")
+    entry = bytes.fromhex(record["hash"])
+    return (
+        given,
+        record.get("agency_id"),
+        transaction,
+        position,
+        stream_id,
+        record["stream_version"],
+        bytes.fromhex(record["prev_hash"]),
+        entry,
+        record.get("event_id"),
+        hashlib.sha256(b"\x00" + entry).digest(),  # merkle.leaf_hash, without the call
+    )
+
+
+def checked(record: dict[str, Any], keyring: Keyring) -> Checked:
+    return leaf_of(record), content_check(record, keyring)
+
+
+def check_lines(lines: Iterable[str | bytes], keyring: Keyring) -> list[Checked]:
+    """Every non-blank line of an export, parsed and checked on its own, in order."""
+    results: list[Checked] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            results.append(checked(parse_record(line), keyring))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            results.append((None, MALFORMED))
+    return results
