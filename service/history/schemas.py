@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from events.envelope import StoredEvent
 from service.pagination import CURSOR_MAX_LENGTH, DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -17,7 +17,14 @@ def _assume_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
+def _iso_only(value: Any) -> Any:
+    # Pydantic's lax mode reads "1700000000" as seconds since 1970; the document says date-time.
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("a date-time is an ISO 8601 timestamp, not a number")
+    return value
+
+
+UtcDatetime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_assume_utc)]
 """An ISO 8601 timestamp; one without an offset is read as UTC."""
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]

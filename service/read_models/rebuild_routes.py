@@ -42,6 +42,7 @@ async def _free(pool: asyncpg.Pool, name: str) -> bool:
     operation_id="rebuild-projection",
     status_code=202,
     response_model=RebuildStarted,
+    responses={409: {"description": "A rebuild of this read model is already running."}},
 )
 async def rebuild_projection(name: ProjectionName, who: Caller, request: Request) -> RebuildStarted:
     """Rebuild a read model from the whole log into a fresh copy, and swap it in when it has

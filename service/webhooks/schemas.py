@@ -68,7 +68,11 @@ class RecoverWebhookDeliveriesBody(CommandBody):
 
     since: datetime | None = Field(None, description="Re-send every matching event since then.")
     since_position: int | None = Field(
-        None, ge=0, le=2**62, description="Or: every matching event after this log position."
+        None,
+        ge=0,
+        # Any body number past 2**53 - 1 is refused (service/redaction_gate.py): the log keeps JSON.
+        le=2**53 - 1,
+        description="Or: every matching event after this log position.",
     )
 
 

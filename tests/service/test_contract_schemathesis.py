@@ -32,7 +32,6 @@ SEEDED = {
     "action_id": "alert-checkout-errors",
     "category": "marketing",
 }
-GUARD = "behaviour fixed on branch guard"
 
 
 @dataclass(frozen=True)
@@ -80,20 +79,6 @@ EXCEPTIONS = [
     ),
     Allowed(
         "positive_data_acceptance",
-        "Input should be less than or equal to 4611686018427387904",
-        "the document writes the bound 2**62 as a float (4.611686018427388e+18), which rounds "
-        "above it; the server's bound is exact",
-        frozenset({"POST /v1/webhook-subscriptions/{subscription_id}/recover"}),
-    ),
-    Allowed(
-        "positive_data_acceptance",
-        "this Idempotency-Key was used with a different request",
-        "one principal sends every case, and generated keys repeat across cases: a reused key "
-        "with another body is a 422 by design; contract_fuzz's map_headers hook, meant to make "
-        "each key its case's own, is not applied by the engine yet (to fix)",
-    ),
-    Allowed(
-        "positive_data_acceptance",
         "cursor is not a `next_cursor` of this list",
         "a cursor is opaque and signed: only one this list gave is valid, which no schema can "
         "say, so a generated one is refused (422, as documented)",
@@ -113,31 +98,6 @@ EXCEPTIONS = [
         "min_position is not a position of this ledger",
         "a read waits for a position the ledger has reached: one past its head (which moves) "
         "is refused 422, as documented, and no schema can say where the head is",
-        MIN_POSITION_READS,
-    ),
-    Allowed(
-        "status_code_conformance",
-        "There was an error parsing the body",
-        GUARD + ": a body that is not UTF-8 answers 400 'HTTP error', to be 422 problem+json",
-    ),
-    Allowed(
-        "negative_data_rejection",
-        ": Incorrect type",
-        GUARD + ": a number is accepted where a date-time is documented (strict date-time)",
-        frozenset(
-            {"GET /v1/events", "GET /v1/events/export", "GET /v1/streams/{stream_id}/events"}
-        ),
-    ),
-    Allowed(
-        "not_a_server_error",
-        "Internal error",
-        GUARD + ": an integer past int64 (min_position) reaches asyncpg and answers 500",
-        MIN_POSITION_READS,
-    ),
-    Allowed(
-        "status_code_conformance",
-        "Received: 500",
-        GUARD + ": the same 500 as above, undocumented because it is never to be sent",
         MIN_POSITION_READS,
     ),
 ]
