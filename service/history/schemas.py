@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from events.envelope import StoredEvent
 from service.pagination import CURSOR_MAX_LENGTH, DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -17,8 +18,21 @@ def _assume_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
-"""An ISO 8601 timestamp; one without an offset is read as UTC."""
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value: Any) -> Any:
+    # pydantic alone reads a number, or a string of digits, as seconds since 1970: a client
+    # that sent one meant something else, so it is refused rather than guessed.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("an ISO 8601 date-time is expected, such as 2026-12-01T09:00:00Z")
+    return value
+
+
+UtcDatetime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_assume_utc)]
+"""An ISO 8601 timestamp (never a number); one without an offset is read as UTC."""
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
