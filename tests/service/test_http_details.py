@@ -100,3 +100,26 @@ async def test_a_date_time_is_iso_8601_text_never_a_number(
     assert refused.status_code == 422, refused.text
     assert refused.headers["content-type"] == "application/problem+json"
     assert await count_events(pool) == before
+
+
+async def test_a_create_answers_the_location_of_its_read(
+    client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    admin = {**bearer(token()), "Idempotency-Key": "create-acme-1"}
+    created = await client.post("/v1/sites", json=site_body(), headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.headers["location"] == "/v1/sites/acme-shop"
+    assert (await client.get(created.headers["location"], headers=admin)).status_code == 200
+    replayed = await client.post("/v1/sites", json=site_body(), headers=admin)
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.headers["location"] == "/v1/sites/acme-shop"
+    refused = await client.post("/v1/sites", json={"site_id": "x"}, headers=bearer(token()))
+    assert refused.status_code == 404  # another tenant's site, as far as this token knows
+    assert "location" not in refused.headers
+    # A command that creates nothing with a read of its own names none.
+    change = {"kind": "other", "summary": "moved the staging site"}
+    recorded = await client.post(
+        "/v1/sites/acme-shop/changes", json=change, headers=bearer(token())
+    )
+    assert recorded.status_code == 200, recorded.text
+    assert "location" not in recorded.headers
