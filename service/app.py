@@ -33,6 +33,7 @@ from service.incidents import board_routes as incident_boards
 from service.incidents import routes as incidents
 from service.input_guard import InputGuard
 from service.ledger import Ledger
+from service.location import CreatedLocation
 from service.metrics import Metrics
 from service.playbooks import catalogue_routes as playbook_catalogue
 from service.playbooks import routes as playbooks
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ).digest()
     install_problem_handlers(app)
     # Inside the edge: the guard reads the body through the edge's size cap.
+    app.add_middleware(CreatedLocation, routes=api_routes())
     app.add_middleware(ConditionalReads)
     app.add_middleware(InputGuard)
     app.add_middleware(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -17,15 +18,21 @@ def _assume_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _iso_only(value: Any) -> Any:
-    # Pydantic's lax mode reads "1700000000" as seconds since 1970; the document says date-time.
-    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
-        raise ValueError("a date-time is an ISO 8601 timestamp, not a number")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value: Any) -> Any:
+    # pydantic alone reads a number, or a string of digits, as seconds since 1970: a client
+    # that sent one meant something else, so it is refused rather than guessed.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("an ISO 8601 date-time is expected, such as 2026-12-01T09:00:00Z")
     return value
 
 
-UtcDatetime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_assume_utc)]
-"""An ISO 8601 timestamp; one without an offset is read as UTC."""
+UtcDatetime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_assume_utc)]
+"""An ISO 8601 timestamp (never a number); one without an offset is read as UTC."""
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 

@@ -16,6 +16,7 @@ from events.domain.incident_events import (
     PreventionKind,
 )
 from service.command import CommandResult
+from service.history.schemas import UtcDatetime
 from service.pagination import Page
 from service.redaction_gate import CommandBody
 from service.workflows.schemas import ID_PATTERN
@@ -68,6 +69,7 @@ class OpenIncidentBody(CommandBody, IncidentFacts):
 
     incident_id: str = Field(pattern=ID_PATTERN)
     site_id: str = Field(pattern=ID_PATTERN)
+    occurred_at: UtcDatetime | None = None
     summary: str | None = Field(None, max_length=TEXT)
     affected_user: str | None = Field(
         None, max_length=200, description="A WordPress login or user id; an e-mail is masked."

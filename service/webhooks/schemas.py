@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.history.schemas import UtcDatetime
 from service.pagination import Page
 from service.redaction_gate import CommandBody
 
@@ -66,7 +67,7 @@ class RecoverWebhookDeliveriesBody(CommandBody):
         json_schema_extra={"examples": [{"since": "2026-12-01T00:00:00Z", "since_position": 0}]},
     )
 
-    since: datetime | None = Field(None, description="Re-send every matching event since then.")
+    since: UtcDatetime | None = Field(None, description="Re-send every matching event since then.")
     since_position: int | None = Field(
         None,
         ge=0,

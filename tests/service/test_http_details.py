@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
+from service.incidents.schemas import OPEN_EXAMPLE
 from tests.conftest import TokenFactory
 from tests.service.conftest import count_events
 from tests.support import bearer, site_body
@@ -77,3 +78,48 @@ async def test_if_none_match_is_a_304_and_kill_switches_carry_an_etag(
     after = await client.get(switches, headers={**admin, "If-None-Match": before.headers["etag"]})
     assert after.status_code == 200
     assert after.headers["etag"] != before.headers["etag"]
+
+
+async def test_a_date_time_is_iso_8601_text_never_a_number(
+    client: httpx.AsyncClient, token: TokenFactory, pool: asyncpg.Pool
+) -> None:
+    admin = bearer(token())
+    assert (await client.post("/v1/sites", json=site_body(), headers=admin)).status_code == 201
+    before = await count_events(pool)
+    for query in ("as_of=1700000000", "as_of=1700000000.5", "as_of=%201700000000"):
+        answer = await client.get(f"/v1/sites/acme-shop?{query}", headers=admin)
+        assert answer.status_code == 422, (query, answer.text)
+        assert "1700000000" not in answer.text
+    assert (await client.get("/v1/events?since=86400", headers=admin)).status_code == 422
+    fine = await client.get("/v1/sites/acme-shop?as_of=2030-01-01T00:00:00Z", headers=admin)
+    assert fine.status_code == 200, fine.text
+    naive = await client.get("/v1/sites/acme-shop?as_of=2030-01-01T00:00:00", headers=admin)
+    assert naive.status_code == 200, naive.text
+    incident = {**OPEN_EXAMPLE, "occurred_at": 1700000000}
+    refused = await client.post("/v1/incidents", json=incident, headers=admin)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert await count_events(pool) == before
+
+
+async def test_a_create_answers_the_location_of_its_read(
+    client: httpx.AsyncClient, token: TokenFactory
+) -> None:
+    admin = {**bearer(token()), "Idempotency-Key": "create-acme-1"}
+    created = await client.post("/v1/sites", json=site_body(), headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.headers["location"] == "/v1/sites/acme-shop"
+    assert (await client.get(created.headers["location"], headers=admin)).status_code == 200
+    replayed = await client.post("/v1/sites", json=site_body(), headers=admin)
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.headers["location"] == "/v1/sites/acme-shop"
+    refused = await client.post("/v1/sites", json={"site_id": "x"}, headers=bearer(token()))
+    assert refused.status_code == 404  # another tenant's site, as far as this token knows
+    assert "location" not in refused.headers
+    # A command that creates nothing with a read of its own names none.
+    change = {"kind": "other", "summary": "moved the staging site"}
+    recorded = await client.post(
+        "/v1/sites/acme-shop/changes", json=change, headers=bearer(token())
+    )
+    assert recorded.status_code == 200, recorded.text
+    assert "location" not in recorded.headers

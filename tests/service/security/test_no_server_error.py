@@ -51,7 +51,7 @@ SEEDED = {
     "change_id": "c1",
     "handoff_id": "h1",
 }
-EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "5"))
 """Per operation; the suite's default keeps the run short, a longer run sets more."""
 MARK = "pZq"
 """Around every poison: an answer that holds it has echoed the poisoned input."""
