@@ -43,7 +43,7 @@ from service.query_parameters import refuse_unknown_query_parameters
 from service.read_models import rebuild_routes
 from service.read_models.subscribers import projection_subscribers
 from service.rollout import routes as rollout
-from service.settings import Settings, get_settings, secret_box_of
+from service.settings import Settings, get_settings, secret_box_of, serves_api_docs
 from service.sites import activity_routes as site_activity
 from service.sites import routes as sites
 from service.supervisor import Backoff, Supervisor
@@ -133,13 +133,25 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 except TimeoutError:
                     each.terminate()
 
-    # Swagger UI and ReDoc from the files the fastapi-offline wheel ships: /docs works offline.
-    app = FastAPIOffline(
-        title="SophMate Ops Ledger",
-        version="0.1.0",
-        description=DESCRIPTION,
-        lifespan=lifespan,
-    )
+    title, version = "SophMate Ops Ledger", "0.1.0"
+    if serves_api_docs(settings):
+        # Swagger UI and ReDoc from the files the fastapi-offline wheel ships: /docs works
+        # offline.
+        app = FastAPIOffline(
+            title=title, version=version, description=DESCRIPTION, lifespan=lifespan
+        )
+    else:
+        # Closed (production's default): the document is still built, for `sophmate-ledger
+        # openapi`, but no route serves it.
+        app = FastAPI(
+            title=title,
+            version=version,
+            description=DESCRIPTION,
+            lifespan=lifespan,
+            docs_url=None,
+            redoc_url=None,
+            openapi_url=None,
+        )
     app.state.settings = settings
     app.state.clock = clock or Clock()
     app.state.metrics = Metrics()

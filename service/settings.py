@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     """The longest `exp - iat` of a token of the ledger's issuer or an identity provider."""
     site_token_max_lifetime_seconds: int = Field(300, ge=30)
     """The longest `exp - iat` of a token a WordPress site signs with its site key."""
+    api_docs: bool | None = None
+    """Serve /docs, /redoc and /openapi.json. Unset: served outside production, closed in
+    production (the committed openapi/openapi.json documents the API either way)."""
     trusted_proxies: str = ""
     """Comma-separated CIDRs of the reverse proxies whose X-Forwarded-For is believed; from any
     other peer the header is ignored and the peer's own address is recorded."""
@@ -318,3 +321,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 @lru_cache
 def get_settings() -> Settings:
     return load_settings()
+
+
+def serves_api_docs(settings: Settings) -> bool:
+    return settings.api_docs if settings.api_docs is not None else settings.env != "production"

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import httpx
 
-from service.app import api_routes
+from service.app import api_routes, create_app
 from service.auth.roles import PUBLIC_OPERATIONS
 from service.contract.answers import error_statuses
 from service.openapi import openapi_document
+from service.settings import Settings, serves_api_docs
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -71,3 +72,18 @@ async def test_docs_and_redoc_load_their_assets_from_this_server(client: httpx.A
         for asset in assets:
             served = await client.get("/static-offline-docs/" + asset)
             assert served.status_code == 200, asset
+
+
+async def test_the_docs_are_a_setting_closed_in_production_by_default() -> None:
+    assert serves_api_docs(Settings(env="development"))
+    assert not serves_api_docs(Settings.model_construct(env="production", api_docs=None))
+    assert serves_api_docs(Settings.model_construct(env="production", api_docs=True))
+    closed = create_app(Settings(env="development", api_docs=False))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=closed), base_url="http://ledger"
+    ) as client:
+        for page in ("/docs", "/redoc", "/openapi.json"):
+            answer = await client.get(page)
+            assert answer.status_code == 404, page
+            assert answer.headers["content-type"] == "application/problem+json"
+    assert closed.openapi()["info"]["title"] == "SophMate Ops Ledger"
