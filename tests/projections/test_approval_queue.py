@@ -18,23 +18,15 @@ from projections.base import EVENT_COLUMNS, LogEvent, Projection, Tables
 from projections.runner import Runner
 from service.auth.principal import Principal, Role
 from service.workflows.board_queries import pending_approvals
-from tests.service.test_run_streams import AT, SITE, approved, requested, stream
+from tests.service.test_run_streams import AT, approved, requested, stream
+from tests.service.test_run_streams import registered as registered_as
 
 QUEUE = ApprovalQueue()
 DEFINITION = WorkflowDefinition(owner="dana", category="content", writes_data=True)
 
 
 def registered(workflow: str, definition: WorkflowDefinition = DEFINITION) -> WorkflowRegistered:
-    return WorkflowRegistered(
-        workflow_id=workflow,
-        site_id=SITE,
-        definition=definition,
-        defined_by="devon",
-        environment="staging",
-        read_only=True,
-        asked_environment="staging",
-        asked_read_only=True,
-    )
+    return registered_as(workflow, definition)
 
 
 async def workflow_with_open_runs(

@@ -33,6 +33,20 @@ def ledger_of(api: Api) -> Ledger:
     return ledger
 
 
+def registered(workflow: str, definition: WorkflowDefinition) -> WorkflowRegistered:
+    """A workflow registered as the decider registers one: staging and read-only."""
+    return WorkflowRegistered(
+        workflow_id=workflow,
+        site_id=SITE,
+        definition=definition,
+        defined_by="devon",
+        environment="staging",
+        read_only=True,
+        asked_environment="staging",
+        asked_read_only=True,
+    )
+
+
 def requested(workflow: str, run_id: str, by: str = "erin") -> RunRequested:
     return RunRequested(
         workflow_id=workflow,
@@ -136,16 +150,7 @@ async def write_old_shape(store: EventStore) -> None:
     )
     now = datetime.now(UTC)
     events: list[Event] = [
-        WorkflowRegistered(
-            workflow_id=OLD,
-            site_id=SITE,
-            definition=definition,
-            defined_by="devon",
-            environment="staging",
-            read_only=True,
-            asked_environment="staging",
-            asked_read_only=True,
-        ),
+        registered(OLD, definition),
         requested(OLD, "r1"),
         approved(OLD, "r1", now),
         succeeded(OLD, "r1"),
