@@ -30,6 +30,12 @@ from service.clock import Clock
 from service.database import migrate
 from service.settings import Settings
 
+# A read with min_position waits until its read model has applied that position: two seconds in
+# production, but a test on a loaded machine must not fail because a runner was slow, and the wait
+# ends as soon as the position is applied. Every Settings() the tests build (and every service
+# process they start) reads it; a test of the wait's own limit sets it explicitly.
+os.environ.setdefault("LEDGER_MIN_POSITION_WAIT_SECONDS", "60")
+
 APP_ROLE = "ledger_test_app"
 APP_PASSWORD = "ledger-test-password"
 

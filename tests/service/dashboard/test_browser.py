@@ -30,7 +30,6 @@ def settings(database: ScratchDatabase) -> Settings:
         env="development",
         database_url=database.app_url,
         app_role=APP_ROLE,
-        min_position_wait_seconds=30,
     )
 
 
