@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from events.errors import NotFound
 from projections.approval_queue import ApprovalQueue
 from projections.site_activity import SiteActivity
+from service import clock
 from service.auth.dependencies import Caller
 from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.paths import AgencyId, SiteId
@@ -15,7 +16,6 @@ from service.read_models.freshness import MinPosition, read_model
 from service.sites import activity_queries
 from service.sites.activity_schemas import AgencyActivity, SiteActivityView
 from service.tenancy import require_agency
-from service.workflows.commands import now
 
 router = APIRouter(tags=["read models"])
 SITE_ACTIVITY = SiteActivity()
@@ -35,7 +35,9 @@ async def get_site_activity(
     approver: never a run of a paused workflow, or one a kill switch covers)."""
     pool, tables = await read_model(request, SITE_ACTIVITY, min_position)
     _, queue = await read_model(request, APPROVAL_QUEUE, min_position)
-    view = await activity_queries.site_activity(pool, tables, queue, who, site_id, now())
+    view = await activity_queries.site_activity(
+        pool, tables, queue, who, site_id, clock.now(request)
+    )
     if view is None:
         raise NotFound("site activity not found")
     return view
@@ -60,7 +62,7 @@ async def list_agency_activity(
     pool, tables = await read_model(request, SITE_ACTIVITY, min_position)
     _, queue = await read_model(request, APPROVAL_QUEUE, min_position)
     found = await activity_queries.agency_activity(
-        pool, tables, queue, who, agency_id, after, limit + 1, now()
+        pool, tables, queue, who, agency_id, after, limit + 1, clock.now(request)
     )
     items, next_cursor = activity_queries.AGENCY_ACTIVITY.page(found, limit)
     return AgencyActivity(items=items, next_cursor=next_cursor, limit=limit)
