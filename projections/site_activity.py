@@ -1,4 +1,9 @@
-"""Per-site activity for agency dashboards: last event, counts by type and day, open items."""
+"""Per-site activity for agency dashboards: last event, counts by type and day, open incidents.
+
+A site's runs pending are not counted here: whether a run awaits approval is the approve
+decider's rule (approvals needed, who counts until when, the workflow's pause and kill switches),
+which the approval queue keeps; the site's activity asks the queue when it is read
+(service/workflows/board_queries.py), so the two never disagree."""
 
 from __future__ import annotations
 
@@ -9,18 +14,13 @@ from datetime import date, datetime
 import asyncpg
 
 from events.domain.incident_events import IncidentClosed, IncidentOpened
-from events.domain.workflow_events import RunApproved, RunRejected, RunRequested
 from projections.base import LogEvent, Tables
 from projections.tables import creation_ddl
 
-OPENS = {RunRequested.type_name(): "runs_pending", IncidentOpened.type_name(): "incidents_open"}
+OPENS = {IncidentOpened.type_name(): "incidents_open"}
 """Event types that open an item of a kind, and (below) those that close one. This read model
 counts envelopes only (it decodes no payload), so it names types but reads no events."""
-CLOSES = {
-    RunApproved.type_name(): "runs_pending",
-    RunRejected.type_name(): "runs_pending",
-    IncidentClosed.type_name(): "incidents_open",
-}
+CLOSES = {IncidentClosed.type_name(): "incidents_open"}
 
 
 @dataclass
@@ -35,7 +35,7 @@ class _SiteDelta:
 
 class SiteActivity:
     name: str = "site_activity"
-    version: int = 1
+    version: int = 2
     handles: frozenset[str] | None = None
     tables: tuple[str, ...] = ("sites", "daily")
     inline: bool = False
@@ -70,16 +70,15 @@ class SiteActivity:
             deltas = sites.values()
             await conn.execute(
                 f"""INSERT INTO {tables["sites"]} AS s (site_id, agency_id, last_position,
-                        last_event_type, last_event_at, event_count, runs_pending, incidents_open)
+                        last_event_type, last_event_at, event_count, incidents_open)
                     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[],
-                        $5::timestamptz[], $6::bigint[], $7::int[], $8::int[])
+                        $5::timestamptz[], $6::bigint[], $7::int[])
                     ON CONFLICT (site_id) DO UPDATE SET
                         agency_id = coalesce(EXCLUDED.agency_id, s.agency_id),
                         last_position = EXCLUDED.last_position,
                         last_event_type = EXCLUDED.last_event_type,
                         last_event_at = EXCLUDED.last_event_at,
                         event_count = s.event_count + EXCLUDED.event_count,
-                        runs_pending = s.runs_pending + EXCLUDED.runs_pending,
                         incidents_open = s.incidents_open + EXCLUDED.incidents_open""",
                 list(sites),
                 [d.agency_id for d in deltas],
@@ -87,7 +86,6 @@ class SiteActivity:
                 [d.last_type for d in deltas],
                 [d.last_at for d in deltas],
                 [d.count for d in deltas],
-                [d.open_items["runs_pending"] for d in deltas],
                 [d.open_items["incidents_open"] for d in deltas],
             )
         if daily:

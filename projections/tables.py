@@ -53,7 +53,10 @@ class ApprovalQueueRun(SQLModel, table=True):
 
     __tablename__ = "approval_queue_runs"
     __table_args__ = _schema(
-        "approval_queue_runs", Index("_requested_position", "requested_position")
+        "approval_queue_runs",
+        Index("_requested_position", "requested_position"),
+        # A site's count of runs awaiting approval (its activity) reads only that site's runs.
+        Index("_by_site", "site_id"),
     )
     workflow_id: str = text_field(primary_key=True)
     run_id: str = text_field(primary_key=True)
@@ -72,14 +75,29 @@ class ApprovalQueueRun(SQLModel, table=True):
 
 
 class ApprovalQueueWorkflow(SQLModel, table=True):
-    """What the queue needs per workflow (its revision and approvals needed), in a row of its
-    own so a batch never reads a workflow's other runs."""
+    """What the queue needs per workflow, in a row of its own so a batch never reads a
+    workflow's other runs: its revision and approvals needed, what the gates read of it
+    (category, pause) and what they answer (`halted_by`: while not empty, no run of it is
+    approved)."""
 
     __tablename__ = "approval_queue_workflows"
-    __table_args__ = _schema("approval_queue_workflows")
+    __table_args__ = _schema("approval_queue_workflows", Index("_by_site", "site_id"))
     workflow_id: str = text_field(primary_key=True)
+    site_id: str | None = text_field(nullable=True)
+    category: str | None = text_field(nullable=True)
+    paused_by: str | None = text_field(nullable=True)
     revision: int
     approvals_required: int
+    halted_by: list[str] = Field(sa_type=TEXTS)
+
+
+class ApprovalQueueKillSwitches(SQLModel, table=True):
+    """A site's kill switches as the domain folds them (events/domain/kill_switches.py)."""
+
+    __tablename__ = "approval_queue_kill_switches"
+    __table_args__ = _schema("approval_queue_kill_switches")
+    site_id: str = text_field(primary_key=True)
+    switches: dict[str, Any] = Field(sa_type=postgresql.JSONB)
 
 
 class WorkflowBoardRow(SQLModel, table=True):
@@ -229,7 +247,8 @@ class RolloutSiteRow(SQLModel, table=True):
 
 
 class SiteActivityRow(SQLModel, table=True):
-    """A site's last event, its event count and its open runs and incidents."""
+    """A site's last event, its event count and its open incidents (its runs awaiting approval
+    are the approval queue's, counted when asked: service/workflows/board_queries.py)."""
 
     __tablename__ = "site_activity_sites"
     __table_args__ = _schema("site_activity_sites", Index("_by_agency", "agency_id"))
@@ -239,7 +258,6 @@ class SiteActivityRow(SQLModel, table=True):
     last_event_type: str = text_field()
     last_event_at: datetime = Field(sa_type=MOMENT)
     event_count: int = Field(sa_type=BigInteger)
-    runs_pending: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     incidents_open: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
@@ -287,7 +305,11 @@ def stored_columns(model: type[SQLModel]) -> tuple[str, ...]:
 
 
 BY_PROJECTION: dict[str, dict[str, type[SQLModel]]] = {
-    "approval_queue": {"runs": ApprovalQueueRun, "workflows": ApprovalQueueWorkflow},
+    "approval_queue": {
+        "runs": ApprovalQueueRun,
+        "workflows": ApprovalQueueWorkflow,
+        "kill_switches": ApprovalQueueKillSwitches,
+    },
     "workflow_board": {"workflows": WorkflowBoardRow},
     "incident_board": {"incidents": IncidentBoardRow},
     "prevention_actions": {"incidents": PreventionIncident, "actions": PreventionActionRow},

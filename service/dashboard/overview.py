@@ -23,7 +23,6 @@ class SiteSummary:
     workflows: list[sources.WorkflowCard] = field(default_factory=list)
     incidents: list[sources.IncidentCard] = field(default_factory=list)
     kill_switches: list[object] = field(default_factory=list)
-    runs_pending: int = 0
 
     @property
     def paused(self) -> list[sources.WorkflowCard]:

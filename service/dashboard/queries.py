@@ -24,7 +24,6 @@ class SiteRow:
     agency_id: str | None
     last_event_type: str
     last_event_at: object
-    runs_pending: int
     incidents_open: int
 
 
@@ -41,7 +40,6 @@ async def visible_sites(pool: asyncpg.Pool, activity: Tables, who: Principal) ->
             row["agency_id"],
             row["last_event_type"],
             row["last_event_at"],
-            row["runs_pending"],
             row["incidents_open"],
         )
         for row in rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 
 from projections.base import Tables
@@ -9,6 +11,7 @@ from service.auth.principal import Principal
 from service.pagination import CursorCodec, CursorKey, KeyText
 from service.sites.activity_schemas import DailyCount, SiteActivityView
 from service.tenancy import scope_condition
+from service.workflows.board_queries import runs_awaiting_approval
 
 DAILY_DAYS = 30
 
@@ -20,7 +23,7 @@ class SiteKey(CursorKey):
 AGENCY_ACTIVITY = CursorCodec("list-agency-activity", SiteKey)
 
 
-def _view(row: asyncpg.Record, daily: list[DailyCount]) -> SiteActivityView:
+def _view(row: asyncpg.Record, daily: list[DailyCount], runs_pending: int) -> SiteActivityView:
     return SiteActivityView(
         site_id=row["site_id"],
         agency_id=row["agency_id"],
@@ -28,7 +31,7 @@ def _view(row: asyncpg.Record, daily: list[DailyCount]) -> SiteActivityView:
         last_event_type=row["last_event_type"],
         last_event_at=row["last_event_at"],
         event_count=row["event_count"],
-        open_items={"runs_pending": row["runs_pending"], "incidents_open": row["incidents_open"]},
+        open_items={"runs_pending": runs_pending, "incidents_open": row["incidents_open"]},
         daily=daily,
     )
 
@@ -52,8 +55,15 @@ async def _daily(
 
 
 async def site_activity(
-    pool: asyncpg.Pool, tables: Tables, principal: Principal, site_id: str
+    pool: asyncpg.Pool,
+    tables: Tables,
+    queue: Tables,
+    principal: Principal,
+    site_id: str,
+    now: datetime,
 ) -> SiteActivityView | None:
+    """A site's activity; its runs pending are those the approval queue (`queue`) holds as
+    awaiting approval at `now`."""
     condition, params = scope_condition(principal, 2)
     row = await pool.fetchrow(
         f"SELECT * FROM {tables['sites']} WHERE site_id = $1 AND {condition}",  # noqa: S608
@@ -62,16 +72,19 @@ async def site_activity(
     )
     if row is None:
         return None
-    return _view(row, (await _daily(pool, tables, [site_id]))[site_id])
+    pending = await runs_awaiting_approval(pool, queue, [site_id], now)
+    return _view(row, (await _daily(pool, tables, [site_id]))[site_id], pending[site_id])
 
 
 async def agency_activity(
     pool: asyncpg.Pool,
     tables: Tables,
+    queue: Tables,
     principal: Principal,
     agency_id: str,
     after: SiteKey | None,
     limit: int,
+    now: datetime,
 ) -> list[tuple[SiteKey, SiteActivityView]]:
     condition, params = scope_condition(principal, 4)
     rows = await pool.fetch(
@@ -82,5 +95,10 @@ async def agency_activity(
         limit,
         *params,
     )
-    daily = await _daily(pool, tables, [row["site_id"] for row in rows])
-    return [(SiteKey(site_id=row["site_id"]), _view(row, daily[row["site_id"]])) for row in rows]
+    site_ids = [row["site_id"] for row in rows]
+    daily = await _daily(pool, tables, site_ids)
+    pending = await runs_awaiting_approval(pool, queue, site_ids, now)
+    return [
+        (SiteKey(site_id=site), _view(row, daily[site], pending[site]))
+        for site, row in zip(site_ids, rows, strict=True)
+    ]

@@ -6,7 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from events.errors import NotFound
+from projections.approval_queue import ApprovalQueue
 from projections.site_activity import SiteActivity
+from service import clock
 from service.auth.dependencies import Caller
 from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.paths import AgencyId, SiteId
@@ -17,6 +19,7 @@ from service.tenancy import require_agency
 
 router = APIRouter(tags=["read models"])
 SITE_ACTIVITY = SiteActivity()
+APPROVAL_QUEUE = ApprovalQueue()
 
 
 @router.get(
@@ -27,9 +30,14 @@ SITE_ACTIVITY = SiteActivity()
 async def get_site_activity(
     site_id: SiteId, who: Caller, request: Request, min_position: MinPosition = None
 ) -> SiteActivityView:
-    """A site's activity: its last event, counts by event type and day, and open items."""
+    """A site's activity: its last event, counts by event type and day, and open items: its
+    open incidents, and its runs awaiting approval now (those the approval queue lists, for any
+    approver: never a run of a paused workflow, or one a kill switch covers)."""
     pool, tables = await read_model(request, SITE_ACTIVITY, min_position)
-    view = await activity_queries.site_activity(pool, tables, who, site_id)
+    _, queue = await read_model(request, APPROVAL_QUEUE, min_position)
+    view = await activity_queries.site_activity(
+        pool, tables, queue, who, site_id, clock.now(request)
+    )
     if view is None:
         raise NotFound("site activity not found")
     return view
@@ -52,6 +60,9 @@ async def list_agency_activity(
     after = activity_queries.AGENCY_ACTIVITY.decode(cursor)
     require_agency(who, agency_id)
     pool, tables = await read_model(request, SITE_ACTIVITY, min_position)
-    found = await activity_queries.agency_activity(pool, tables, who, agency_id, after, limit + 1)
+    _, queue = await read_model(request, APPROVAL_QUEUE, min_position)
+    found = await activity_queries.agency_activity(
+        pool, tables, queue, who, agency_id, after, limit + 1, clock.now(request)
+    )
     items, next_cursor = activity_queries.AGENCY_ACTIVITY.page(found, limit)
     return AgencyActivity(items=items, next_cursor=next_cursor, limit=limit)

@@ -22,7 +22,11 @@ class SiteActivityView(BaseModel):
     last_event_type: str
     last_event_at: datetime
     event_count: int
-    open_items: dict[str, int] = Field(examples=[{"runs_pending": 2, "incidents_open": 0}])
+    open_items: dict[str, int] = Field(
+        description="`runs_pending`: runs awaiting approval now, as the approval queue counts "
+        "them (none of a paused workflow or one a kill switch covers); `incidents_open`.",
+        examples=[{"runs_pending": 2, "incidents_open": 0}],
+    )
     daily: list[DailyCount] = Field(description="Counts by day and event type, newest first.")
 
 

@@ -54,6 +54,20 @@ async def site_workflows(
     ]
 
 
+AWAITING_APPROVAL = """w.approvals_required > 0 AND cardinality(w.halted_by) = 0
+    AND NOT (r.approval_revision = w.revision AND coalesce(r.approved_until > {now}, false))"""
+"""A queue row (`r`, joined to its workflow's, `w`) awaits approval at `now`: the approve
+decider's refusals that hold for every approver are not true of it (its workflow needs
+approvals, its gates do not halt it, and it has not enough approvals of the current revision
+that hold then). The rules are the domain's, kept in the rows by projections/approval_queue.py;
+here they only meet the clock. The queue and every count of runs pending (a site's activity)
+ask this one condition."""
+QUEUE_ROWS = """{runs} AS r JOIN (SELECT workflow_id, revision, approvals_required, halted_by
+    FROM {workflows}) AS w USING (workflow_id)"""
+"""The rows `AWAITING_APPROVAL` reads; of the workflow's, only what it asks (so `site_id` is
+the run's, as the tenant condition expects)."""
+
+
 async def pending_approvals(
     pool: asyncpg.Pool,
     tables: Tables,
@@ -63,24 +77,22 @@ async def pending_approvals(
     now: datetime,
 ) -> list[tuple[RequestKey, PendingApproval]]:
     """Runs waiting for this principal's approval at `now`, oldest request first, keyed by the
-    position of their request. The requester never approves their own run, nor anyone twice
-    while their approval holds; the read model keeps who counts and until when by the approve
-    decider's rules (projections/approval_queue.py), so here those moments meet the clock."""
+    position of their request: those awaiting approval (`AWAITING_APPROVAL`) that the requester
+    never approves, nor anyone twice while their approval holds."""
     if not principal.has_any(APPROVERS):
         return []
     condition, params = scope_condition(principal, 5)
     rows = await pool.fetch(
         f"""SELECT r.workflow_id, r.run_id, site_id, agency_id, requested_by, requested_at,
                 requested_position, w.approvals_required,
-                CASE WHEN counted THEN ARRAY(
+                CASE WHEN r.approval_revision = w.revision THEN ARRAY(
                     SELECT person FROM unnest(approvers, approvers_until) WITH ORDINALITY
                         AS a(person, until, n)
                     WHERE until > $4 ORDER BY n) ELSE '{{}}' END AS approvals
-            FROM {tables["runs"]} AS r JOIN {tables["workflows"]} AS w USING (workflow_id),
-                LATERAL (SELECT r.approval_revision = w.revision AS counted) AS c
-            WHERE w.approvals_required > 0 AND requested_position > $1 AND requester_key <> $2
-              AND NOT (counted AND coalesce(approved_until > $4, false))
-              AND NOT (counted AND EXISTS (
+            FROM {QUEUE_ROWS.format(runs=tables["runs"], workflows=tables["workflows"])}
+            WHERE {AWAITING_APPROVAL.format(now="$4")}
+              AND requested_position > $1 AND requester_key <> $2
+              AND NOT (r.approval_revision = w.revision AND EXISTS (
                   SELECT FROM unnest(approver_keys, approvers_until) AS a(key, until)
                   WHERE key = $2 AND until > $4))
               AND {condition}
@@ -98,3 +110,20 @@ async def pending_approvals(
         )
         for row in rows
     ]
+
+
+async def runs_awaiting_approval(
+    pool: asyncpg.Pool, tables: Tables, site_ids: list[str], now: datetime
+) -> dict[str, int]:
+    """How many runs of each site await approval at `now`, by the queue's own condition (the
+    sites are those the caller was already allowed to see)."""
+    rows = await pool.fetch(
+        f"""SELECT r.site_id, count(*) AS runs
+            FROM {QUEUE_ROWS.format(runs=tables["runs"], workflows=tables["workflows"])}
+            WHERE r.site_id = ANY($1::text[]) AND {AWAITING_APPROVAL.format(now="$2")}
+            GROUP BY r.site_id""",  # noqa: S608 (our own names)
+        site_ids,
+        now,
+    )
+    found = {row["site_id"]: row["runs"] for row in rows}
+    return {site: found.get(site, 0) for site in site_ids}

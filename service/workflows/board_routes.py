@@ -8,12 +8,13 @@ from fastapi import APIRouter, Request
 from events.domain.sites import SITES
 from projections.approval_queue import ApprovalQueue
 from projections.workflow_board import WorkflowBoard
+from service import clock
 from service.auth.dependencies import Caller
 from service.pagination import DEFAULT_LIMIT, Cursor, Limit
 from service.paths import SiteId
 from service.read_models.freshness import MinPosition, read_model
 from service.requests import LedgerDep
-from service.workflows import board_queries, commands
+from service.workflows import board_queries
 from service.workflows.board_schemas import PendingApprovals, SiteWorkflows
 
 router = APIRouter(tags=["read models"])
@@ -59,7 +60,8 @@ async def list_pending_approvals(
     for anyone else the list is empty."""
     after = board_queries.PENDING_APPROVALS.decode(cursor)
     pool, tables = await read_model(request, APPROVAL_QUEUE, min_position)
-    now = commands.now()
-    found = await board_queries.pending_approvals(pool, tables, who, after, limit + 1, now)
+    found = await board_queries.pending_approvals(
+        pool, tables, who, after, limit + 1, clock.now(request)
+    )
     items, next_cursor = board_queries.PENDING_APPROVALS.page(found, limit)
     return PendingApprovals(items=items, next_cursor=next_cursor, limit=limit)

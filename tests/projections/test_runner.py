@@ -16,6 +16,7 @@ from projections.base import Projection, Tables
 from projections.rebuild import rebuild
 from projections.runner import Runner
 from projections.site_activity import SiteActivity
+from projections.tables import BY_PROJECTION
 from tests.conftest import ScratchDatabase
 from tests.projections.history import write_history
 
@@ -23,9 +24,12 @@ ACTIVITY = SiteActivity()
 
 
 async def rows(pool: asyncpg.Pool, tables: Tables, projection: Projection) -> dict[str, list]:
+    """Each table's rows, in the order of its primary key (as declared)."""
     found = {}
     for table in projection.tables:
-        records = await pool.fetch(f"SELECT * FROM {tables[table]} ORDER BY 1, 2, 3")
+        declared = BY_PROJECTION[projection.name][table].__table__  # type: ignore[attr-defined]
+        key = ", ".join(column.name for column in declared.primary_key.columns)
+        records = await pool.fetch(f"SELECT * FROM {tables[table]} ORDER BY {key}")
         found[table] = [tuple(record.values()) for record in records]
     return found
 

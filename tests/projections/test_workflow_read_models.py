@@ -155,6 +155,41 @@ async def test_the_queue_pages_by_cursor(api: Api) -> None:
     assert ([a["run_id"] for a in rest["items"]], rest["next_cursor"]) == (["r3"], None)
 
 
+async def test_the_queue_and_the_sites_activity_agree_on_the_runs_pending(api: Api) -> None:
+    """Site activity once counted requests less approvals and rejections: 2 here from the
+    start (r3 needs no approval; r2's one approval of two closed it) and 2 after the pause."""
+    twice = {**REGISTER_EXAMPLE, "workflow_id": "twice", "approvals_required": 2}
+    reader = {**REGISTER_EXAMPLE, "workflow_id": "reader", "writes_data": False}
+    for workflow in (twice, reader):
+        await api.post("/v1/workflows", workflow, "devon", "developer")
+    for workflow, run in (
+        (WF, "r1"),
+        ("/v1/workflows/twice", "r2"),
+        ("/v1/workflows/reader", "r3"),
+    ):
+        await api.post(f"{workflow}/runs", {"run_id": run}, "erin", "editor")
+    await api.post("/v1/workflows/twice/runs/r2/approve", None, "olga")
+
+    async def pending() -> tuple[list[str], int]:
+        listed = [run for _, run, _ in await api.queue("pat")]
+        activity = await api.get("/v1/sites/acme-shop/activity")
+        return listed, activity["open_items"]["runs_pending"]
+
+    assert await pending() == (["r1", "r2"], 2)
+    await api.post(WF + "/pause", {"reason": "odd output"}, "olga")
+    assert await pending() == (["r2"], 1)
+    refused = await api.client.post(
+        WF + "/runs/r1/approve", headers=api.as_("pat", "operations_lead", "acme-shop")
+    )
+    assert (refused.status_code, refused.json()["missing"]) == (409, ["workflow.resumed"])
+    switches = "/v1/sites/acme-shop/kill-switches"
+    await api.post(switches, {"category": "content", "reason": "outage"}, "sam", "support_lead")
+    assert await pending() == ([], 0)
+    await api.post(f"{switches}/content/release", {"reason": "fixed"}, "sam", "support_lead")
+    await api.post(WF + "/resume", {"reason": "fixed"}, "olga")
+    assert await pending() == (["r1", "r2"], 2)
+
+
 async def test_rebuilds_equal_live(api: Api, pool: asyncpg.Pool) -> None:
     await api.post(WF + "/runs", {"run_id": "r1"}, "erin", "editor")
     await api.post(WF + "/runs", {"run_id": "r2"}, "erin", "editor")
