@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from events.domain.incident_events import (
     DocumentedArea,
@@ -16,6 +16,7 @@ from events.domain.incident_events import (
     PreventionKind,
 )
 from service.command import CommandResult
+from service.contract.text import RequiredJson, RequiredParts, RequiredText, with_one_of
 from service.history.schemas import UtcDatetime
 from service.pagination import Page
 from service.redaction_gate import CommandBody
@@ -23,6 +24,8 @@ from service.workflows.schemas import ID_PATTERN
 
 TEXT = 4000
 ITEMS = 50
+Entry = Annotated[RequiredText, Field(max_length=TEXT)]
+"""An entry of a list the decider refuses a blank entry in."""
 
 
 def _example(**example: Any) -> ConfigDict:
@@ -97,7 +100,7 @@ class RecordEvidenceBody(CommandBody):
     )
 
     evidence_id: str = Field(pattern=ID_PATTERN)
-    content: JsonValue = Field(description="Text or JSON; secrets and personal data are masked.")
+    content: RequiredJson = Field(description="Text or JSON; secrets and personal data are masked.")
 
 
 class SetEscalationBody(CommandBody):
@@ -118,15 +121,18 @@ class RecordDetectionGapsBody(CommandBody):
         gaps=["no alert on price index age"], missing_evidence=["chat request ids"]
     )
 
-    gaps: list[str] = Field(max_length=ITEMS)
-    missing_evidence: list[str] = Field([], max_length=ITEMS)
+    gaps: list[Entry] = Field(max_length=ITEMS, json_schema_extra={"minItems": 1})
+    missing_evidence: list[Entry] = Field([], max_length=ITEMS)
 
 
-class RecordSafeguardsBody(CommandBody):
+class RecordSafeguardsBody(CommandBody, RequiredParts):
+    """At least one safeguard that worked or failed."""
+
     model_config = _example(worked=["kill switch stopped the chat"], failed=["price drift check"])
+    rules = (with_one_of(("worked", "failed"), {"minItems": 1}),)
 
-    worked: list[str] = Field([], max_length=ITEMS)
-    failed: list[str] = Field([], max_length=ITEMS)
+    worked: list[Entry] = Field([], max_length=ITEMS)
+    failed: list[Entry] = Field([], max_length=ITEMS)
 
 
 class AddPreventionActionBody(CommandBody):
@@ -161,7 +167,7 @@ class RecordRegressionCheckBody(CommandBody):
 class SetRestartCriteriaBody(CommandBody):
     model_config = _example(criteria="index younger than 1 hour and the price eval set passes")
 
-    criteria: str = Field(max_length=TEXT)
+    criteria: RequiredText = Field(max_length=TEXT)
 
 
 class RecordDocumentationChangeBody(CommandBody):

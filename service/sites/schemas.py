@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.domain.sites import SiteChangeKind, SiteFacts
+from service.contract.text import NON_BLANK, RequiredParts, with_one_of
 from service.pagination import Page
 from service.redaction_gate import CommandBody
 
@@ -98,8 +99,10 @@ class RecordSiteChangeBody(CommandBody):
     )
 
 
-class RecordSiteRecoveryPathsBody(CommandBody):
+class RecordSiteRecoveryPathsBody(CommandBody, RequiredParts):
     """At least one path; a path left out (or blank) keeps the one recorded before."""
+
+    rules = (with_one_of(("rollback_path", "support_path"), {"type": "string", **NON_BLANK}),)
 
     model_config = ConfigDict(
         extra="forbid",
