@@ -107,13 +107,13 @@ class SetEscalationBody(CommandBody):
     model_config = _example(target="internal_operations", reason="our price index, not the host")
 
     target: EscalationTarget
-    reason: str = Field(max_length=TEXT)
+    reason: RequiredText = Field(max_length=TEXT)
 
 
 class RecordRootCauseBody(CommandBody):
     model_config = _example(root_cause="the nightly reindex skipped products changed after 01:00")
 
-    root_cause: str = Field(max_length=TEXT)
+    root_cause: RequiredText = Field(max_length=TEXT)
 
 
 class RecordDetectionGapsBody(CommandBody):
@@ -146,8 +146,8 @@ class AddPreventionActionBody(CommandBody):
 
     action_id: str = Field(pattern=ID_PATTERN)
     kind: PreventionKind
-    description: str = Field(max_length=TEXT)
-    owner: str = Field(max_length=200)
+    description: RequiredText = Field(max_length=TEXT)
+    owner: RequiredText = Field(max_length=200)
     due_on: date
 
 
@@ -161,7 +161,7 @@ class RecordRegressionCheckBody(CommandBody):
     model_config = _example(passed=True, description="price eval set: 120/120 on staging")
 
     passed: bool
-    description: str = Field(max_length=TEXT)
+    description: RequiredText = Field(max_length=TEXT)
 
 
 class SetRestartCriteriaBody(CommandBody):
@@ -176,20 +176,20 @@ class RecordDocumentationChangeBody(CommandBody):
     )
 
     area: DocumentedArea
-    description: str = Field(max_length=TEXT)
+    description: RequiredText = Field(max_length=TEXT)
     reference: str | None = Field(None, max_length=500)
 
 
 class CloseIncidentBody(CommandBody):
     model_config = _example(summary="prices correct since 02:05; alert and eval set in place")
 
-    summary: str = Field(max_length=TEXT)
+    summary: RequiredText = Field(max_length=TEXT)
 
 
 class ReopenIncidentBody(CommandBody):
     model_config = _example(reason="chat quoted an old price again at 14:10")
 
-    reason: str = Field(max_length=TEXT)
+    reason: RequiredText = Field(max_length=TEXT)
 
 
 class CreateSupportHandoffBody(CommandBody):

@@ -163,8 +163,13 @@ class RecordRunResultBody(CommandBody):
     )
 
     outcome: Outcome
-    affected_records: int = Field(ge=0)
-    cost: float = Field(ge=0, description="Provider cost of the run in the account's currency.")
+    # Any body number past 2**53 - 1 is refused (service/redaction_gate.py): the log keeps JSON.
+    affected_records: int = Field(ge=0, le=2**53 - 1)
+    cost: float = Field(
+        ge=0,
+        le=2**53 - 1,
+        description="Provider cost of the run in the account's currency.",
+    )
     diagnostics: str | None = Field(None, max_length=10_000)
     notification_sent: bool = False
 
