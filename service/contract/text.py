@@ -3,9 +3,9 @@ document is refused by its own validation first, and a schema-valid body is neve
 missing content. The decider still answers 422 with `missing` (every caller, forms too, meets
 it, all missing parts named at once): these say it in the document, they validate nothing.
 
-Blank is missing (events/domain/required_text.py): `RequiredText` for a text field or list item
-(`RequiredJson` for free JSON),
-`RequiredParts` for the fields a body lets be absent so that the decider can name them all.
+Blank is missing (events/domain/required_text.py): `RequiredText` for a text field or list item,
+`RequiredJson` for free JSON, `RequiredParts` for the fields a body lets be absent so that the
+decider can name them all, and its `rules` for what spans several fields ("one of two paths").
 """
 
 from __future__ import annotations

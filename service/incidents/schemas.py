@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from events.domain.incident_events import (
+    FACT_FIELDS,
     DocumentedArea,
     EscalationTarget,
     IncidentFacts,
@@ -65,10 +66,11 @@ class LinkedWorkBody(LinkedWork):
         return tuple(dict.fromkeys(ids))
 
 
-class OpenIncidentBody(CommandBody, IncidentFacts):
+class OpenIncidentBody(CommandBody, RequiredParts, IncidentFacts):
     """Missing facts are listed in the refusal's `missing`."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [OPEN_EXAMPLE]})
+    required_parts = FACT_FIELDS
 
     incident_id: str = Field(pattern=ID_PATTERN)
     site_id: str = Field(pattern=ID_PATTERN)

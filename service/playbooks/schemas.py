@@ -87,7 +87,7 @@ def _example(**example: Any) -> ConfigDict:
     return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
 
 
-class PlaybookStepBody(PlaybookStep):
+class NewPlaybookStep(PlaybookStep):
     """Unique `step_id`s too, which a schema cannot say (`missing: ["steps[1].step_id"]`)."""
 
     step_id: RequiredText
@@ -95,7 +95,7 @@ class PlaybookStepBody(PlaybookStep):
     prompt_template: RequiredText
 
 
-class PlaybookInputBody(RequiredParts, PlaybookInput):
+class NewPlaybookInput(RequiredParts, PlaybookInput):
     """A `choice` input lists its choices. Unique names too, which a schema cannot say."""
 
     rules = (
@@ -109,7 +109,7 @@ class PlaybookInputBody(RequiredParts, PlaybookInput):
     name: RequiredText
 
 
-class PlaybookContentBody(RequiredParts, PlaybookContent):
+class NewPlaybookContent(RequiredParts, PlaybookContent):
     """A step at least, and an approval when a step writes data or contacts customers
     (events/domain/playbooks.py, `missing_in_content`). A schema cannot say that step ids and
     input names are unique, nor that `steps_requiring_approval` names steps of this playbook."""
@@ -142,8 +142,8 @@ class PlaybookContentBody(RequiredParts, PlaybookContent):
         },
     )
     name: Annotated[RequiredText, Field(max_length=200)]
-    steps: tuple[PlaybookStepBody, ...] = Field(json_schema_extra={"minItems": 1})
-    inputs: tuple[PlaybookInputBody, ...] = ()
+    steps: tuple[NewPlaybookStep, ...] = Field(json_schema_extra={"minItems": 1})
+    inputs: tuple[NewPlaybookInput, ...] = ()
 
 
 class RegisterPlaybookBody(SecretFreeBody):
@@ -157,13 +157,13 @@ class RegisterPlaybookBody(SecretFreeBody):
     playbook_id: str = Field(pattern=ID_PATTERN)
     site_id: str = Field(pattern=ID_PATTERN)
     owner: Annotated[RequiredText, Field(max_length=200)]
-    content: PlaybookContentBody
+    content: NewPlaybookContent
 
 
 class RevisePlaybookBody(SecretFreeBody):
     model_config = _example(content=CONTENT_EXAMPLE)
 
-    content: PlaybookContentBody
+    content: NewPlaybookContent
 
 
 class ExportPlaybookBody(SecretFreeBody):
