@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from events.domain.incident_events import (
+    FACT_FIELDS,
     DocumentedArea,
     EscalationTarget,
     IncidentFacts,
@@ -16,6 +17,7 @@ from events.domain.incident_events import (
     PreventionKind,
 )
 from service.command import CommandResult
+from service.contract.text import RequiredJson, RequiredParts, RequiredText, with_one_of
 from service.history.schemas import UtcDatetime
 from service.pagination import Page
 from service.redaction_gate import CommandBody
@@ -23,6 +25,8 @@ from service.workflows.schemas import ID_PATTERN
 
 TEXT = 4000
 ITEMS = 50
+Entry = Annotated[RequiredText, Field(max_length=TEXT)]
+"""An entry of a list the decider refuses a blank entry in."""
 
 
 def _example(**example: Any) -> ConfigDict:
@@ -62,10 +66,11 @@ class LinkedWorkBody(LinkedWork):
         return tuple(dict.fromkeys(ids))
 
 
-class OpenIncidentBody(CommandBody, IncidentFacts):
+class OpenIncidentBody(CommandBody, RequiredParts, IncidentFacts):
     """Missing facts are listed in the refusal's `missing`."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [OPEN_EXAMPLE]})
+    required_parts = FACT_FIELDS
 
     incident_id: str = Field(pattern=ID_PATTERN)
     site_id: str = Field(pattern=ID_PATTERN)
@@ -97,20 +102,20 @@ class RecordEvidenceBody(CommandBody):
     )
 
     evidence_id: str = Field(pattern=ID_PATTERN)
-    content: JsonValue = Field(description="Text or JSON; secrets and personal data are masked.")
+    content: RequiredJson = Field(description="Text or JSON; secrets and personal data are masked.")
 
 
 class SetEscalationBody(CommandBody):
     model_config = _example(target="internal_operations", reason="our price index, not the host")
 
     target: EscalationTarget
-    reason: str = Field(max_length=TEXT)
+    reason: RequiredText = Field(max_length=TEXT)
 
 
 class RecordRootCauseBody(CommandBody):
     model_config = _example(root_cause="the nightly reindex skipped products changed after 01:00")
 
-    root_cause: str = Field(max_length=TEXT)
+    root_cause: RequiredText = Field(max_length=TEXT)
 
 
 class RecordDetectionGapsBody(CommandBody):
@@ -118,15 +123,18 @@ class RecordDetectionGapsBody(CommandBody):
         gaps=["no alert on price index age"], missing_evidence=["chat request ids"]
     )
 
-    gaps: list[str] = Field(max_length=ITEMS)
-    missing_evidence: list[str] = Field([], max_length=ITEMS)
+    gaps: list[Entry] = Field(max_length=ITEMS, json_schema_extra={"minItems": 1})
+    missing_evidence: list[Entry] = Field([], max_length=ITEMS)
 
 
-class RecordSafeguardsBody(CommandBody):
+class RecordSafeguardsBody(CommandBody, RequiredParts):
+    """At least one safeguard that worked or failed."""
+
     model_config = _example(worked=["kill switch stopped the chat"], failed=["price drift check"])
+    rules = (with_one_of(("worked", "failed"), {"minItems": 1}),)
 
-    worked: list[str] = Field([], max_length=ITEMS)
-    failed: list[str] = Field([], max_length=ITEMS)
+    worked: list[Entry] = Field([], max_length=ITEMS)
+    failed: list[Entry] = Field([], max_length=ITEMS)
 
 
 class AddPreventionActionBody(CommandBody):
@@ -140,8 +148,8 @@ class AddPreventionActionBody(CommandBody):
 
     action_id: str = Field(pattern=ID_PATTERN)
     kind: PreventionKind
-    description: str = Field(max_length=TEXT)
-    owner: str = Field(max_length=200)
+    description: RequiredText = Field(max_length=TEXT)
+    owner: RequiredText = Field(max_length=200)
     due_on: date
 
 
@@ -155,13 +163,13 @@ class RecordRegressionCheckBody(CommandBody):
     model_config = _example(passed=True, description="price eval set: 120/120 on staging")
 
     passed: bool
-    description: str = Field(max_length=TEXT)
+    description: RequiredText = Field(max_length=TEXT)
 
 
 class SetRestartCriteriaBody(CommandBody):
     model_config = _example(criteria="index younger than 1 hour and the price eval set passes")
 
-    criteria: str = Field(max_length=TEXT)
+    criteria: RequiredText = Field(max_length=TEXT)
 
 
 class RecordDocumentationChangeBody(CommandBody):
@@ -170,20 +178,20 @@ class RecordDocumentationChangeBody(CommandBody):
     )
 
     area: DocumentedArea
-    description: str = Field(max_length=TEXT)
+    description: RequiredText = Field(max_length=TEXT)
     reference: str | None = Field(None, max_length=500)
 
 
 class CloseIncidentBody(CommandBody):
     model_config = _example(summary="prices correct since 02:05; alert and eval set in place")
 
-    summary: str = Field(max_length=TEXT)
+    summary: RequiredText = Field(max_length=TEXT)
 
 
 class ReopenIncidentBody(CommandBody):
     model_config = _example(reason="chat quoted an old price again at 14:10")
 
-    reason: str = Field(max_length=TEXT)
+    reason: RequiredText = Field(max_length=TEXT)
 
 
 class CreateSupportHandoffBody(CommandBody):

@@ -15,6 +15,7 @@ from pydantic import JsonValue, ValidationError
 
 from events.catalogue import Event
 from events.domain import playbook_rollout as rollout
+from events.domain.playbook_events import PlaybookContent
 from events.domain.playbook_format import (
     FORMAT,
     SIGNED_FIELDS,
@@ -90,9 +91,8 @@ async def revise_playbook(
     ledger: Ledger, ctx: CommandContext, playbook_id: str, body: RevisePlaybookBody
 ) -> CommandReply:
     actor = ctx.principal.sub
-    return await ledger.execute(
-        ctx, plan(playbook_id, lambda p: decide_revise(p, body.content, actor))
-    )
+    content = PlaybookContent.model_validate(body.content.model_dump())
+    return await ledger.execute(ctx, plan(playbook_id, lambda p: decide_revise(p, content, actor)))
 
 
 async def export_playbook(

@@ -3,7 +3,7 @@ client site, exported, imported into a sibling site of the same agency."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -11,11 +11,14 @@ from events.domain.playbook_events import (
     LocalChange,
     PlaybookAssumptions,
     PlaybookContent,
+    PlaybookInput,
     PlaybookProvenance,
+    PlaybookStep,
 )
 from events.domain.playbook_format import FORMAT, content_hash
 from events.domain.workflow_events import Environment
 from service.command import CommandResult
+from service.contract.text import RequiredParts, RequiredText
 from service.redaction_gate import SecretFreeBody
 from service.workflows.schemas import ID_PATTERN
 
@@ -84,6 +87,65 @@ def _example(**example: Any) -> ConfigDict:
     return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
 
 
+class NewPlaybookStep(PlaybookStep):
+    """Unique `step_id`s too, which a schema cannot say (`missing: ["steps[1].step_id"]`)."""
+
+    step_id: RequiredText
+    title: RequiredText
+    prompt_template: RequiredText
+
+
+class NewPlaybookInput(RequiredParts, PlaybookInput):
+    """A `choice` input lists its choices. Unique names too, which a schema cannot say."""
+
+    rules = (
+        {
+            "anyOf": [
+                {"properties": {"type": {"not": {"const": "choice"}}}},
+                {"required": ["choices"], "properties": {"choices": {"minItems": 1}}},
+            ]
+        },
+    )
+    name: RequiredText
+
+
+class NewPlaybookContent(RequiredParts, PlaybookContent):
+    """A step at least, and an approval when a step writes data or contacts customers
+    (events/domain/playbooks.py, `missing_in_content`). A schema cannot say that step ids and
+    input names are unique, nor that `steps_requiring_approval` names steps of this playbook."""
+
+    rules = (
+        {
+            "anyOf": [
+                {
+                    "properties": {
+                        "steps": {
+                            "items": {
+                                "properties": {
+                                    "writes_data": {"const": False},
+                                    "contacts_customers": {"const": False},
+                                }
+                            }
+                        }
+                    }
+                },
+                {
+                    "required": ["approval_boundaries"],
+                    "properties": {
+                        "approval_boundaries": {
+                            "required": ["approvals_required"],
+                            "properties": {"approvals_required": {"minimum": 1}},
+                        }
+                    },
+                },
+            ]
+        },
+    )
+    name: Annotated[RequiredText, Field(max_length=200)]
+    steps: tuple[NewPlaybookStep, ...] = Field(json_schema_extra={"minItems": 1})
+    inputs: tuple[NewPlaybookInput, ...] = ()
+
+
 class RegisterPlaybookBody(SecretFreeBody):
     model_config = _example(
         playbook_id="cart-followup",
@@ -94,14 +156,14 @@ class RegisterPlaybookBody(SecretFreeBody):
 
     playbook_id: str = Field(pattern=ID_PATTERN)
     site_id: str = Field(pattern=ID_PATTERN)
-    owner: str = Field(max_length=200)
-    content: PlaybookContent
+    owner: Annotated[RequiredText, Field(max_length=200)]
+    content: NewPlaybookContent
 
 
 class RevisePlaybookBody(SecretFreeBody):
     model_config = _example(content=CONTENT_EXAMPLE)
 
-    content: PlaybookContent
+    content: NewPlaybookContent
 
 
 class ExportPlaybookBody(SecretFreeBody):

@@ -11,13 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from events.domain.rollout_events import (
     FindingKind,
     FindingSource,
+    SopContent,
     SopRole,
     SopTopic,
     VerificationMethod,
 )
 from service.auth.principal import Role
 from service.command import CommandResult
-from service.contract.text import NON_BLANK
+from service.contract.text import NON_BLANK, RequiredParts, RequiredText
 from service.pagination import Page
 from service.redaction_gate import CommandBody
 from service.workflows.schemas import ID_PATTERN
@@ -28,9 +29,14 @@ ITEMS = 20
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 Subject = Annotated[str, Field(min_length=1, max_length=200, examples=["erin"])]
 Text = Annotated[str, Field(max_length=TEXT)]
-RequiredText = Annotated[str, Field(max_length=TEXT, json_schema_extra=NON_BLANK)]
+Note = Annotated[RequiredText, Field(max_length=TEXT)]
 """Refused blank by the decider (422 with `missing`)."""
-Items = Annotated[tuple[Annotated[str, Field(max_length=TEXT)], ...], Field(max_length=ITEMS)]
+Items = Annotated[
+    tuple[Annotated[str, Field(max_length=TEXT)], ...],
+    Field(max_length=ITEMS, json_schema_extra={"contains": {"type": "string", **NON_BLANK}}),
+]
+"""A list that says something: one entry at least that is not blank (blank ones beside it are
+kept as given)."""
 
 
 def _example(**example: Any) -> ConfigDict:
@@ -50,8 +56,11 @@ CONTENT_EXAMPLE: dict[str, Any] = {
 }
 
 
-class SopContentBody(BaseModel):
+class SopContentBody(RequiredParts):
+    """Every part is required, text not blank, each list with an entry that is not blank."""
+
     model_config = _example(**CONTENT_EXAMPLE)
+    required_parts = tuple(SopContent.model_fields)
 
     when_to_ask: Text = ""
     when_to_approve: Text = ""
@@ -98,14 +107,14 @@ class GrantAccessBody(CommandBody):
 class RevokeAccessBody(GrantAccessBody):
     model_config = _example(subject="erin", role="editor", reason="left the content team")
 
-    reason: RequiredText
+    reason: Note
 
 
 class SetGrantEnforcementBody(CommandBody):
     model_config = _example(enabled=True, reason="rollout to the content team starts today")
 
     enabled: bool
-    reason: RequiredText
+    reason: Note
 
 
 class VerifyReadinessCheckBody(CommandBody):
@@ -117,7 +126,7 @@ class VerifyReadinessCheckBody(CommandBody):
     method: VerificationMethod = Field(
         description="How it was verified; admin_page_load is refused, it proves none of it."
     )
-    note: RequiredText = Field(description="What was done and seen, so someone else can repeat it.")
+    note: Note = Field(description="What was done and seen, so someone else can repeat it.")
 
 
 class RecordReviewFindingBody(CommandBody):
@@ -138,7 +147,7 @@ class RecordReviewFindingBody(CommandBody):
     topic: SopTopic
     kind: FindingKind
     source: FindingSource
-    note: RequiredText
+    note: Note
     cited_event_ids: tuple[Annotated[str, Field(pattern=UUID_PATTERN)], ...] = Field(
         (), max_length=50, description="Event ids of this site the finding is about."
     )

@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.domain.sites import SiteChangeKind, SiteFacts
+from events.domain.sites import ROLLOUT_FACTS, SiteChangeKind, SiteFacts
+from service.contract.text import NON_BLANK, RequiredParts, RequiredText, with_one_of
 from service.pagination import Page
 from service.redaction_gate import CommandBody
 
@@ -27,8 +28,12 @@ REGISTER_EXAMPLE: dict[str, Any] = {
 }
 
 
-class RegisterSiteBody(CommandBody, SiteFacts):
+class RegisterSiteBody(CommandBody, RequiredParts, SiteFacts):
+    """The rollout facts are required; the URLs are http(s) URLs with a host (the decider's
+    check, Python's `urlsplit`, which no pattern states exactly)."""
+
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [REGISTER_EXAMPLE]})
+    required_parts = ROLLOUT_FACTS
 
     site_id: str = SITE_ID
     agency_id: str | None = Field(None, max_length=64, examples=["northwind-agency"])
@@ -61,7 +66,7 @@ class RetireSiteKeyBody(CommandBody):
         json_schema_extra={"examples": [{"reason": "rotated after the plugin update"}]},
     )
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: RequiredText = Field(min_length=1, max_length=500)
 
 
 class SiteKeyView(BaseModel):
@@ -89,7 +94,7 @@ class RecordSiteChangeBody(CommandBody):
     )
 
     kind: SiteChangeKind
-    summary: str = Field(max_length=2000)
+    summary: RequiredText = Field(max_length=2000)
     pause_automation: bool | None = Field(
         None,
         description="Null applies the pause rule: hosting, provider and plugin changes pause "
@@ -98,8 +103,10 @@ class RecordSiteChangeBody(CommandBody):
     )
 
 
-class RecordSiteRecoveryPathsBody(CommandBody):
+class RecordSiteRecoveryPathsBody(CommandBody, RequiredParts):
     """At least one path; a path left out (or blank) keeps the one recorded before."""
+
+    rules = (with_one_of(("rollback_path", "support_path"), {"type": "string", **NON_BLANK}),)
 
     model_config = ConfigDict(
         extra="forbid",

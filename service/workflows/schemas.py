@@ -7,8 +7,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.domain.workflow_events import Environment, Outcome, WorkflowDefinition
-from service.contract.text import RequiredReason
+from events.domain.workflow_events import (
+    DEFINITION_FIELDS,
+    Environment,
+    Outcome,
+    WorkflowDefinition,
+)
+from service.contract.text import RequiredParts
 from service.pagination import Page
 from service.redaction_gate import CommandBody
 
@@ -40,7 +45,32 @@ REGISTER_EXAMPLE: dict[str, Any] = {
 }
 
 
-class RegisterWorkflowBody(CommandBody, WorkflowDefinition):
+class DefinitionBody(CommandBody, RequiredParts, WorkflowDefinition):
+    """Every definition field is required, and a workflow that writes data or contacts customers
+    needs an approval (events/domain/workflows.py, `missing_in_definition`)."""
+
+    required_parts = DEFINITION_FIELDS
+    rules = (
+        {
+            "anyOf": [
+                {
+                    "properties": {
+                        "writes_data": {"const": False},
+                        "contacts_customers": {"const": False},
+                    }
+                },
+                {"properties": {"approvals_required": {"minimum": 1}}},
+            ]
+        },
+    )
+    category: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    approvals_required: int | None = Field(None, ge=0, le=10)
+    retry_limit: int | None = Field(None, ge=1, le=100)
+    approval_ttl_hours: int = Field(24, ge=1, le=24 * 14)
+    promotion_runs: int = Field(3, ge=1, le=100)
+
+
+class RegisterWorkflowBody(DefinitionBody):
     """Missing definition fields are listed in the refusal's `missing`."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [REGISTER_EXAMPLE]})
@@ -54,24 +84,13 @@ class RegisterWorkflowBody(CommandBody, WorkflowDefinition):
     read_only: bool = Field(
         True, description="Asked for and recorded, not obeyed: every workflow starts read-only."
     )
-    category: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
-    approvals_required: int | None = Field(None, ge=0, le=10)
-    retry_limit: int | None = Field(None, ge=1, le=100)
-    approval_ttl_hours: int = Field(24, ge=1, le=24 * 14)
-    promotion_runs: int = Field(3, ge=1, le=100)
 
 
-class ReviseWorkflowBody(CommandBody, WorkflowDefinition):
+class ReviseWorkflowBody(DefinitionBody):
     """The whole new definition. The workflow returns to staging and read-only, and approvals of
     pending runs no longer count."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [DEFINITION_EXAMPLE]})
-
-    category: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
-    approvals_required: int | None = Field(None, ge=0, le=10)
-    retry_limit: int | None = Field(None, ge=1, le=100)
-    approval_ttl_hours: int = Field(24, ge=1, le=24 * 14)
-    promotion_runs: int = Field(3, ge=1, le=100)
 
 
 def _example(**example: Any) -> ConfigDict:
@@ -89,9 +108,11 @@ class ReasonBody(CommandBody):
     reason: str | None = Field(None, max_length=2000)
 
 
-class RequiredReasonBody(CommandBody, RequiredReason):
+class RequiredReasonBody(CommandBody, RequiredParts):
     """A decision that must say why. The decider refuses a missing or blank reason (422 with
     `missing: ["reason"]`), so every caller (the dashboard's forms too) meets the one rule."""
+
+    required_parts = ("reason",)
 
     reason: str | None = Field(
         None,
@@ -142,17 +163,21 @@ class RecordRunResultBody(CommandBody):
     )
 
     outcome: Outcome
-    affected_records: int = Field(ge=0)
-    cost: float = Field(ge=0, description="Provider cost of the run in the account's currency.")
+    # Any body number past 2**53 - 1 is refused (service/redaction_gate.py): the log keeps JSON.
+    affected_records: int = Field(ge=0, le=2**53 - 1)
+    cost: float = Field(
+        ge=0,
+        le=2**53 - 1,
+        description="Provider cost of the run in the account's currency.",
+    )
     diagnostics: str | None = Field(None, max_length=10_000)
     notification_sent: bool = False
 
 
-class EngageKillSwitchBody(CommandBody):
+class EngageKillSwitchBody(RequiredReasonBody):
     model_config = _example(category="content", reason="provider outage; outputs are truncated")
 
     category: str = Field(pattern=CATEGORY_PATTERN, description='A category, or "*" for all.')
-    reason: str | None = Field(None, max_length=2000)
 
 
 class ReleaseKillSwitchBody(RequiredReasonBody):
