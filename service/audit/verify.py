@@ -16,7 +16,7 @@ from events.keys import Keyring
 from events.record_checks import Checked, checked
 from events.sealer import PLATFORM
 from service.audit import queries
-from service.audit.parallel import CHUNK, Chunk, checked_chunks, file_chunks
+from service.audit.parallel import CHUNK, Chunk, checked_chunks, file_chunks, no_cyclic_gc
 
 Progress = Callable[[int], None]
 
@@ -143,12 +143,13 @@ def _verify(
         )
         return Outcome("", 0, Problem(None, reason))
     run = _Run(keyring, checkpoint, older)
-    for items in checked_chunks(chunks, keyring, jobs):
-        problem = run.add_checked(items)
-        if problem is not None:
-            return Outcome(checkpoint.origin, checkpoint.size, problem)
-        if progress is not None:
-            progress(len(items))
+    with no_cyclic_gc():
+        for items in checked_chunks(chunks, keyring, jobs):
+            problem = run.add_checked(items)
+            if problem is not None:
+                return Outcome(checkpoint.origin, checkpoint.size, problem)
+            if progress is not None:
+                progress(len(items))
     return Outcome(checkpoint.origin, checkpoint.size, run.finish())
 
 
