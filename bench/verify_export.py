@@ -1,12 +1,14 @@
 """A large audit export written without a database, for timing `sophmate-ledger verify` on it:
 
-    .venv/bin/python -m bench.verify_export FILE [EVENTS] [STREAMS]
+    .venv/bin/python -m bench.verify_export FILE [EVENTS] [STREAMS] [PER_COMMIT]
     time .venv/bin/sophmate-ledger verify FILE --public-key <the printed key>
 
 The records are what export-audit-log serves (events/audit_records.record_of of rows shaped as
 the store writes them): bench/payload.py's approval payload and metadata, hash version 2, one
-commit signature per commit of 1 to 16 events (the group committer's batches under load), and
-the checkpoint of the whole log signed with the development key.
+commit signature per commit of PER_COMMIT events: "1-16" by default, uniformly (the group
+committer's batches under load; 8.5 events a commit on average), or a fixed number ("1" is a
+lone writer's log: a signature check, ~45 us, for every event), and the checkpoint of the whole
+log signed with the development key.
 """
 
 from __future__ import annotations
@@ -54,10 +56,14 @@ def _line(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def write_export(out: IO[str], events: int, streams: int, seed: int = 15) -> Checkpoint:
+def write_export(
+    out: IO[str], events: int, streams: int, seed: int = 15, per_commit: str = "1-16"
+) -> Checkpoint:
     """Writes the records after the header line (written last by main, once the root is known:
     the caller puts it first)."""
     rng = random.Random(seed)
+    low, _, high = per_commit.partition("-")
+    fewest, most = int(low), int(high or low)
     heads: dict[str, tuple[int, bytes]] = {}
     tree = CompactRange()
     at = datetime(2026, 12, 1, tzinfo=UTC)
@@ -65,7 +71,7 @@ def write_export(out: IO[str], events: int, streams: int, seed: int = 15) -> Che
     while leaf < events:
         transaction += 1
         batch = []
-        for _ in range(min(rng.randint(1, 16), events - leaf)):
+        for _ in range(min(rng.randint(fewest, most), events - leaf)):
             stream = f"run-{rng.randrange(streams)}"
             version, prev = heads.get(stream, (0, GENESIS_HASH))
             at += timedelta(microseconds=rng.randint(1, 900))
@@ -83,10 +89,10 @@ def write_export(out: IO[str], events: int, streams: int, seed: int = 15) -> Che
     return Checkpoint(ORIGIN, events, tree.root())
 
 
-def main(path: str, events: int, streams: int) -> None:
+def main(path: str, events: int, streams: int, per_commit: str) -> None:
     body = path + ".body"
     with open(body, "w", encoding="utf-8") as out:
-        checkpoint = write_export(out, events, streams)
+        checkpoint = write_export(out, events, streams, per_commit=per_commit)
     with open(path, "w", encoding="utf-8") as out, open(body, encoding="utf-8") as records:
         out.write(json.dumps({"checkpoint": checkpoint.signed(KEY)}) + "\n")
         for line in records:
@@ -97,5 +103,5 @@ def main(path: str, events: int, streams: int) -> None:
 
 if __name__ == "__main__":
     given = sys.argv[1:]
-    args = given + ["", "200000", "2000"][len(given) :]
-    main(args[0], int(args[1]), int(args[2]))
+    args = given + ["", "200000", "2000", "1-16"][len(given) :]
+    main(args[0], int(args[1]), int(args[2]), args[3])

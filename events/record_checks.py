@@ -61,11 +61,6 @@ def record_envelope(record: dict[str, Any]) -> dict[str, Any]:
     return {key: record.get(key) for key in keys}
 
 
-def parse_record(line: str | bytes) -> Any:
-    """A line of an export (envelope.parse_json)."""
-    return parse_json(line)
-
-
 def _plain_json(value: Any) -> bytes | None:
     """Sorted, compact orjson output: RFC 8785 itself unless the value holds a float (JCS formats
     numbers the ECMAScript way) or a key beyond the Basic Multilingual Plane (JCS sorts by UTF-16
@@ -90,28 +85,44 @@ def digest_matches(prefix: bytes, value: Any, expected: str) -> bool:
 
 def content_check(record: dict[str, Any], keyring: Keyring) -> Content:
     """What one record proves on its own: payload digest, hash, the signature of its own or the
-    commit signatures it carries."""
+    commit signatures it carries. Leaves `record` as it was."""
+    prev, entry = bytes.fromhex(record["prev_hash"]), bytes.fromhex(record["hash"])
+    return _own_checks(dict(record), keyring, prev, entry)
+
+
+_NOT_HASHED = ("position", "transaction_id", "prev_hash", "hash", "leaf_index")
+
+
+def _own_checks(record: dict[str, Any], keyring: Keyring, prev: bytes, entry: bytes) -> Content:
+    """content_check of a record nothing reads afterwards: it is taken apart until what is left
+    is the hashed envelope, which saves building one (a tenth of verify's cost per record). The
+    envelope built key by key (record_envelope) is tried too before a hash is called wrong, so
+    the answer is content_check's own: an extra or a missing key decides as it always did."""
     hash_version = record.get("hash_version", 1)
+    manifests = record.pop("commit_signatures", None)
+    signature = record.pop("signature", None)
+    expected = record["hash"]
     if hash_version == HASH_VERSION:
-        data = record.get("data")
+        data = record.pop("data", None)
         erased = data is None  # a tombstone keeps only the digest
         if not erased and not digest_matches(b"", data, record["data_hash"]):
             return Content("data does not match data_hash")
-    elif hash_version != 1:
+    elif hash_version == 1:
+        record.pop("hash_version", None)
+    else:
         return Content(f"unknown hash version {hash_version}")
-    if not digest_matches(
-        bytes.fromhex(record["prev_hash"]), record_envelope(record), record["hash"]
+    for key in _NOT_HASHED:
+        record.pop(key, None)
+    if not digest_matches(prev, record, expected) and not digest_matches(
+        prev, record_envelope({**record, "hash_version": hash_version}), expected
     ):
         return Content("hash does not match the event's content")
-    manifests = record.get("commit_signatures")
     vouched = None if manifests is None else frozenset(signed_hashes(manifests, keyring)[0])
-    signature = record.get("signature")
     if signature is None:
         if hash_version == 1:
             return _LEGACY if vouched is None else Content(None, True, False, vouched)
         return _BY_COMMIT if vouched is None else Content(None, False, True, vouched)
-    digest = bytes.fromhex(record["hash"])
-    if not event_signature_holds(keyring, digest, bytes.fromhex(signature)):
+    if not event_signature_holds(keyring, entry, bytes.fromhex(signature)):
         return Content(UNSIGNED, vouched=vouched)
     return _SIGNED if vouched is None else Content(None, vouched=vouched)
 
@@ -155,10 +166,12 @@ def check_lines(lines: Iterable[str | bytes], keyring: Keyring) -> list[Checked]
     """Every non-blank line of an export, parsed and checked on its own, in order."""
     results: list[Checked] = []
     for line in lines:
-        if not line.strip():
+        if not line or line.isspace():
             continue
         try:
-            results.append(checked(parse_record(line), keyring))
+            record = parse_json(line)
+            leaf = leaf_of(record)
+            results.append((leaf, _own_checks(record, keyring, leaf[6], leaf[7])))
         except (ValueError, KeyError, TypeError, AttributeError):
             results.append((None, MALFORMED))
     return results

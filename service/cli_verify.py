@@ -96,17 +96,13 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 def _file(path: str, keyring: Keyring, older: str | None, console: Console, jobs: int) -> Outcome:
     from rich.progress import Progress
 
-    from service.audit.verify import verify_export
+    from service.audit.verify import verify_export_file
 
-    with (
-        Progress(console=console, transient=True) as progress,
-        open(path, "rb", buffering=1 << 20) as lines,
-    ):
+    with Progress(console=console, transient=True) as progress:
         task = progress.add_task("verifying", total=None)
-        outcome = verify_export(
-            lines, keyring, older, lambda n: progress.advance(task, n), jobs=jobs
+        return verify_export_file(
+            path, keyring, older, lambda n: progress.advance(task, n), jobs=jobs
         )
-    return outcome
 
 
 def _database(settings: Settings, keyring: Keyring, console: Console) -> list[Outcome]:

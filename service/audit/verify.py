@@ -16,7 +16,7 @@ from events.keys import Keyring
 from events.record_checks import Checked, checked
 from events.sealer import PLATFORM
 from service.audit import queries
-from service.audit.parallel import CHUNK, checked_chunks
+from service.audit.parallel import CHUNK, Chunk, checked_chunks, file_chunks, no_cyclic_gc
 
 Progress = Callable[[int], None]
 
@@ -104,25 +104,52 @@ def verify_export(
     """An export of `export-audit-log`: its checkpoint, every leaf, the root, and consistency
     with an older checkpoint of the same log when one is given."""
     iterator = iter(lines)
-    try:
-        header = json.loads(next(iterator))
-        checkpoint = open_note(header["checkpoint"], keyring)
-        older = open_note(older_note, keyring) if older_note is not None else None
-    except StopIteration:
+    header = next(iterator, None)
+    chunks = iter(lambda: list(islice(iterator, CHUNK)), [])
+    return _verify(header, chunks, keyring, older_note, progress, jobs)
+
+
+def verify_export_file(
+    path: str,
+    keyring: Keyring,
+    older_note: str | None = None,
+    progress: Progress | None = None,
+    jobs: int = 1,
+) -> Outcome:
+    """verify_export of an export file, whose lines the workers read themselves."""
+    with open(path, "rb") as source:
+        header = source.readline()
+        start = source.tell()
+    chunks = file_chunks(path, start)
+    return _verify(header or None, chunks, keyring, older_note, progress, jobs)
+
+
+def _verify(
+    header: str | bytes | None,
+    chunks: Iterable[Chunk],
+    keyring: Keyring,
+    older_note: str | None,
+    progress: Progress | None,
+    jobs: int,
+) -> Outcome:
+    if header is None:
         return Outcome("", 0, Problem(None, "the export is empty"))
+    try:
+        checkpoint = open_note(json.loads(header)["checkpoint"], keyring)
+        older = open_note(older_note, keyring) if older_note is not None else None
     except (ValueError, KeyError, TypeError) as error:
         reason = (
             str(error) if isinstance(error, CheckpointError) else "the first line is no checkpoint"
         )
         return Outcome("", 0, Problem(None, reason))
     run = _Run(keyring, checkpoint, older)
-    chunks = iter(lambda: list(islice(iterator, CHUNK)), [])
-    for items in checked_chunks(chunks, keyring, jobs):
-        problem = run.add_checked(items)
-        if problem is not None:
-            return Outcome(checkpoint.origin, checkpoint.size, problem)
-        if progress is not None:
-            progress(len(items))
+    with no_cyclic_gc():
+        for items in checked_chunks(chunks, keyring, jobs):
+            problem = run.add_checked(items)
+            if problem is not None:
+                return Outcome(checkpoint.origin, checkpoint.size, problem)
+            if progress is not None:
+                progress(len(items))
     return Outcome(checkpoint.origin, checkpoint.size, run.finish())
 
 
