@@ -66,7 +66,19 @@ def data_dir() -> Path:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-async def test_sigterm_under_load_answers_what_it_took_and_stops_postgres(data_dir: Path) -> None:
+def _server_workers(service: subprocess.Popen[str]) -> int:
+    """The HTTP processes of `serve`: itself alone, or the workers it started (spawn also
+    starts a resource tracker, which is not one)."""
+    children = psutil.Process(service.pid).children()
+    workers = [c for c in children if "resource_tracker" not in " ".join(c.cmdline())]
+    return len([c for c in workers if c.name() != "postgres"]) or 1
+
+
+# One process, and several on one socket (`--workers 2`: the first runs the subscribers).
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_sigterm_under_load_answers_what_it_took_and_stops_postgres(
+    data_dir: Path, workers: int
+) -> None:
     port = _free_port()
     env = {
         **os.environ,
@@ -81,7 +93,7 @@ async def test_sigterm_under_load_answers_what_it_took_and_stops_postgres(data_d
     # blocks the service on its next log line.
     stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (read and closed after the wait)
     service = subprocess.Popen(  # noqa: ASYNC220 (started once; waited for in a thread)
-        [sys.executable, "-m", "service.cli", "serve", "--migrate"],
+        [sys.executable, "-m", "service.cli", "serve", "--migrate", "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=stderr,
@@ -147,6 +159,7 @@ async def test_sigterm_under_load_answers_what_it_took_and_stops_postgres(data_d
                 await asyncio.sleep(0.2)
         pgdata = data_dir / "pgdata"
         assert _postgres_of(pgdata), "no embedded Postgres found"
+        assert _server_workers(service) == workers
         tasks = [asyncio.create_task(client(n)) for n in range(CLIENTS)]
         ready_task = asyncio.create_task(readiness())
         deadline = time.monotonic() + DEADLINE
