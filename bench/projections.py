@@ -1,8 +1,8 @@
 """The projections' read rate: a runner catching up over the whole log, and a blue/green rebuild.
 
 The log is written with SQL (a projection reads the log, it does not verify it, so the hashes are
-zeros), in the shape of a real one: the approval payload of the append benchmark, every event type
-of the catalogue, runs of 20 events of which 1,000 advance side by side, 500 sites of 50
+zeros), in the shape of a real one: every event type of the catalogue with a payload it validates
+(bench/history.py), runs of 20 events of which 1,000 advance side by side, 500 sites of 50
 agencies, `recorded_at` rising with the position over about twelve days.
 """
 
@@ -17,13 +17,12 @@ from typing import Any
 
 import asyncpg
 
-from bench.payload import event_data, event_metadata
-from events.catalogue import CATALOGUE
+from bench.history import payloads
+from bench.payload import event_metadata
 from projections import ALL, generations
 from projections.base import Projection
 from projections.rebuild import rebuild
 from projections.runner import BATCH_SIZE, Runner
-from projections.site_activity import CLOSES, OPENS
 from service.database import create_pool
 from service.settings import Settings
 
@@ -40,19 +39,24 @@ CATCH_UP_BATCH = BATCH_SIZE
 REBUILD_BATCH = rebuild.__kwdefaults__["batch_size"]
 """The batch size a rebuild uses by default."""
 
-TYPES = sorted({*(cls.type_name() for cls in CATALOGUE), *OPENS, *CLOSES})
-
+# The identifying fields a payload has take values of its stream (s) and site (n % 500).
 _WRITE = """INSERT INTO events (event_id, stream_id, stream_type, stream_version, site_id,
         agency_id, type, schema_version, data, metadata, occurred_at, recorded_at,
         prev_hash, hash)
-    SELECT gen_random_uuid(), 'run-' || (n / $6 * $7 + n % $7), 'run', 1 + n / $7 % $8,
-        'site-' || (n % 500),
+    SELECT gen_random_uuid(), 'run-' || s, 'run', 1 + n / $6::int % $7::int, 'site-' || (n % 500),
         CASE WHEN n % 500 < 450 THEN 'agency-' || (n % 50) END,
-        ($3::text[])[1 + (n * 7) % array_length($3::text[], 1)], 1,
-        $4::jsonb || jsonb_build_object('step', n), $5::jsonb,
-        at, at, decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex')
+        ($3::text[])[k], ($8::int[])[k],
+        p || jsonb_strip_nulls(jsonb_build_object(
+            'workflow_id', CASE WHEN p ? 'workflow_id' THEN 'wf-' || (s % 2000) END,
+            'run_id', CASE WHEN p ? 'run_id' THEN 'run-' || s END,
+            'site_id', CASE WHEN p ? 'site_id' THEN 'site-' || (n % 500) END,
+            'incident_id', CASE WHEN p ? 'incident_id' THEN 'inc-' || s END)),
+        $5::jsonb, at, at, decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex')
     FROM generate_series($1::int, $2::int) AS n,
-        LATERAL (SELECT timestamptz '2026-01-01 00:00:00+00' + n * interval '1 second') AS t(at)"""
+        LATERAL (SELECT 1 + (n * 7) % cardinality($3::text[]) AS k,
+                        n / ($6::int * $7::int) * $6::int + n % $6::int AS s,
+                        timestamptz '2026-01-01 00:00:00+00' + n * interval '1 second' AS at) AS g,
+        LATERAL (SELECT ($4::jsonb[])[k] AS p) AS q"""
 
 
 def event_count() -> int:
@@ -111,7 +115,10 @@ class ProjectionBench:
 
 
 async def write_log(admin_url: str, events: int, progress: Callable[[int], None]) -> None:
-    data = json.dumps(event_data("run-bench", 1))
+    samples = payloads()
+    types = sorted(samples)
+    versions = [samples[name][0] for name in types]
+    data = [json.dumps(samples[name][1]) for name in types]
     metadata = json.dumps(event_metadata())
     conn = await asyncpg.connect(admin_url)
     try:
@@ -121,12 +128,12 @@ async def write_log(admin_url: str, events: int, progress: Callable[[int], None]
                 _WRITE,
                 offset,
                 offset + count - 1,
-                TYPES,
+                types,
                 data,
                 metadata,
-                RUNS_IN_FLIGHT * STREAM_LENGTH,
                 RUNS_IN_FLIGHT,
                 STREAM_LENGTH,
+                versions,
             )
             progress(count)
         # What autovacuum does to a log soon after it is written: set hint bits and the
