@@ -140,6 +140,7 @@ def decide_grant(
     rollout: Rollout, site: SiteRecord, subject: str, role: str, actor: str
 ) -> list[Event]:
     site_id = registered_site(site)
+    require("a grant names the person it is for", subject=subject)
     grant = rollout.grant(subject, role)
     if grant is not None and grant.status == "active":
         return []
@@ -153,7 +154,7 @@ def decide_revoke(
     rollout: Rollout, site: SiteRecord, subject: str, role: str, actor: str, reason: str
 ) -> list[Event]:
     site_id = registered_site(site)
-    require("revoking access needs a reason", reason=reason)
+    require("revoking access needs the person and a reason", subject=subject, reason=reason)
     grant = rollout.grant(subject, role)
     if grant is None or grant.status == "revoked":
         raise StateConflict(f"{subject} holds no {role} grant on this site")

@@ -86,7 +86,11 @@ def decide_record_finding(
     """`site_event_ids`: which of the cited ids are events of this site (looked up by the
     caller); citing anything else is refused, so a citation always resolves."""
     site_id = registered_site(site)
-    require("a finding needs a note of what was seen", note=cmd.note)
+    require(
+        "a finding needs the person it is about and a note of what was seen",
+        subject=cmd.subject,
+        note=cmd.note,
+    )
     unknown = [
         f"cited_event_ids[{index}]"
         for index, event_id in enumerate(cmd.cited_event_ids)

@@ -181,7 +181,7 @@ class ImportPlaybookBody(SecretFreeBody):
         description="A signed export, exactly as export-playbook gave it (format "
         f"{FORMAT}; its JSON Schema is at /v1/playbook-exports/schema)."
     )
-    owner: str = Field(max_length=200, description="Who owns the playbook on this site.")
+    owner: RequiredText = Field(max_length=200, description="Who owns the playbook on this site.")
     target_facts: PlaybookAssumptions = Field(
         PlaybookAssumptions(),
         description="This site's provider, Knowledge Base sources, roles, policies and "
@@ -206,7 +206,7 @@ class RecordFirstRunBody(SecretFreeBody):
 
     run_id: str = Field(pattern=ID_PATTERN)
     succeeded: bool
-    summary: str = Field(max_length=TEXT)
+    summary: RequiredText = Field(max_length=TEXT)
     environment: Environment | None = Field(None, description="Default: the playbook's own.")
     read_only: bool | None = Field(None, description="Default: the playbook's own.")
 

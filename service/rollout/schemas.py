@@ -27,7 +27,8 @@ TEXT = 4000
 ITEMS = 20
 # A canonical UUID: a looser form (36 of [0-9a-f-]) reached asyncpg and answered 500.
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-Subject = Annotated[str, Field(min_length=1, max_length=200, examples=["erin"])]
+Subject = Annotated[RequiredText, Field(max_length=200, examples=["erin"])]
+"""Refused blank by the decider (422 with `missing`): a grant or finding names a person."""
 Text = Annotated[str, Field(max_length=TEXT)]
 Note = Annotated[RequiredText, Field(max_length=TEXT)]
 """Refused blank by the decider (422 with `missing`)."""

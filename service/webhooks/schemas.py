@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.contract.text import RequiredText
 from service.history.schemas import UtcDatetime
 from service.pagination import Page
 from service.redaction_gate import CommandBody
@@ -58,7 +59,7 @@ class DisableWebhookSubscriptionBody(CommandBody):
         extra="forbid", json_schema_extra={"examples": [{"reason": "endpoint being migrated"}]}
     )
 
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: RequiredText = Field(max_length=2000)
 
 
 class RecoverWebhookDeliveriesBody(CommandBody):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -135,7 +135,7 @@ class ResumeWorkflowBody(RequiredReasonBody):
         restart_criteria_met=["inc-2026-11-22-prices"],
     )
 
-    restart_criteria_met: list[str] = Field(
+    restart_criteria_met: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(
         default=[],
         max_length=100,
         description="The incidents linked to this workflow whose restart criteria the resumer "

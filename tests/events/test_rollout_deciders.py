@@ -273,3 +273,19 @@ def test_repeated_findings_of_one_kind_escalate_to_the_sop_owner() -> None:
     assert len(fourth) == 1  # counting starts again after an escalation
     with pytest.raises(StateConflict):
         review.decide_record_finding(given(*history), site(), finding(1), set())
+
+
+def test_a_grant_a_revocation_or_a_finding_names_a_person_not_blank() -> None:
+    """A blank subject was granted nothing only because the gate stopped it first, and a finding
+    about "  " was recorded: blank is missing for the person too."""
+    for blank in (" ", "\u00a0\u3000"):
+        with pytest.raises(InvalidCommand) as err:
+            access.decide_grant(given(), site(), blank, "administrator", "dana")
+        assert err.value.missing == ["subject"]
+        with pytest.raises(InvalidCommand) as err:
+            access.decide_revoke(given(), site(), blank, "editor", "dana", " ")
+        assert err.value.missing == ["subject", "reason"]
+        nobody = finding(1).model_copy(update={"subject": blank})
+        with pytest.raises(InvalidCommand) as err:
+            review.decide_record_finding(given(published()), site(), nobody, set())
+        assert err.value.missing == ["subject"]
