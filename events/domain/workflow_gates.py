@@ -6,17 +6,27 @@ stopped."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from events.catalogue import Event
 from events.domain.kill_switches import KillSwitches
 from events.domain.required_text import require
 from events.domain.row_rules import row_rule
-from events.domain.workflow_events import WorkflowResumed
-from events.domain.workflows import ALL_CATEGORIES, Workflow, registered_id
+from events.domain.workflow_events import WorkflowDefinition, WorkflowResumed
+from events.domain.workflows import (
+    ALL_CATEGORIES,
+    Workflow,
+    decide_revise,
+    registered_id,
+)
 from events.errors import GateNotSatisfied, InvalidCommand, StateConflict
 
 row_rule("resume-workflow", "needs a reason; refused while a kill switch covers the workflow")
+row_rule(
+    "revise-workflow",
+    "refused to move the workflow to another category while a kill switch covers it",
+)
 row_rule(
     "resume-workflow",
     "a workflow an incident names resumes only after that incident's prevention actions, a "
@@ -44,6 +54,26 @@ def halt_blockers(workflow: Workflow, kill_switches: KillSwitches) -> list[str]:
     it, and its own pause. No run is requested, approved or reported a success while any holds,
     whenever the run was requested."""
     return [*switch_blockers(workflow, kill_switches), *(["workflow.resumed"] * workflow.paused)]
+
+
+def decide_revise_gated(
+    workflow: Workflow,
+    definition: WorkflowDefinition,
+    actor: str,
+    now: datetime,
+    kill_switches: KillSwitches,
+) -> list[Event]:
+    """A revision never steps out from under a kill switch: while one covers the workflow, its
+    category stays (moving into a switched-off category is allowed: the switch then holds it)."""
+    before = workflow.definition.category or ALL_CATEGORIES
+    after = definition.category or ALL_CATEGORIES
+    blockers = switch_blockers(workflow, kill_switches) if after != before else []
+    if blockers:
+        raise GateNotSatisfied(
+            "a kill switch covers the workflow: its category cannot change until it is released",
+            missing=blockers,
+        )
+    return decide_revise(workflow, definition, actor, now)
 
 
 def resume_blockers(

@@ -24,14 +24,13 @@ from events.domain.promotion import decide_promote
 from events.domain.run_state import Run
 from events.domain.sites import SITES
 from events.domain.workflow_events import RunViolationRecorded, WorkflowDefinition, run_stream_id
-from events.domain.workflow_gates import decide_resume
+from events.domain.workflow_gates import decide_resume, decide_revise_gated
 from events.domain.workflows import (
     WORKFLOWS,
     RegisterWorkflow,
     Workflow,
     decide_pause,
     decide_register,
-    decide_revise,
     runs_of,
 )
 from service.attempts import Attempt, Decide, Loaded
@@ -92,8 +91,15 @@ async def revise_workflow(
 ) -> CommandReply:
     definition = WorkflowDefinition.model_validate(body.model_dump())
     actor, at = ctx.principal.sub, now()
-    plan = _workflow_plan(workflow_id, lambda w: decide_revise(w, definition, actor, at))
-    return await ledger.execute(ctx, plan)
+    stream_id = WORKFLOWS.stream_id(workflow_id)
+
+    async def decide(attempt: Attempt) -> None:
+        workflow = await attempt.load(WORKFLOWS, stream_id, "workflow")
+        switches = await load_switches(attempt, workflow)
+        revised = decide_revise_gated(workflow.state, definition, actor, at, switches.state)
+        attempt.append(workflow, revised)
+
+    return await ledger.execute(ctx, Command(stream_id, decide))
 
 
 async def pause_workflow(

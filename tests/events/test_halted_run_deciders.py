@@ -10,12 +10,15 @@ import pytest
 from events.catalogue import Event
 from events.domain.kill_switches import KillSwitches
 from events.domain.runs import RunResult, decide_approve, decide_record_result
-from events.domain.workflow_events import RunResultRecorded, WorkflowPaused
+from events.domain.workflow_events import RunResultRecorded, WorkflowPaused, WorkflowRevised
+from events.domain.workflow_gates import decide_revise_gated
 from events.errors import GateNotSatisfied
 from tests.events.workflow_fixtures import (
     NOW,
     WF,
     approved,
+    definition,
+    fold,
     registered,
     requested,
     states,
@@ -78,3 +81,33 @@ def test_once_released_and_resumed_the_run_goes_on() -> None:
     assert decide_approve(*states(REQUESTED), "olga", NOW, OPEN)
     changes = decide_record_result(*states(APPROVED), SUCCESS, "plugin", NOW, OPEN)
     assert [type(e).__name__ for e in changes.events] == ["RunResultRecorded"]
+
+
+def test_a_revision_cannot_move_a_workflow_out_from_under_its_kill_switch() -> None:
+    # A probe found it: revising `content` to `billing` made the run approvable under the switch.
+    workflow = fold([registered()])
+    category = workflow.definition.category
+    with pytest.raises(GateNotSatisfied) as err:
+        decide_revise_gated(
+            workflow, definition(category="billing"), "devon", NOW, switches(category or "")
+        )
+    assert err.value.missing == [f"kill_switches.{category}.released"]
+    with pytest.raises(GateNotSatisfied) as everything:
+        decide_revise_gated(workflow, definition(category="billing"), "devon", NOW, switches("*"))
+    assert everything.value.missing == ["kill_switches.*.released"]
+
+
+def test_a_revision_keeping_its_category_or_under_no_covering_switch_is_decided_as_ever() -> None:
+    workflow = fold([registered()])
+    same = definition(retry_limit=5)
+    [kept] = decide_revise_gated(workflow, same, "devon", NOW, switches(same.category or ""))
+    assert isinstance(kept, WorkflowRevised)
+    assert kept.revision == 2
+    [moved] = decide_revise_gated(workflow, definition(category="billing"), "devon", NOW, OPEN)
+    assert isinstance(moved, WorkflowRevised)
+    assert moved.definition.category == "billing"
+    # Into a switched-off category: allowed, the switch then holds it.
+    [into] = decide_revise_gated(
+        workflow, definition(category="billing"), "devon", NOW, switches("billing")
+    )
+    assert isinstance(into, WorkflowRevised)

@@ -1,8 +1,8 @@
 """The approval queue at the edges of its gates, over HTTP against real Postgres: two switches
-covering one workflow, a pause under a switch, a switch of another site, a revision to another
-category, a rebuild after switches moved, an agency's count of runs pending, and ids that are
-not quite the site's or the category's. Each time the queue, the site's activity and the
-approve decider agree."""
+covering one workflow, a pause under a switch, a switch of another site, a revision away from a
+switch's category (refused), a rebuild after switches moved, an agency's count of runs pending,
+and ids that are not quite the site's or the category's. Each time the queue, the site's
+activity and the approve decider agree."""
 
 from __future__ import annotations
 
@@ -101,18 +101,29 @@ async def test_a_switch_of_another_site_with_the_same_category_holds_only_that_s
     assert [run for _, run, _ in await api.queue("otto", site="other-shop")] == ["x1"]
 
 
-async def test_a_revision_to_another_category_is_not_covered_by_the_old_categorys_switch(
-    api: Edges,
+async def test_a_revision_cannot_move_the_workflow_out_from_under_its_switch(
+    api: Edges, pool: asyncpg.Pool
 ) -> None:
-    """The approve decider reads the workflow's category now, so the queue lists the run again
-    once its workflow is revised out of the switch's category (the revision's own rule)."""
+    """Revising the category away from a switch that covers it would make its run approvable
+    under the switch (this test found it): refused until the switch is released, and the queue
+    keeps holding the run back."""
     await api.engage("content")
     assert await api.pending() == ([], 0)
+    before = await count_events(pool)
+    moved = await api.client.post(
+        WF + "/revisions",
+        json={**DEFINITION_EXAMPLE, "category": "billing"},
+        headers=api.as_("devon", "operations_lead", "acme-shop"),
+    )
+    assert moved.status_code == 409, moved.text
+    assert moved.json()["missing"] == ["kill_switches.content.released"]
+    assert await count_events(pool) == before
+    assert await api.pending() == ([], 0)
+    await api.release("content")
     await api.post(WF + "/revisions", {**DEFINITION_EXAMPLE, "category": "billing"}, "devon")
-    assert await api.pending() == (["r1"], 1)
+    await api.engage("content")
+    assert await api.pending() == (["r1"], 1), "content's switch no longer covers it"
     assert (await api.approve("r1")).status_code == 200
-    await api.post(WF + "/revisions", DEFINITION_EXAMPLE, "devon")
-    assert await api.pending() == ([], 0), "back in the switch's category"
 
 
 async def test_a_rebuild_after_switches_and_pauses_moved_equals_live(
