@@ -127,6 +127,11 @@ def _own_checks(record: dict[str, Any], keyring: Keyring, prev: bytes, entry: by
     return _SIGNED if vouched is None else Content(None, vouched=vouched)
 
 
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+"""The range of the store's transaction and position columns (bigint), which the ordered
+checks keep in int64 arrays (integrity.CommitOrder)."""
+
+
 def leaf_of(record: dict[str, Any]) -> Leaf:
     """The record's Leaf; KeyError, TypeError or ValueError when a field it needs is missing or
     of a type the ordered checks cannot compare."""
@@ -139,6 +144,8 @@ def leaf_of(record: dict[str, Any]) -> Leaf:
     if not (
         isinstance(transaction, int)
         and isinstance(position, int)
+        and _INT64[0] <= transaction <= _INT64[1]
+        and _INT64[0] <= position <= _INT64[1]
         and isinstance(stream_id, str)
         and (given is None or isinstance(given, int))
     ):

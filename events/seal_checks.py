@@ -97,7 +97,7 @@ class SealChecks(ABC):
         fresh.heads = dict(verifier.heads)
         row = event.row
         fresh.heads[row["stream_id"]] = (row["stream_version"], bytes(row["hash"]))
-        fresh.order = verifier.order[-1:]
+        fresh.order.last = verifier.order.last
         fresh.commit, fresh.vouched = verifier.commit, verifier.vouched
         entry.verifier = fresh
         return Problem(entry.edge.size, problem.reason, str(row["event_id"]))
