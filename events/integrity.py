@@ -14,14 +14,22 @@ from __future__ import annotations
 import bisect
 import math
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from events.envelope import GENESIS_HASH, StoredEvent, chain_hash
 from events.keys import Keyring
-from events.merkle import CompactRange
-from events.record_checks import UNSIGNED, Checked, Content, content_check, leaf_of
+from events.merkle import HASH_SIZE, CompactRange
+from events.record_checks import (
+    NO_INDEX,
+    UNSIGNED,
+    CheckedChunk,
+    Content,
+    checked_chunk,
+    content_check,
+    leaf_of,
+)
 
 
 @dataclass(frozen=True)
@@ -69,27 +77,39 @@ class LogVerifier:
         if self.problem is not None:
             return self.problem
         found = content_check(record, self.keyring) if content is None else content
-        return self.add_checked([(leaf_of(record), found)])
+        return self.add_checked(checked_chunk([(leaf_of(record), found)]))
 
-    def add_checked(self, items: Sequence[Checked]) -> Problem | None:
-        """add() of records checked on their own already (record_checks.check_lines), in one
-        loop: offline verify runs every leaf through here, so the loop keeps its state in
-        locals and hashes the chunk's Merkle nodes in one go at the end."""
+    def add_checked(
+        self, chunk: CheckedChunk, begin: int = 0, end: int | None = None
+    ) -> Problem | None:
+        """add() of records checked on their own already (record_checks.check_lines), those of
+        chunk[begin:end], in one loop: offline verify runs every leaf through here, so the loop
+        keeps its state in locals, reads the chunk's columns in step and hashes the Merkle
+        nodes in one go at the end."""
         if self.problem is not None:
             return self.problem
+        end = len(chunk) if end is None else end
         index, heads, order, bounded = self.next_leaf, self.heads, self.order, self.bounded
         last_transaction, last_position = order.last
         transactions, positions = order.transactions.append, order.positions.append
-        leaves: list[bytes] = []
+        prevs, entries, odd, first = chunk.prevs, chunk.entries, chunk.odd, index
+        at = begin * HASH_SIZE
         found: tuple[int, str] | None = None
-        event_id = None
-        for leaf, content in items:
-            if leaf is None:
-                found, event_id = (index, content.reason or ""), None
-                break
-            given, agency_id, transaction, position, stream_id, version, prev, entry = leaf[:8]
-            event_id = leaf[8]
-            if given is not None and given != index:
+        columns = zip(
+            chunk.givens[begin:end], chunk.agencies[begin:end], chunk.transactions[begin:end],
+            chunk.positions[begin:end], chunk.streams[begin:end], chunk.versions[begin:end],
+            chunk.contents[begin:end], strict=True,
+        )  # fmt: skip
+        for given, agency_id, transaction, position, stream_id, version, content in columns:
+            prev, entry = prevs[at : at + HASH_SIZE], entries[at : at + HASH_SIZE]
+            at += HASH_SIZE
+            if odd and index - first + begin in odd:
+                leaf = odd[index - first + begin]
+                if leaf is None:
+                    found = (index, content.reason or "")
+                    break
+                prev, entry = leaf[6], leaf[7]
+            if given != index and given != NO_INDEX:
                 found = (index, f"leaf {index} is missing" if given > index else REPEAT)
                 break
             if agency_id != self.agency_id:
@@ -130,14 +150,13 @@ class LogVerifier:
                 break
             self.signed_seen = self.signed_seen or not content.legacy
             heads[stream_id] = (version, entry)
-            leaves.append(leaf[9])
             index += 1
         self.next_leaf = index
         order.last = (last_transaction, last_position)
         if not bounded:
-            self.tree.extend(leaves)
+            self.tree.extend(chunk.leaves[begin * HASH_SIZE : (begin + index - first) * HASH_SIZE])
         if found is not None:
-            self.problem = Problem(found[0], found[1], event_id)
+            self.problem = Problem(found[0], found[1], chunk.event_ids[begin + index - first])
         return self.problem
 
 

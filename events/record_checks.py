@@ -9,12 +9,14 @@ transaction in a log, that transaction's `commit_signatures`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import orjson
 
-from events.commit_signing import signed_hashes
+from events.commit_signing import HASH_SIZE, signed_hashes
 from events.envelope import HASH_VERSION, canonical_json, parse_json
 from events.keys import Keyring, event_signature_holds
 
@@ -128,8 +130,8 @@ def _own_checks(record: dict[str, Any], keyring: Keyring, prev: bytes, entry: by
 
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
-"""The range of the store's transaction and position columns (bigint), which the ordered
-checks keep in int64 arrays (integrity.CommitOrder)."""
+"""The range of the store's leaf index, transaction and position columns (bigint), which the
+ordered checks keep in int64 arrays (CheckedChunk, integrity.CommitOrder)."""
 
 
 def leaf_of(record: dict[str, Any]) -> Leaf:
@@ -147,7 +149,7 @@ def leaf_of(record: dict[str, Any]) -> Leaf:
         and _INT64[0] <= transaction <= _INT64[1]
         and _INT64[0] <= position <= _INT64[1]
         and isinstance(stream_id, str)
-        and (given is None or isinstance(given, int))
+        and (given is None or (isinstance(given, int) and 0 <= given <= _INT64[1]))
     ):
         raise TypeError("a leaf index, transaction, position or stream of the wrong type")
     entry = bytes.fromhex(record["hash"])
@@ -169,16 +171,87 @@ def checked(record: dict[str, Any], keyring: Keyring) -> Checked:
     return leaf_of(record), content_check(record, keyring)
 
 
-def check_lines(lines: Iterable[str | bytes], keyring: Keyring) -> list[Checked]:
+NO_INDEX = -1
+"""A record that gives no leaf index, in CheckedChunk.givens (leaf_of refuses a negative one)."""
+_NO_HASH = bytes(HASH_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedChunk:
+    """Checked records, field by field: what crosses from a worker process to the ordered checks
+    (events/integrity.py) as a dozen objects a chunk, where ten objects a record cost the two
+    processes as much to pickle and unpickle as the ordered checks themselves."""
+
+    givens: array[int]
+    """The given leaf index, or NO_INDEX."""
+    agencies: list[Any]
+    transactions: array[int]
+    positions: array[int]
+    streams: list[str]
+    versions: list[Any]
+    prevs: bytes
+    """prev_hash, HASH_SIZE bytes a record; a record whose hashes are of another size is in
+    `odd`, which the ordered checks read instead (all-zero here)."""
+    entries: bytes
+    """hash, as prevs."""
+    event_ids: list[Any]
+    leaves: bytes
+    """The Merkle leaf hash of `hash`, HASH_SIZE bytes a record."""
+    contents: list[Content]
+    odd: dict[int, Leaf | None]
+    """By position in the chunk: the Leaf of a record the columns cannot hold, None for a
+    record that is no well-formed event (its columns are placeholders)."""
+
+    def __len__(self) -> int:
+        return len(self.contents)
+
+
+def checked_chunk(items: Iterable[Checked]) -> CheckedChunk:
+    givens, transactions, positions = array("q"), array("q"), array("q")
+    prevs, entries, leaves = bytearray(), bytearray(), bytearray()
+    agencies: list[Any] = []
+    streams: list[str] = []
+    versions: list[Any] = []
+    event_ids: list[Any] = []
+    contents: list[Content] = []
+    odd: dict[int, Leaf | None] = {}
+    same: dict[str, str] = {}  # one object per string, so pickle sends a repeat as a reference
+    for at, (leaf, content) in enumerate(items):
+        contents.append(content)
+        if leaf is None:
+            odd[at] = None
+            leaf = (None, None, 0, 0, "", None, _NO_HASH, _NO_HASH, None, _NO_HASH)
+        given, agency, transaction, position, stream, version, prev, entry, event_id, hashed = leaf
+        if len(prev) != HASH_SIZE or len(entry) != HASH_SIZE:
+            odd[at], prev, entry = leaf, _NO_HASH, _NO_HASH
+        givens.append(NO_INDEX if given is None else given)
+        agencies.append(same.setdefault(agency, agency) if type(agency) is str else agency)
+        transactions.append(transaction)
+        positions.append(position)
+        streams.append(same.setdefault(stream, stream))
+        versions.append(version)
+        prevs += prev
+        entries += entry
+        event_ids.append(event_id)
+        leaves += hashed
+    return CheckedChunk(
+        givens, agencies, transactions, positions, streams, versions, bytes(prevs),
+        bytes(entries), event_ids, bytes(leaves), contents, odd,
+    )  # fmt: skip
+
+
+def check_lines(lines: Iterable[str | bytes], keyring: Keyring) -> CheckedChunk:
     """Every non-blank line of an export, parsed and checked on its own, in order."""
-    results: list[Checked] = []
+    return checked_chunk(_check_lines(lines, keyring))
+
+
+def _check_lines(lines: Iterable[str | bytes], keyring: Keyring) -> Iterator[Checked]:
     for line in lines:
         if not line or line.isspace():
             continue
         try:
             record = parse_json(line)
             leaf = leaf_of(record)
-            results.append((leaf, _own_checks(record, keyring, leaf[6], leaf[7])))
+            yield leaf, _own_checks(record, keyring, leaf[6], leaf[7])
         except (ValueError, KeyError, TypeError, AttributeError):
-            results.append((None, MALFORMED))
-    return results
+            yield None, MALFORMED
