@@ -22,6 +22,7 @@ from events.envelope import GENESIS_HASH, StoredEvent, chain_hash
 from events.keys import Keyring
 from events.merkle import HASH_SIZE, CompactRange
 from events.record_checks import (
+    BY_COMMIT,
     NO_INDEX,
     UNSIGNED,
     CheckedChunk,
@@ -46,9 +47,10 @@ class LogVerifier:
     def __init__(
         self, keyring: Keyring, agency_id: str | None, *, bounded: bool = False, first_leaf: int = 0
     ) -> None:
-        """bounded: keep O(1) state per stream and none per leaf (the sealer, which runs for
-        ever); a reorder is then named where it is seen rather than where it began. Unbounded,
-        naming where it began costs 16 bytes a leaf (CommitOrder)."""
+        """bounded: keep no state per leaf (the sealer, which runs for ever and bounds the
+        stream heads itself, seal_checks.STREAM_HEADS); a reorder is then named where it is
+        seen rather than where it began. Unbounded, naming where it began costs 16 bytes a
+        leaf (CommitOrder)."""
         self.keyring = keyring
         self.bounded = bounded
         self.agency_id = agency_id
@@ -90,11 +92,17 @@ class LogVerifier:
             return self.problem
         end = len(chunk) if end is None else end
         index, heads, order, bounded = self.next_leaf, self.heads, self.order, self.bounded
+        agency, commit, vouched, signed_seen = (
+            self.agency_id,
+            self.commit,
+            self.vouched,
+            self.signed_seen,
+        )
         last_transaction, last_position = order.last
-        transactions, positions = order.transactions.append, order.positions.append
         prevs, entries, odd, first = chunk.prevs, chunk.entries, chunk.odd, index
         at = begin * HASH_SIZE
         found: tuple[int, str] | None = None
+        went_back = False
         columns = zip(
             chunk.givens[begin:end], chunk.agencies[begin:end], chunk.transactions[begin:end],
             chunk.positions[begin:end], chunk.streams[begin:end], chunk.versions[begin:end],
@@ -109,28 +117,26 @@ class LogVerifier:
                     found = (index, content.reason or "")
                     break
                 prev, entry = leaf[6], leaf[7]
+                if leaf[0] is not None and leaf[0] != index:  # its given is not in `givens`
+                    found = (index, _wrong_index(leaf[0], index))
+                    break
             if given != index and given != NO_INDEX:
-                found = (index, f"leaf {index} is missing" if given > index else REPEAT)
+                found = (index, _wrong_index(given, index))
                 break
-            if agency_id != self.agency_id:
+            if agency_id != agency:
                 found = (index, "the event belongs to another log")
                 break
-            if content.vouched is not None:
+            common = content is BY_COMMIT  # most records: the checks below reduce to one
+            if not common and content.vouched is not None:
                 # Taken before any check can stop here: the transaction's later records need them.
-                if self.commit != transaction:
-                    self.commit, self.vouched = transaction, set()
-                self.vouched |= content.vouched
+                if commit != transaction:
+                    commit, vouched = transaction, set()
+                vouched |= content.vouched
             if transaction < last_transaction or (
                 transaction == last_transaction and position <= last_position
             ):
-                found = (index if bounded else order.first_after(transaction, position), REORDERED)
+                went_back = True
                 break
-            if bounded:
-                if len(heads) > 100_000:
-                    heads.clear()  # the sealer reads a missing head back from the log
-            else:
-                transactions(transaction)
-                positions(position)
             last_transaction, last_position = transaction, position
             head_version, head = heads.get(stream_id, (0, GENESIS_HASH))
             if version != head_version + 1:
@@ -139,24 +145,35 @@ class LogVerifier:
             if prev != head:
                 found = (index, "prev_hash does not link to the stream's previous event")
                 break
-            if content.reason is not None:
-                found = (index, content.reason)
-                break
-            if content.by_commit and (self.commit != transaction or entry not in self.vouched):
-                found = (index, UNSIGNED)
-                break
-            if content.legacy and self.signed_seen:
-                found = (index, UNSIGNED)
-                break
-            self.signed_seen = self.signed_seen or not content.legacy
+            if common:
+                if commit != transaction or entry not in vouched:
+                    found = (index, UNSIGNED)
+                    break
+                signed_seen = True
+            else:
+                if content.reason is not None:
+                    found = (index, content.reason)
+                    break
+                if (content.by_commit and (commit != transaction or entry not in vouched)) or (
+                    content.legacy and signed_seen
+                ):
+                    found = (index, UNSIGNED)
+                    break
+                signed_seen = signed_seen or not content.legacy
             heads[stream_id] = (version, entry)
             index += 1
-        self.next_leaf = index
-        order.last = (last_transaction, last_position)
+        self.commit, self.vouched, self.signed_seen = commit, vouched, signed_seen
+        self.next_leaf, order.last = index, (last_transaction, last_position)
+        passed = index - first
         if not bounded:
-            self.tree.extend(chunk.leaves[begin * HASH_SIZE : (begin + index - first) * HASH_SIZE])
+            order.extend(chunk, begin, begin + passed)
+            self.tree.extend(chunk.leaves[begin * HASH_SIZE : (begin + passed) * HASH_SIZE])
+        if went_back:
+            at = begin + passed
+            where = chunk.transactions[at], chunk.positions[at]
+            found = (index if bounded else order.first_after(*where), REORDERED)
         if found is not None:
-            self.problem = Problem(found[0], found[1], chunk.event_ids[begin + index - first])
+            self.problem = Problem(found[0], found[1], chunk.event_ids[begin + passed])
         return self.problem
 
 
@@ -174,6 +191,10 @@ class CommitOrder:
         self.last: tuple[float, float] = (-math.inf, -math.inf)
         self.transactions, self.positions = array("q"), array("q")
 
+    def extend(self, chunk: CheckedChunk, begin: int, end: int) -> None:
+        self.transactions.extend(chunk.transactions[begin:end])
+        self.positions.extend(chunk.positions[begin:end])
+
     def first_after(self, transaction: int, position: int) -> int:
         """The leaf index of the first leaf later than (transaction, position) in commit order."""
         begin = bisect.bisect_left(self.transactions, transaction)
@@ -182,6 +203,12 @@ class CommitOrder:
 
 
 REPEAT = "a leaf index repeats"
+
+
+def _wrong_index(given: int, index: int) -> str:
+    return f"leaf {index} is missing" if given > index else REPEAT
+
+
 REORDERED = "out of commit order: the log was reordered"
 
 

@@ -41,13 +41,19 @@ class Content(NamedTuple):
     vouched: frozenset[bytes] | None = None
     """The hashes the commit signatures it carries vouch for (those that verified)."""
 
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        """A common answer pickles as its name, so a worker's arrive as the very objects of
+        this module: the ordered checks know BY_COMMIT, most records' answer, by identity."""
+        return _COMMON.get(self) or (Content, tuple(self))
 
-# The common answers as one object each: a chunk of them crosses to the verify process as one
-# pickled object and references to it.
+
+# The common answers as one object each: a chunk of them crosses to the verify process as
+# references to these.
 _LEGACY = Content(None, legacy=True)  # version 1 without a signature: before signatures existed
-_BY_COMMIT = Content(None, by_commit=True)
+BY_COMMIT = Content(None, by_commit=True)
 _SIGNED = Content(None)
 MALFORMED = Content("the record is not a well-formed event")
+_COMMON = {_LEGACY: "_LEGACY", BY_COMMIT: "BY_COMMIT", _SIGNED: "_SIGNED", MALFORMED: "MALFORMED"}
 
 Leaf = tuple[int | None, Any, int, int, str, Any, bytes, bytes, Any, bytes]
 """What the checks in leaf order read of a record: given leaf index (None: not given),
@@ -123,15 +129,15 @@ def _own_checks(record: dict[str, Any], keyring: Keyring, prev: bytes, entry: by
     if signature is None:
         if hash_version == 1:
             return _LEGACY if vouched is None else Content(None, True, False, vouched)
-        return _BY_COMMIT if vouched is None else Content(None, False, True, vouched)
+        return BY_COMMIT if vouched is None else Content(None, False, True, vouched)
     if not event_signature_holds(keyring, entry, bytes.fromhex(signature)):
         return Content(UNSIGNED, vouched=vouched)
     return _SIGNED if vouched is None else Content(None, vouched=vouched)
 
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
-"""The range of the store's leaf index, transaction and position columns (bigint), which the
-ordered checks keep in int64 arrays (CheckedChunk, integrity.CommitOrder)."""
+"""The range of the store's transaction and position columns (bigint), which the ordered checks
+keep in int64 arrays (CheckedChunk, integrity.CommitOrder)."""
 
 
 def leaf_of(record: dict[str, Any]) -> Leaf:
@@ -149,7 +155,7 @@ def leaf_of(record: dict[str, Any]) -> Leaf:
         and _INT64[0] <= transaction <= _INT64[1]
         and _INT64[0] <= position <= _INT64[1]
         and isinstance(stream_id, str)
-        and (given is None or (isinstance(given, int) and 0 <= given <= _INT64[1]))
+        and (given is None or isinstance(given, int))
     ):
         raise TypeError("a leaf index, transaction, position or stream of the wrong type")
     entry = bytes.fromhex(record["hash"])
@@ -172,7 +178,7 @@ def checked(record: dict[str, Any], keyring: Keyring) -> Checked:
 
 
 NO_INDEX = -1
-"""A record that gives no leaf index, in CheckedChunk.givens (leaf_of refuses a negative one)."""
+"""In CheckedChunk.givens: a record that gives no leaf index (or one the column cannot hold)."""
 _NO_HASH = bytes(HASH_SIZE)
 
 
@@ -199,8 +205,9 @@ class CheckedChunk:
     """The Merkle leaf hash of `hash`, HASH_SIZE bytes a record."""
     contents: list[Content]
     odd: dict[int, Leaf | None]
-    """By position in the chunk: the Leaf of a record the columns cannot hold, None for a
-    record that is no well-formed event (its columns are placeholders)."""
+    """By position in the chunk: the Leaf of a record the columns cannot hold (a hash of
+    another size, a leaf index that is negative or wider than int64), None for a record that is
+    no well-formed event; their columns hold placeholders."""
 
     def __len__(self) -> int:
         return len(self.contents)
@@ -222,8 +229,12 @@ def checked_chunk(items: Iterable[Checked]) -> CheckedChunk:
             odd[at] = None
             leaf = (None, None, 0, 0, "", None, _NO_HASH, _NO_HASH, None, _NO_HASH)
         given, agency, transaction, position, stream, version, prev, entry, event_id, hashed = leaf
-        if len(prev) != HASH_SIZE or len(entry) != HASH_SIZE:
-            odd[at], prev, entry = leaf, _NO_HASH, _NO_HASH
+        if (
+            (given is not None and not 0 <= given <= _INT64[1])
+            or len(prev) != HASH_SIZE
+            or len(entry) != HASH_SIZE
+        ):
+            odd[at], given, prev, entry = leaf, None, _NO_HASH, _NO_HASH
         givens.append(NO_INDEX if given is None else given)
         agencies.append(same.setdefault(agency, agency) if type(agency) is str else agency)
         transactions.append(transaction)
