@@ -79,7 +79,7 @@ class LogVerifier:
         if self.problem is not None:
             return self.problem
         found = content_check(record, self.keyring) if content is None else content
-        return self.add_checked(checked_chunk([(leaf_of(record), found)]))
+        return self.add_checked(checked_chunk([leaf_of(record)], [found]))
 
     def add_checked(
         self, chunk: CheckedChunk, begin: int = 0, end: int | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -59,9 +59,6 @@ Leaf = tuple[int | None, Any, int, int, str, Any, bytes, bytes, Any, bytes]
 """What the checks in leaf order read of a record: given leaf index (None: not given),
 agency_id, transaction_id, position, stream_id, stream_version, prev_hash, hash, event_id and
 the Merkle leaf hash of the hash."""
-
-Checked = tuple[Leaf | None, Content]
-"""A record's Leaf (None when the record is not a well-formed event) and its own checks."""
 
 
 def record_envelope(record: dict[str, Any]) -> dict[str, Any]:
@@ -173,10 +170,6 @@ def leaf_of(record: dict[str, Any]) -> Leaf:
     )
 
 
-def checked(record: dict[str, Any], keyring: Keyring) -> Checked:
-    return leaf_of(record), content_check(record, keyring)
-
-
 NO_INDEX = -1
 """In CheckedChunk.givens: a record that gives no leaf index (or one the column cannot hold)."""
 _NO_HASH = bytes(HASH_SIZE)
@@ -213,18 +206,18 @@ class CheckedChunk:
         return len(self.contents)
 
 
-def checked_chunk(items: Iterable[Checked]) -> CheckedChunk:
+def checked_chunk(leaves: Sequence[Leaf | None], contents: list[Content]) -> CheckedChunk:
+    """The columns of records' Leaf (None: no well-formed event) and Content."""
     givens, transactions, positions = array("q"), array("q"), array("q")
-    prevs, entries, leaves = bytearray(), bytearray(), bytearray()
+    prevs, entries, hashes = bytearray(), bytearray(), bytearray()
     agencies: list[Any] = []
     streams: list[str] = []
     versions: list[Any] = []
     event_ids: list[Any] = []
-    contents: list[Content] = []
     odd: dict[int, Leaf | None] = {}
-    same: dict[str, str] = {}  # one object per string, so pickle sends a repeat as a reference
-    for at, (leaf, content) in enumerate(items):
-        contents.append(content)
+    same: dict[str, str] = {}  # one object a string, so pickle sends a repeat as a reference
+    share = same.setdefault
+    for at, leaf in enumerate(leaves):
         if leaf is None:
             odd[at] = None
             leaf = (None, None, 0, 0, "", None, _NO_HASH, _NO_HASH, None, _NO_HASH)
@@ -236,33 +229,34 @@ def checked_chunk(items: Iterable[Checked]) -> CheckedChunk:
         ):
             odd[at], given, prev, entry = leaf, None, _NO_HASH, _NO_HASH
         givens.append(NO_INDEX if given is None else given)
-        agencies.append(same.setdefault(agency, agency) if type(agency) is str else agency)
+        agencies.append(share(agency, agency) if type(agency) is str else agency)
         transactions.append(transaction)
         positions.append(position)
-        streams.append(same.setdefault(stream, stream))
+        streams.append(share(stream, stream))
         versions.append(version)
         prevs += prev
         entries += entry
         event_ids.append(event_id)
-        leaves += hashed
+        hashes += hashed
     return CheckedChunk(
         givens, agencies, transactions, positions, streams, versions, bytes(prevs),
-        bytes(entries), event_ids, bytes(leaves), contents, odd,
+        bytes(entries), event_ids, bytes(hashes), contents, odd,
     )  # fmt: skip
 
 
 def check_lines(lines: Iterable[str | bytes], keyring: Keyring) -> CheckedChunk:
     """Every non-blank line of an export, parsed and checked on its own, in order."""
-    return checked_chunk(_check_lines(lines, keyring))
-
-
-def _check_lines(lines: Iterable[str | bytes], keyring: Keyring) -> Iterator[Checked]:
+    leaves: list[Leaf | None] = []
+    contents: list[Content] = []
     for line in lines:
         if not line or line.isspace():
             continue
         try:
             record = parse_json(line)
             leaf = leaf_of(record)
-            yield leaf, _own_checks(record, keyring, leaf[6], leaf[7])
+            content = _own_checks(record, keyring, leaf[6], leaf[7])
         except (ValueError, KeyError, TypeError, AttributeError):
-            yield None, MALFORMED
+            leaf, content = None, MALFORMED
+        leaves.append(leaf)
+        contents.append(content)
+    return checked_chunk(leaves, contents)

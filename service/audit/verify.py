@@ -13,7 +13,7 @@ import asyncpg
 from events.checkpoint import Checkpoint, CheckpointError, open_note
 from events.integrity import LogVerifier, Problem
 from events.keys import Keyring
-from events.record_checks import CheckedChunk, checked, checked_chunk
+from events.record_checks import CheckedChunk, checked_chunk, content_check, leaf_of
 from events.sealer import PLATFORM
 from service.audit import queries
 from service.audit.parallel import CHUNK, Chunk, checked_chunks, file_chunks, no_cyclic_gc
@@ -50,7 +50,9 @@ class _Run:
         self.watch = {older.size} if older else set()
 
     def add(self, record: dict[str, Any]) -> Problem | None:
-        return self.add_checked(checked_chunk([checked(record, self.verifier.keyring)]))
+        return self.add_checked(
+            checked_chunk([leaf_of(record)], [content_check(record, self.verifier.keyring)])
+        )
 
     def add_checked(self, chunk: CheckedChunk) -> Problem | None:
         """The leaves in order, cut where the tree's root is wanted (the older checkpoint's
