@@ -218,18 +218,26 @@ class CompactRange:
             size >>= 1
         self.size += 1
 
-    def extend(self, leaves: Sequence[bytes]) -> None:
-        """append() of each leaf, in blocks: the largest perfect subtree that fits at the
-        current size is hashed level by level over a list (no Python step per node), then
-        joins the stack as append() would join it."""
-        done = 0
-        while done < len(leaves):
+    def extend(self, leaves: bytes) -> None:
+        """append() of each leaf hash in `leaves` (HASH_SIZE bytes each, one after the other),
+        in blocks: the largest perfect subtree that fits at the current size is hashed level
+        by level over a list (no Python step per node), then joins the stack as append()
+        would join it."""
+        count, done = len(leaves) // HASH_SIZE, 0
+        while done < count:
             size = self.size
-            level = (len(leaves) - done).bit_length() - 1
+            level = (count - done).bit_length() - 1
             if size:
                 level = min(level, (size & -size).bit_length() - 1)
-            nodes = leaves[done : done + (1 << level)]
-            for _ in range(level):
+            begin, end = done * HASH_SIZE, (done + (1 << level)) * HASH_SIZE
+            if level:
+                starts = range(begin, end, 2 * HASH_SIZE)
+                nodes = [
+                    sha256(b"\x01" + leaves[at : at + 2 * HASH_SIZE]).digest() for at in starts
+                ]
+            else:
+                nodes = [leaves[begin:end]]
+            for _ in range(level - 1):
                 pairs = zip(nodes[::2], nodes[1::2], strict=True)
                 nodes = [sha256(b"\x01" + left + right).digest() for left, right in pairs]
             stack = self._stack

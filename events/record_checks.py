@@ -9,12 +9,14 @@ transaction in a log, that transaction's `commit_signatures`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import orjson
 
-from events.commit_signing import signed_hashes
+from events.commit_signing import HASH_SIZE, signed_hashes
 from events.envelope import HASH_VERSION, canonical_json, parse_json
 from events.keys import Keyring, event_signature_holds
 
@@ -39,21 +41,24 @@ class Content(NamedTuple):
     vouched: frozenset[bytes] | None = None
     """The hashes the commit signatures it carries vouch for (those that verified)."""
 
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        """A common answer pickles as its name, so a worker's arrive as the very objects of
+        this module: the ordered checks know BY_COMMIT, most records' answer, by identity."""
+        return _COMMON.get(self) or (Content, tuple(self))
 
-# The common answers as one object each: a chunk of them crosses to the verify process as one
-# pickled object and references to it.
+
+# The common answers as one object each: a chunk of them crosses to the verify process as
+# references to these.
 _LEGACY = Content(None, legacy=True)  # version 1 without a signature: before signatures existed
-_BY_COMMIT = Content(None, by_commit=True)
+BY_COMMIT = Content(None, by_commit=True)
 _SIGNED = Content(None)
 MALFORMED = Content("the record is not a well-formed event")
+_COMMON = {_LEGACY: "_LEGACY", BY_COMMIT: "BY_COMMIT", _SIGNED: "_SIGNED", MALFORMED: "MALFORMED"}
 
 Leaf = tuple[int | None, Any, int, int, str, Any, bytes, bytes, Any, bytes]
 """What the checks in leaf order read of a record: given leaf index (None: not given),
 agency_id, transaction_id, position, stream_id, stream_version, prev_hash, hash, event_id and
 the Merkle leaf hash of the hash."""
-
-Checked = tuple[Leaf | None, Content]
-"""A record's Leaf (None when the record is not a well-formed event) and its own checks."""
 
 
 def record_envelope(record: dict[str, Any]) -> dict[str, Any]:
@@ -121,10 +126,15 @@ def _own_checks(record: dict[str, Any], keyring: Keyring, prev: bytes, entry: by
     if signature is None:
         if hash_version == 1:
             return _LEGACY if vouched is None else Content(None, True, False, vouched)
-        return _BY_COMMIT if vouched is None else Content(None, False, True, vouched)
+        return BY_COMMIT if vouched is None else Content(None, False, True, vouched)
     if not event_signature_holds(keyring, entry, bytes.fromhex(signature)):
         return Content(UNSIGNED, vouched=vouched)
     return _SIGNED if vouched is None else Content(None, vouched=vouched)
+
+
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+"""The range of the store's transaction and position columns (bigint), which the ordered checks
+keep in int64 arrays (CheckedChunk, integrity.CommitOrder)."""
 
 
 def leaf_of(record: dict[str, Any]) -> Leaf:
@@ -139,6 +149,8 @@ def leaf_of(record: dict[str, Any]) -> Leaf:
     if not (
         isinstance(transaction, int)
         and isinstance(position, int)
+        and _INT64[0] <= transaction <= _INT64[1]
+        and _INT64[0] <= position <= _INT64[1]
         and isinstance(stream_id, str)
         and (given is None or isinstance(given, int))
     ):
@@ -158,20 +170,93 @@ def leaf_of(record: dict[str, Any]) -> Leaf:
     )
 
 
-def checked(record: dict[str, Any], keyring: Keyring) -> Checked:
-    return leaf_of(record), content_check(record, keyring)
+NO_INDEX = -1
+"""In CheckedChunk.givens: a record that gives no leaf index (or one the column cannot hold)."""
+_NO_HASH = bytes(HASH_SIZE)
 
 
-def check_lines(lines: Iterable[str | bytes], keyring: Keyring) -> list[Checked]:
+@dataclass(frozen=True, slots=True)
+class CheckedChunk:
+    """Checked records, field by field: what crosses from a worker process to the ordered checks
+    (events/integrity.py) as a dozen objects a chunk, where ten objects a record cost the two
+    processes as much to pickle and unpickle as the ordered checks themselves."""
+
+    givens: array[int]
+    """The given leaf index, or NO_INDEX."""
+    agencies: list[Any]
+    transactions: array[int]
+    positions: array[int]
+    streams: list[str]
+    versions: list[Any]
+    prevs: bytes
+    """prev_hash, HASH_SIZE bytes a record; a record whose hashes are of another size is in
+    `odd`, which the ordered checks read instead (all-zero here)."""
+    entries: bytes
+    """hash, as prevs."""
+    event_ids: list[Any]
+    leaves: bytes
+    """The Merkle leaf hash of `hash`, HASH_SIZE bytes a record."""
+    contents: list[Content]
+    odd: dict[int, Leaf | None]
+    """By position in the chunk: the Leaf of a record the columns cannot hold (a hash of
+    another size, a leaf index that is negative or wider than int64), None for a record that is
+    no well-formed event; their columns hold placeholders."""
+
+    def __len__(self) -> int:
+        return len(self.contents)
+
+
+def checked_chunk(leaves: Sequence[Leaf | None], contents: list[Content]) -> CheckedChunk:
+    """The columns of records' Leaf (None: no well-formed event) and Content."""
+    givens, transactions, positions = array("q"), array("q"), array("q")
+    prevs, entries, hashes = bytearray(), bytearray(), bytearray()
+    agencies: list[Any] = []
+    streams: list[str] = []
+    versions: list[Any] = []
+    event_ids: list[Any] = []
+    odd: dict[int, Leaf | None] = {}
+    same: dict[str, str] = {}  # one object a string, so pickle sends a repeat as a reference
+    share = same.setdefault
+    for at, leaf in enumerate(leaves):
+        if leaf is None:
+            odd[at] = None
+            leaf = (None, None, 0, 0, "", None, _NO_HASH, _NO_HASH, None, _NO_HASH)
+        given, agency, transaction, position, stream, version, prev, entry, event_id, hashed = leaf
+        if (
+            (given is not None and not 0 <= given <= _INT64[1])
+            or len(prev) != HASH_SIZE
+            or len(entry) != HASH_SIZE
+        ):
+            odd[at], given, prev, entry = leaf, None, _NO_HASH, _NO_HASH
+        givens.append(NO_INDEX if given is None else given)
+        agencies.append(share(agency, agency) if type(agency) is str else agency)
+        transactions.append(transaction)
+        positions.append(position)
+        streams.append(share(stream, stream))
+        versions.append(version)
+        prevs += prev
+        entries += entry
+        event_ids.append(event_id)
+        hashes += hashed
+    return CheckedChunk(
+        givens, agencies, transactions, positions, streams, versions, bytes(prevs),
+        bytes(entries), event_ids, bytes(hashes), contents, odd,
+    )  # fmt: skip
+
+
+def check_lines(lines: Iterable[str | bytes], keyring: Keyring) -> CheckedChunk:
     """Every non-blank line of an export, parsed and checked on its own, in order."""
-    results: list[Checked] = []
+    leaves: list[Leaf | None] = []
+    contents: list[Content] = []
     for line in lines:
         if not line or line.isspace():
             continue
         try:
             record = parse_json(line)
             leaf = leaf_of(record)
-            results.append((leaf, _own_checks(record, keyring, leaf[6], leaf[7])))
+            content = _own_checks(record, keyring, leaf[6], leaf[7])
         except (ValueError, KeyError, TypeError, AttributeError):
-            results.append((None, MALFORMED))
-    return results
+            leaf, content = None, MALFORMED
+        leaves.append(leaf)
+        contents.append(content)
+    return checked_chunk(leaves, contents)

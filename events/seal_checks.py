@@ -37,6 +37,11 @@ class Sealing(NamedTuple):
     record: dict[str, Any]
 
 
+STREAM_HEADS = 100_000
+"""Stream heads a verifier of the sealer keeps at most (it runs for ever): memory stays bounded,
+and an evicted head is read back from the log with the next batch that needs it."""
+
+
 @dataclass
 class SealerStatus:
     active: bool = False
@@ -57,6 +62,9 @@ class SealChecks(ABC):
         """The hash before each stream's first event in the batch, in one query, for the streams
         the verifiers do not hold (a new leader's, or evicted ones)."""
         assert self._logs is not None
+        for log in self._logs.values():
+            if len(log.verifier.heads) > STREAM_HEADS:
+                log.verifier.heads.clear()  # between batches: this one's are read back below
         wanted: dict[str, int] = {}
         seen: set[str] = set()
         for event in events:
@@ -97,7 +105,7 @@ class SealChecks(ABC):
         fresh.heads = dict(verifier.heads)
         row = event.row
         fresh.heads[row["stream_id"]] = (row["stream_version"], bytes(row["hash"]))
-        fresh.order = verifier.order[-1:]
+        fresh.order.last = verifier.order.last
         fresh.commit, fresh.vouched = verifier.commit, verifier.vouched
         entry.verifier = fresh
         return Problem(entry.edge.size, problem.reason, str(row["event_id"]))

@@ -1,8 +1,9 @@
 """Offline verify on every core: each record's own checks (parsing, JCS, hashes, the Ed25519
 commit signatures: nearly all the cost) run in worker processes a chunk of lines at a time; the
 checks that depend on order (leaf indices, commit order, stream chains, the Merkle tree) stay in
-order in the main process, on the compact Leaf tuples the workers send back. The answer is the
-same as in one process, first bad leaf included.
+order in the main process, on the columns of the records' fields the workers send back
+(record_checks.CheckedChunk). The answer is the same as in one process, first bad leaf
+included.
 
 A file's lines never pass through the main process: it hands a worker where a block of whole
 lines lies and the worker reads it (reading, splitting and pickling every line here cost the
@@ -19,7 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 
 from events.keys import Keyring
-from events.record_checks import Checked, check_lines
+from events.record_checks import CheckedChunk, check_lines
 
 CHUNK = 2048
 """Lines a task: large enough that a task's overhead is nothing, small enough that the first
@@ -83,12 +84,12 @@ def no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _check_chunk(chunk: Chunk) -> list[Checked]:
+def _check_chunk(chunk: Chunk) -> CheckedChunk:
     assert _keyring is not None
     return check_lines(_lines(chunk), _keyring)
 
 
-def checked_chunks(chunks: Iterable[Chunk], keyring: Keyring, jobs: int) -> Iterator[list[Checked]]:
+def checked_chunks(chunks: Iterable[Chunk], keyring: Keyring, jobs: int) -> Iterator[CheckedChunk]:
     """check_lines of every chunk, in order: in this process for one job, else in `jobs`
     worker processes with at most 2 * jobs chunks in flight."""
     if jobs <= 1:
@@ -99,7 +100,7 @@ def checked_chunks(chunks: Iterable[Chunk], keyring: Keyring, jobs: int) -> Iter
     with ProcessPoolExecutor(
         jobs, mp_context=context, initializer=_start, initargs=(keyring.publics,)
     ) as pool:
-        pending: deque[Future[list[Checked]]] = deque()
+        pending: deque[Future[CheckedChunk]] = deque()
         while True:
             while len(pending) < 2 * jobs and (chunk := next(source, None)) is not None:
                 pending.append(pool.submit(_check_chunk, chunk))

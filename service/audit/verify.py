@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -13,7 +13,7 @@ import asyncpg
 from events.checkpoint import Checkpoint, CheckpointError, open_note
 from events.integrity import LogVerifier, Problem
 from events.keys import Keyring
-from events.record_checks import Checked, checked
+from events.record_checks import CheckedChunk, checked_chunk, content_check, leaf_of
 from events.sealer import PLATFORM
 from service.audit import queries
 from service.audit.parallel import CHUNK, Chunk, checked_chunks, file_chunks, no_cyclic_gc
@@ -50,24 +50,26 @@ class _Run:
         self.watch = {older.size} if older else set()
 
     def add(self, record: dict[str, Any]) -> Problem | None:
-        return self.add_checked([checked(record, self.verifier.keyring)])
+        return self.add_checked(
+            checked_chunk([leaf_of(record)], [content_check(record, self.verifier.keyring)])
+        )
 
-    def add_checked(self, items: Sequence[Checked]) -> Problem | None:
+    def add_checked(self, chunk: CheckedChunk) -> Problem | None:
         """The leaves in order, cut where the tree's root is wanted (the older checkpoint's
         size); a leaf past the checkpoint's size is a problem of its own."""
         verifier = self.verifier
         room = self.checkpoint.size - verifier.size
-        take = min(room, len(items))
+        take = min(room, len(chunk))
         cuts = sorted(size - verifier.size for size in self.watch)
         start = 0
         for cut in [*(c for c in cuts if 0 < c < take), take]:
-            problem = verifier.add_checked(items[start:cut])
+            problem = verifier.add_checked(chunk, start, cut)
             if problem is not None:
                 return problem
             if verifier.size in self.watch:
                 self.roots_at[verifier.size] = verifier.tree.root()
             start = cut
-        if len(items) > room:
+        if len(chunk) > room:
             return Problem(verifier.size, "the export holds leaves past its checkpoint")
         return None
 
@@ -144,12 +146,12 @@ def _verify(
         return Outcome("", 0, Problem(None, reason))
     run = _Run(keyring, checkpoint, older)
     with no_cyclic_gc():
-        for items in checked_chunks(chunks, keyring, jobs):
-            problem = run.add_checked(items)
+        for chunk in checked_chunks(chunks, keyring, jobs):
+            problem = run.add_checked(chunk)
             if problem is not None:
                 return Outcome(checkpoint.origin, checkpoint.size, problem)
             if progress is not None:
-                progress(len(items))
+                progress(len(chunk))
     return Outcome(checkpoint.origin, checkpoint.size, run.finish())
 
 

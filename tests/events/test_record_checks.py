@@ -100,7 +100,7 @@ def test_extend_builds_the_tree_append_builds_over_any_split() -> None:
         built, done = merkle.CompactRange(), 0
         while done < size:
             step = rng.randint(1, 40)
-            built.extend(leaves[done : done + step])
+            built.extend(b"".join(leaves[done : done + step]))
             done = min(size, done + step)
             assert built.size == done
             assert built.root() == merkle.tree_root(leaves[:done])
