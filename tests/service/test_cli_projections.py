@@ -58,13 +58,21 @@ async def test_rebuild_swaps_in_a_new_generation_and_list_shows_it(
     assert counted == 3_000
     retired = await generations.get(pool, ACTIVITY.name, old.generation, lock=False)
     assert retired.status == "retired"
-    assert f"generation {live.generation} (version 1) is live" in capsys.readouterr().out
+    assert (
+        f"generation {live.generation} (version {ACTIVITY.version}) is live"
+        in capsys.readouterr().out
+    )
 
     assert await asyncio.to_thread(main, ["projections", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     rows = {cells[0]: cells[1:] for cells in map(_cells, lines) if cells}
     checkpoint = f"{live.transaction_id}.{live.position}"
-    assert rows["site_activity"] == [str(live.generation), "1", checkpoint, "0 events"]
+    assert rows["site_activity"] == [
+        str(live.generation),
+        str(ACTIVITY.version),
+        checkpoint,
+        "0 events",
+    ]
     assert rows["stream_heads"][2] == "not started"
 
 
