@@ -21,3 +21,8 @@ ChangeId = Annotated[str, Path(pattern=ID_PATTERN, description="A local change's
 Category = Annotated[str, Path(pattern=CATEGORY_PATTERN, description='A category, or "*".')]
 StreamId = Annotated[str, Path(min_length=1, max_length=200, description="A stream id.")]
 ProjectionName = Annotated[str, Path(min_length=1, max_length=100, description="A read model.")]
+SubscriptionId = Annotated[str, Path(pattern=ID_PATTERN, description="A webhook subscription.")]
+DeliveryId = Annotated[int, Path(ge=1, le=2**62, description="A webhook delivery's number.")]
+LogName = Annotated[
+    str, Path(min_length=1, max_length=200, description="An agency id, or `platform`.")
+]

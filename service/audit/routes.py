@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from events import merkle
@@ -27,12 +27,10 @@ from service.auth.principal import Principal
 from service.bounds import BIGINT_MAX
 from service.contract.headers import ATTACHMENT
 from service.history.formats import ndjson_records
+from service.paths import LogName
 from service.tenancy import Tenant, require_access
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-LogName = Annotated[
-    str, Path(min_length=1, max_length=200, description="An agency id, or `platform`.")
-]
 TEXT = "text/plain; charset=utf-8"
 OCTETS = "application/octet-stream"
 

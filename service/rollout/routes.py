@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from events.domain.rollout_events import ReadinessCheck
@@ -13,6 +13,7 @@ from service.auth.dependencies import Caller
 from service.command import CommandReply
 from service.contract.headers import VERSIONED
 from service.pagination import DEFAULT_LIMIT, Cursor, CursorCodec, CursorKey, KeyInt, Limit
+from service.paths import SiteId
 from service.read_models.freshness import MinPosition
 from service.requests import Command, LedgerDep, reply
 from service.rollout import commands, queries, views
@@ -34,7 +35,6 @@ from service.rollout.schemas import (
 )
 
 router = APIRouter(prefix="/v1/sites/{site_id}/rollout", tags=["rollout"])
-SiteId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
 Result = RolloutCommandResult
 
 

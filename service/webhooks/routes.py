@@ -6,9 +6,9 @@ Deliveries follow the Standard Webhooks spec (`webhook-id`, `webhook-timestamp`,
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from events.domain.webhooks import SUBSCRIPTIONS
@@ -16,10 +16,10 @@ from service.auth.dependencies import Caller
 from service.command import CommandResult
 from service.contract.headers import VERSIONED
 from service.pagination import DEFAULT_LIMIT, Cursor, Limit
+from service.paths import DeliveryId, SubscriptionId
 from service.requests import Command, LedgerDep, reply, versioned
 from service.webhooks import commands, deliveries, queries
 from service.webhooks.schemas import (
-    ID_PATTERN,
     CreateWebhookSubscriptionBody,
     DeliveryPage,
     DisableWebhookSubscriptionBody,
@@ -32,8 +32,6 @@ from service.webhooks.schemas import (
 from service.webhooks.secrets import Box
 
 router = APIRouter(prefix="/v1/webhook-subscriptions", tags=["webhooks"])
-SubscriptionId = Annotated[str, Path(pattern=ID_PATTERN)]
-DeliveryId = Annotated[int, Path(ge=1, le=2**62)]
 SUB = "/{subscription_id}"
 
 
