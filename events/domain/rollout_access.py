@@ -146,7 +146,7 @@ def decide_grant(
         return []
     missing = missing_for_grant(rollout, site, subject, role)
     if missing:
-        raise GateNotSatisfied(f"{subject} cannot be given {role} access yet", missing=missing)
+        raise GateNotSatisfied(f"this subject cannot be given {role} access yet", missing=missing)
     return [AccessGranted(site_id=site_id, subject=subject, role=role, granted_by=actor)]
 
 
@@ -157,7 +157,7 @@ def decide_revoke(
     require("revoking access needs the person and a reason", subject=subject, reason=reason)
     grant = rollout.grant(subject, role)
     if grant is None or grant.status == "revoked":
-        raise StateConflict(f"{subject} holds no {role} grant on this site")
+        raise StateConflict(f"this subject holds no {role} grant on this site")
     return [
         AccessRevoked(site_id=site_id, subject=subject, role=role, revoked_by=actor, reason=reason)
     ]
