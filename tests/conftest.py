@@ -9,6 +9,7 @@ emptied (that is the point of it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
@@ -106,8 +107,9 @@ async def template(server_url: str) -> AsyncIterator[str]:
         await conn.close()
 
 
-@pytest.fixture
-async def database(server_url: str, template: str) -> AsyncIterator[ScratchDatabase]:
+@contextlib.asynccontextmanager
+async def scratch_database(server_url: str, template: str) -> AsyncIterator[ScratchDatabase]:
+    """A fresh copy of the migrated template, dropped afterwards."""
     name = f"ledger_t_{uuid.uuid4().hex[:12]}"
     conn = await _admin(server_url)
     try:
@@ -115,12 +117,20 @@ async def database(server_url: str, template: str) -> AsyncIterator[ScratchDatab
     finally:
         await conn.close()
     app_url = with_credentials(server_url, APP_ROLE, name, APP_PASSWORD)
-    yield ScratchDatabase(_owner_url(server_url, name), app_url, name)
-    conn = await _admin(server_url)
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield ScratchDatabase(_owner_url(server_url, name), app_url, name)
     finally:
-        await conn.close()
+        conn = await _admin(server_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+async def database(server_url: str, template: str) -> AsyncIterator[ScratchDatabase]:
+    async with scratch_database(server_url, template) as scratch:
+        yield scratch
 
 
 @pytest.fixture
@@ -157,13 +167,20 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-async def client(settings: Settings, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+@contextlib.asynccontextmanager
+async def app_client(settings: Settings, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+    """The app of `settings`, started, and a client talking to it in-process."""
     app = create_app(settings, clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as http:
             yield http
+
+
+@pytest.fixture
+async def client(settings: Settings, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(settings, clock) as http:
+        yield http
 
 
 TokenFactory = Callable[..., str]
