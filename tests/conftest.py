@@ -87,6 +87,15 @@ async def _admin(server_url: str) -> asyncpg.Connection:
     return await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://", 1))
 
 
+async def _as_superuser(server_url: str, *statements: str) -> None:
+    conn = await _admin(server_url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 async def template(server_url: str) -> AsyncIterator[str]:
     name = f"ledger_tpl_{uuid.uuid4().hex[:12]}"
@@ -100,31 +109,19 @@ async def template(server_url: str) -> AsyncIterator[str]:
         await conn.close()
     await asyncio.to_thread(migrate, _owner_url(server_url, name), APP_ROLE)
     yield name
-    conn = await _admin(server_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await _as_superuser(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextlib.asynccontextmanager
 async def scratch_database(server_url: str, template: str) -> AsyncIterator[ScratchDatabase]:
     """A fresh copy of the migrated template, dropped afterwards."""
     name = f"ledger_t_{uuid.uuid4().hex[:12]}"
-    conn = await _admin(server_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    finally:
-        await conn.close()
+    await _as_superuser(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     app_url = with_credentials(server_url, APP_ROLE, name, APP_PASSWORD)
     try:
         yield ScratchDatabase(_owner_url(server_url, name), app_url, name)
     finally:
-        conn = await _admin(server_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await _as_superuser(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

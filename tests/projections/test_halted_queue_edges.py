@@ -12,12 +12,12 @@ import pytest
 
 from projections import generations
 from projections.rebuild import rebuild
-from service.workflows.schemas import DEFINITION_EXAMPLE, REGISTER_EXAMPLE
+from service.workflows.schemas import DEFINITION_EXAMPLE
 from tests.conftest import TokenFactory
 from tests.projections.test_runner import rows
-from tests.projections.test_workflow_read_models import AGENCY, QUEUE, WF, Api
+from tests.projections.test_workflow_read_models import AGENCY, QUEUE, WF, Api, seed
 from tests.service.conftest import count_events
-from tests.support import bearer, site_body
+from tests.support import bearer
 
 SWITCHES = "/v1/sites/acme-shop/kill-switches"
 NIGHTLY = "nightly-meta-descriptions"
@@ -47,16 +47,7 @@ class Edges(Api):
 @pytest.fixture
 async def api(client: httpx.AsyncClient, token: TokenFactory) -> Edges:
     api = Edges(client, token)
-    platform = bearer(token(sub="root", roles=("administrator",), sites=("*",)))
-    for site in ("acme-shop", "other-shop"):
-        body = site_body(site, agency_id=AGENCY if site == "acme-shop" else "other-agency")
-        assert (await client.post("/v1/sites", json=body, headers=platform)).status_code == 201
-    await api.post("/v1/workflows", REGISTER_EXAMPLE, "devon", "developer")
-    other = {**REGISTER_EXAMPLE, "workflow_id": "other-flow", "site_id": "other-shop"}
-    await api.post("/v1/workflows", other, "oscar", "developer", "other-shop")
-    await api.post(
-        "/v1/workflows/other-flow/runs", {"run_id": "x1"}, "oscar", "editor", "other-shop"
-    )
+    await seed(api)
     await api.post(WF + "/runs", {"run_id": "r1"}, "erin", "editor")
     return api
 

@@ -68,19 +68,25 @@ class Api:
         return {card["workflow_id"]: card for card in found["items"]}
 
 
-@pytest.fixture
-async def api(client: httpx.AsyncClient, token: TokenFactory) -> Api:
-    api = Api(client, token)
-    platform = bearer(token(sub="root", roles=("administrator",), sites=("*",)))
+async def seed(api: Api) -> None:
+    """Two sites of two agencies, a workflow on each, and a run of the other site's."""
+    platform = bearer(api.token(sub="root", roles=("administrator",), sites=("*",)))
     for site in ("acme-shop", "other-shop"):
         body = site_body(site, agency_id=AGENCY if site == "acme-shop" else "other-agency")
-        assert (await client.post("/v1/sites", json=body, headers=platform)).status_code == 201
+        sent = await api.client.post("/v1/sites", json=body, headers=platform)
+        assert sent.status_code == 201
     await api.post("/v1/workflows", REGISTER_EXAMPLE, "devon", "developer")
     other = {**REGISTER_EXAMPLE, "workflow_id": "other-flow", "site_id": "other-shop"}
     await api.post("/v1/workflows", other, "oscar", "developer", "other-shop")
     await api.post(
         "/v1/workflows/other-flow/runs", {"run_id": "x1"}, "oscar", "editor", "other-shop"
     )
+
+
+@pytest.fixture
+async def api(client: httpx.AsyncClient, token: TokenFactory) -> Api:
+    api = Api(client, token)
+    await seed(api)
     return api
 
 
