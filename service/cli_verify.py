@@ -88,8 +88,9 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
             print(f"OK {outcome.origin}: {outcome.size} leaves, chains, signatures and root hold")
         else:
             where = outcome.problem.leaf_index
-            at = f"leaf {where}" if where is not None else "the tree"
-            print(f"FAILED {outcome.origin}: first bad {at}: {outcome.problem.reason}")
+            at = f"first bad leaf {where}" if where is not None else "the export as a whole"
+            origin = outcome.origin or "(no log named)"
+            print(f"FAILED {origin}: {at}: {outcome.problem.reason}")
     return 1 if bad else 0
 
 

@@ -132,6 +132,11 @@ async def test_cli_verify_exit_codes(
     path.write_text("\n".join(lines) + "\n")
     assert main(["verify", str(path), "--public-key", key]) == 1
     assert "first bad leaf 4" in capsys.readouterr().out
+    # A problem+json answer saved by mistake (the README walkthrough's first try had one).
+    path.write_text('{"type": "about:blank", "title": "Not found", "status": 404}\n')
+    assert main(["verify", str(path), "--public-key", key]) == 1
+    said = capsys.readouterr().out
+    assert said.startswith("FAILED (no log named): the export as a whole: "), said
 
 
 def test_playbook_exports_signed_before_a_rotation_still_verify() -> None:
