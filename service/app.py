@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
@@ -58,6 +59,9 @@ Every command appends immutable events; errors are RFC 9457 problem+json. Send a
 every call but the health checks. Commands honour `Idempotency-Key` and `If-Match`, and answer
 with the stream version as `ETag`."""
 
+
+CLOSED_DOC_ROUTES = ("docs_url", "redoc_url", "openapi_url")
+"""FastAPI's routes of the document and its pages, each None when the docs are closed."""
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -133,25 +137,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 except TimeoutError:
                     each.terminate()
 
-    title, version = "SophMate Ops Ledger", "0.1.0"
-    if serves_api_docs(settings):
-        # Swagger UI and ReDoc from the files the fastapi-offline wheel ships: /docs works
-        # offline.
-        app = FastAPIOffline(
-            title=title, version=version, description=DESCRIPTION, lifespan=lifespan
-        )
-    else:
-        # Closed (production's default): the document is still built, for `sophmate-ledger
-        # openapi`, but no route serves it.
-        app = FastAPI(
-            title=title,
-            version=version,
-            description=DESCRIPTION,
-            lifespan=lifespan,
-            docs_url=None,
-            redoc_url=None,
-            openapi_url=None,
-        )
+    # Swagger UI and ReDoc from the files the fastapi-offline wheel ships (/docs works
+    # offline); closed (production's default), the document is still built for
+    # `sophmate-ledger openapi`, but no route serves it.
+    served = serves_api_docs(settings)
+    closed: dict[str, Any] = {} if served else dict.fromkeys(CLOSED_DOC_ROUTES)
+    app = (FastAPIOffline if served else FastAPI)(
+        title="SophMate Ops Ledger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        **closed,
+    )
     app.state.settings = settings
     app.state.clock = clock or Clock()
     app.state.metrics = Metrics()
